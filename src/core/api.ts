@@ -1,0 +1,179 @@
+// The core's one API (DESIGN.md §2): every protocol adapter and the in-process client call
+// these operations and nothing else. Types only; the broker implements them.
+//
+// Shape: `Broker` owns streams and consumers and hands out `CoreSession`s, one per client
+// connection. A session publishes, attaches to consumers (push, with credit), fetches
+// (pull), acks, and holds live (non-durable) subscriptions. Everything a session owns —
+// attachments, live subscriptions, inboxes, unacked deliveries — is released, and its
+// unacked deliveries redelivered, when it closes.
+
+import type { FsyncPolicy } from '../storage/log.js';
+
+export type HeaderValue = string | number | boolean | Buffer;
+export type Headers = Readonly<Record<string, HeaderValue>>;
+
+/** One message model for all protocols (DESIGN.md §1). */
+export interface Message {
+  readonly subject: string;
+  readonly key: string | undefined;
+  readonly headers: Headers;
+  readonly body: Buffer;
+  readonly id: string;
+  readonly timestampMs: number;
+  /** 0–9, default 4 (as JMS). */
+  readonly priority: number;
+  readonly expiresAtMs: number | undefined;
+  readonly deliverAfterMs: number | undefined;
+  readonly correlationId: string | undefined;
+  readonly replyTo: string | undefined;
+  readonly contentType: string | undefined;
+  readonly persistent: boolean;
+}
+
+/** What a publisher gives; everything but subject and body has a default. */
+export interface PublishInput {
+  readonly subject: string;
+  readonly body: Buffer | Uint8Array | string;
+  readonly key?: string;
+  readonly headers?: Headers;
+  readonly id?: string;
+  readonly priority?: number;
+  readonly ttlMs?: number;
+  readonly expiresAtMs?: number;
+  readonly delayMs?: number;
+  readonly deliverAfterMs?: number;
+  readonly correlationId?: string;
+  readonly replyTo?: string;
+  readonly contentType?: string;
+  readonly persistent?: boolean;
+}
+
+/** A confirmed publish: where the message was stored, once it is durable. */
+export interface PublishAck {
+  readonly stream: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** True when dedup recognised a retry: confirmed, not stored again. */
+  readonly duplicate: boolean;
+}
+
+export type Retention = 'limits' | 'interest' | 'workqueue';
+export type Discard = 'old' | 'new';
+export type StorageKind = 'file' | 'memory';
+
+export interface StreamConfig {
+  readonly name: string;
+  /** Subject filters the stream captures (`*`, `>` allowed). */
+  readonly subjects: readonly string[];
+  readonly retention: Retention;
+  readonly maxAgeMs: number | undefined;
+  readonly maxBytes: number | undefined;
+  readonly maxMessages: number | undefined;
+  readonly discard: Discard;
+  readonly storage: StorageKind;
+  readonly partitions: number;
+  readonly fsync: FsyncPolicy;
+  /** Where dead letters go; default `$DLQ.<name>`. */
+  readonly deadLetterSubject: string;
+}
+
+export type StreamConfigInput = Partial<Omit<StreamConfig, 'name' | 'subjects'>> &
+  Pick<StreamConfig, 'name' | 'subjects'>;
+
+export type DeliverPolicy =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'new' }
+  | { readonly kind: 'last' }
+  | { readonly kind: 'last_per_subject' }
+  | { readonly kind: 'offset'; readonly offset: number }
+  | { readonly kind: 'time'; readonly timeMs: number };
+
+export type AckPolicy = 'none' | 'explicit';
+export type Dispatch = 'exclusive' | 'failover' | 'shared' | 'key_shared';
+
+export interface ConsumerConfig {
+  readonly name: string;
+  readonly durable: boolean;
+  readonly filterSubject: string | undefined;
+  readonly deliverPolicy: DeliverPolicy;
+  readonly ackPolicy: AckPolicy;
+  readonly ackWaitMs: number;
+  /** Deliveries before the message is dead-lettered; -1 for unlimited. */
+  readonly maxDeliver: number;
+  /** Redelivery delays by attempt; the last entry repeats. */
+  readonly backoffMs: readonly number[];
+  /** Unacked deliveries across all attached clients before delivery pauses. */
+  readonly maxAckPending: number;
+  readonly dispatch: Dispatch;
+}
+
+export type ConsumerConfigInput = Partial<ConsumerConfig> & Pick<ConsumerConfig, 'name'>;
+
+/** A message handed to a consumer's client. */
+export interface Delivery {
+  readonly message: Message;
+  readonly stream: string;
+  readonly consumer: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** 1 on first delivery; an ack or nack must name the attempt it answers. */
+  readonly deliveryCount: number;
+  readonly redelivered: boolean;
+}
+
+export interface NackOptions {
+  readonly delayMs?: number;
+  /** Error text kept with the message, and in dead-letter headers. */
+  readonly reason?: string;
+}
+
+/** A client's attachment to a consumer for push delivery. */
+export interface Attachment {
+  /** Adds credit: the broker sends at most this many more deliveries. */
+  grant(credit: number): void;
+  /** Detaches; unacked deliveries of this attachment are redelivered. */
+  close(): void;
+}
+
+export interface AttachOptions {
+  /** Initial credit. */
+  readonly credit: number;
+  /** Each ack, nack or term returns one credit (prefetch semantics). Default true. */
+  readonly creditOnAck?: boolean;
+  readonly onDelivery: (delivery: Delivery) => void;
+  /** The consumer was deleted or the attachment refused; the attachment is closed. */
+  readonly onClosed?: (error: Error | undefined) => void;
+}
+
+export type SlowConsumerPolicy = 'drop_oldest' | 'disconnect';
+
+export interface LiveSubscribeOptions {
+  readonly bufferMessagesMax?: number;
+  readonly slowConsumerPolicy?: SlowConsumerPolicy;
+  /** For `$share/g/…` and STOMP/JMS shared non-durable subscriptions: one member per message. */
+  readonly queueGroup?: string;
+  readonly noLocal?: boolean;
+  readonly onMessage: (message: Message) => void;
+  readonly onClosed?: (error: Error | undefined) => void;
+}
+
+export interface LiveSubscription {
+  readonly droppedCount: number;
+  close(): void;
+}
+
+export interface CoreSession {
+  readonly id: string;
+  /** Fire-and-forget: stored if a stream captures it, delivered to live subscribers; never throws for lack of a stream (counted as dropped). */
+  publish(input: PublishInput): void;
+  /** Resolves once durable; rejects WEIR_NO_STREAM when no stream captures the subject. */
+  publishConfirmed(input: PublishInput): Promise<PublishAck>;
+  attach(stream: string, consumer: string, options: AttachOptions): Attachment;
+  fetch(stream: string, consumer: string, options: { batch: number; expiresMs: number }): Promise<Delivery[]>;
+  ack(delivery: Delivery): void;
+  nack(delivery: Delivery, options?: NackOptions): void;
+  /** Rejects the message for good: dead-lettered with reason `rejected`. */
+  term(delivery: Delivery, reason?: string): void;
+  subscribeLive(filter: string, options: LiveSubscribeOptions): LiveSubscription;
+  close(): Promise<void>;
+}
