@@ -19,4 +19,12 @@ export const Limits = {
   subjectBytesMax: 1024,
   /** Dot-separated tokens in a subject or filter. */
   subjectTokensMax: 32,
+  /** A message body. Body, headers and properties together stay below recordBytesMax. */
+  messageBytesMax: 4 * 1024 * 1024,
+  /** Headers on one message. */
+  headersCountMax: 256,
+  /** All header names and values of one message, in bytes (numbers count 8, booleans 1). */
+  headersBytesMax: 64 * 1024,
+  /** One header name, and each string property: id, key, correlation id, reply-to, content type. */
+  messagePropertyBytesMax: 4096,
 } as const;
