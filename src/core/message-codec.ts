@@ -199,17 +199,11 @@ export function decodeMessage(bytes: Buffer): Message {
 }
 
 function headerValueBytes(value: HeaderValue): number {
-  switch (typeof value) {
-    case 'string':
-      return 4 + Buffer.byteLength(value, 'utf8');
-    case 'number':
-      return 8;
-    case 'boolean':
-      return 0;
-    default:
-      assert(Buffer.isBuffer(value), 'a header value is a string, number, boolean or Buffer');
-      return 4 + value.length;
-  }
+  if (typeof value === 'string') return 4 + Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'number') return 8;
+  if (typeof value === 'boolean') return 0;
+  assert(Buffer.isBuffer(value), 'a header value is a string, number, boolean or Buffer');
+  return 4 + value.length;
 }
 
 function writeString16(bytes: Buffer, position: number, text: string, byteLength: number): number {
@@ -220,24 +214,23 @@ function writeString16(bytes: Buffer, position: number, text: string, byteLength
 }
 
 function writeHeaderValue(bytes: Buffer, position: number, value: HeaderValue): number {
-  switch (typeof value) {
-    case 'string': {
-      bytes[position] = HeaderType.string;
-      const length = Buffer.byteLength(value, 'utf8');
-      position = bytes.writeUInt32LE(length, position + 1);
-      return position + (length === 0 ? 0 : bytes.write(value, position, length, 'utf8'));
-    }
-    case 'number':
-      bytes[position] = HeaderType.number;
-      return bytes.writeDoubleLE(value, position + 1);
-    case 'boolean':
-      bytes[position] = value ? HeaderType.true : HeaderType.false;
-      return position + 1;
-    default:
-      bytes[position] = HeaderType.bytes;
-      position = bytes.writeUInt32LE(value.length, position + 1);
-      return position + value.copy(bytes, position);
+  if (typeof value === 'string') {
+    bytes[position] = HeaderType.string;
+    const length = Buffer.byteLength(value, 'utf8');
+    position = bytes.writeUInt32LE(length, position + 1);
+    return position + (length === 0 ? 0 : bytes.write(value, position, length, 'utf8'));
   }
+  if (typeof value === 'number') {
+    bytes[position] = HeaderType.number;
+    return bytes.writeDoubleLE(value, position + 1);
+  }
+  if (typeof value === 'boolean') {
+    bytes[position] = value ? HeaderType.true : HeaderType.false;
+    return position + 1;
+  }
+  bytes[position] = HeaderType.bytes;
+  position = bytes.writeUInt32LE(value.length, position + 1);
+  return position + value.copy(bytes, position);
 }
 
 /** Bounds-checked reads; anything malformed is WEIR_CORRUPT_LOG, never a crash. */

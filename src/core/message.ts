@@ -164,26 +164,20 @@ function copyHeaders(input: Headers, countMax: number, bytesMax: number): Header
     // Typed as unknown: JavaScript callers and adapters may pass a Uint8Array or worse.
     let value: unknown = input[name];
     bytes += nameBytes;
-    switch (typeof value) {
-      case 'string':
-        bytes += stringBytes(value);
-        break;
-      case 'number':
-        bytes += 8;
-        break;
-      case 'boolean':
-        bytes += 1;
-        break;
-      default:
-        if (Buffer.isBuffer(value)) {
-          bytes += value.length;
-        } else if (value instanceof Uint8Array) {
-          const view = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-          bytes += view.length;
-          value = view;
-        } else {
-          invalid(`header ${JSON.stringify(name)} must be a string, number, boolean or Buffer`);
-        }
+    if (typeof value === 'string') {
+      bytes += stringBytes(value);
+    } else if (typeof value === 'number') {
+      bytes += 8;
+    } else if (typeof value === 'boolean') {
+      bytes += 1;
+    } else if (Buffer.isBuffer(value)) {
+      bytes += value.length;
+    } else if (value instanceof Uint8Array) {
+      const view = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      bytes += view.length;
+      value = view;
+    } else {
+      invalid(`header ${JSON.stringify(name)} must be a string, number, boolean or Buffer`);
     }
     if (bytes > bytesMax) tooLarge(`headers exceed headersBytesMax ${bytesMax}`);
     setHeader(headers, name, value as HeaderValue);
