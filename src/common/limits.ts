@@ -27,4 +27,16 @@ export const Limits = {
   headersBytesMax: 64 * 1024,
   /** One header name, and each string property: id, key, correlation id, reply-to, content type. */
   messagePropertyBytesMax: 4096,
+  /** Messages buffered for one live (non-durable) subscription, the most it may ask for. */
+  liveBufferMessagesMax: 100_000,
+  /** Message body bytes buffered for one live subscription. */
+  liveBufferBytesMax: 64 * 1024 * 1024,
+  /** Messages handed to one live subscription at a time before the others get theirs. */
+  liveDeliveryBatchMessagesMax: 256,
+  /** Messages delivered to live subscriptions in one event-loop turn, before I/O gets its. */
+  liveDeliveryTurnMessagesMax: 16_384,
+  /** Live subscriptions one session may hold. */
+  liveSubscriptionsPerSessionMax: 10_000,
+  /** Delayed messages held in memory for live subscriptions, across the broker. */
+  liveDelayedMessagesMax: 100_000,
 } as const;
