@@ -183,6 +183,10 @@ export function peekBaseOffset(buffer: Buffer, position: number): number {
   return readUint53(buffer, position + 12);
 }
 
+export function peekFirstTimestampMs(buffer: Buffer, position: number): number {
+  return readInt53(buffer, position + 24);
+}
+
 export function peekMaxTimestampMs(buffer: Buffer, position: number): number {
   return readInt53(buffer, position + 32);
 }
