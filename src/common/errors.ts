@@ -11,6 +11,8 @@ export const ErrorCode = {
   MessageTooLarge: 'WEIR_MESSAGE_TOO_LARGE',
   CorruptLog: 'WEIR_CORRUPT_LOG',
   LogClosed: 'WEIR_LOG_CLOSED',
+  /** A write or fsync failed; the log refuses further appends until reopened. */
+  StorageFailed: 'WEIR_STORAGE_FAILED',
   OffsetOutOfRange: 'WEIR_OFFSET_OUT_OF_RANGE',
   InvalidSubject: 'WEIR_INVALID_SUBJECT',
   StreamNotFound: 'WEIR_STREAM_NOT_FOUND',

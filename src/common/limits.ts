@@ -13,6 +13,8 @@ export const Limits = {
   segmentBytesDefault: 128 * 1024 * 1024,
   /** Largest segment size a log may be configured with. */
   segmentBytesMax: 1024 * 1024 * 1024,
+  /** Smallest segment size a log may be configured with. */
+  segmentBytesMin: 1024,
   /** Bytes of log between two entries of the sparse offset index. */
   indexIntervalBytes: 4096,
   /** A subject or filter, in UTF-8 bytes. */
@@ -39,4 +41,12 @@ export const Limits = {
   liveSubscriptionsPerSessionMax: 10_000,
   /** Delayed messages held in memory for live subscriptions, across the broker. */
   liveDelayedMessagesMax: 100_000,
+  /** Smallest segment age limit a log may be configured with. */
+  segmentAgeMsMin: 1,
+  /** Largest `interval:<ms>` fsync period. */
+  fsyncIntervalMsMax: 60_000,
+  /** Appends one log may have waiting for their fsync before it refuses more (WEIR_OVERLOADED). */
+  logAppendsWaitingMax: 100_000,
+  /** Bytes one log read may ask for. */
+  logReadBytesMax: 64 * 1024 * 1024,
 } as const;
