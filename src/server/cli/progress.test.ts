@@ -36,7 +36,7 @@ test('ProgressBar draws only after its delay, at most once per interval, and cle
   now = 1060;
   bar.tick(7);
   assert.equal(written.length, 2, 'the final count always draws');
-  assert.match(written[1] ?? '', /100%  10\/10/);
+  assert.match(written[1] ?? '', /100% {2}10\/10/);
   bar.stop();
   assert.equal(written.at(-1), '\r\x1b[2K');
 });
