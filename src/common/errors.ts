@@ -35,6 +35,10 @@ export const ErrorCode = {
   TransactionAborted: 'WEIR_TRANSACTION_ABORTED',
   SlowConsumer: 'WEIR_SLOW_CONSUMER',
   Overloaded: 'WEIR_OVERLOADED',
+  /** A listener could not bind its address (in use, not permitted, not local). */
+  ListenFailed: 'WEIR_LISTEN_FAILED',
+  /** An HTTP path or resource that does not exist. */
+  NotFound: 'WEIR_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

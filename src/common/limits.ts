@@ -49,4 +49,22 @@ export const Limits = {
   logAppendsWaitingMax: 100_000,
   /** Bytes one log read may ask for. */
   logReadBytesMax: 64 * 1024 * 1024,
+
+  // Server listeners (configuration `limits:`; each protocol adapter enforces them).
+  /** Default open connections per protocol. */
+  connectionsPerProtocolDefault: 10_000,
+  /** Most open connections per protocol a configuration may allow. */
+  connectionsPerProtocolMax: 1_000_000,
+  /** Default largest frame (packet) a protocol adapter accepts. */
+  frameBytesDefault: 8 * 1024 * 1024,
+  /** Largest frame size a configuration may allow: one log batch. */
+  frameBytesLimit: 16 * 1024 * 1024,
+  /** Default largest message body. */
+  messageBytesDefault: 4 * 1024 * 1024,
+  /** Largest message body a configuration may allow, leaving room for headers in one record. */
+  messageBytesLimit: 7 * 1024 * 1024,
+  /** How long shutdown waits for protocol adapters to close their connections by default. */
+  shutdownGraceMsDefault: 10_000,
+  /** Longest shutdown grace a configuration may set. */
+  shutdownGraceMsMax: 600_000,
 } as const;
