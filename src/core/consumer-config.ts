@@ -21,7 +21,12 @@ export function parseConsumerConfig(input: ConsumerConfigInput): ConsumerConfig 
     throw new InvalidArgumentError(`ackPolicy must be none or explicit, not '${String(ackPolicy)}'`);
   }
   const dispatch = input.dispatch ?? consumerDefaults.dispatch;
-  if (dispatch !== 'exclusive' && dispatch !== 'failover' && dispatch !== 'shared' && dispatch !== 'key_shared') {
+  if (
+    dispatch !== 'exclusive' &&
+    dispatch !== 'failover' &&
+    dispatch !== 'shared' &&
+    dispatch !== 'key_shared'
+  ) {
     throw new InvalidArgumentError(`dispatch must be exclusive, failover, shared or key_shared`);
   }
   const ackWaitMs = input.ackWaitMs ?? consumerDefaults.ackWaitMs;
@@ -42,8 +47,14 @@ export function parseConsumerConfig(input: ConsumerConfigInput): ConsumerConfig 
     }
   }
   const maxAckPending = input.maxAckPending ?? Limits.consumerAckPendingDefault;
-  if (!Number.isSafeInteger(maxAckPending) || maxAckPending < 1 || maxAckPending > Limits.consumerAckPendingMax) {
-    throw new InvalidArgumentError(`maxAckPending must be an integer from 1 to ${Limits.consumerAckPendingMax}`);
+  if (
+    !Number.isSafeInteger(maxAckPending) ||
+    maxAckPending < 1 ||
+    maxAckPending > Limits.consumerAckPendingMax
+  ) {
+    throw new InvalidArgumentError(
+      `maxAckPending must be an integer from 1 to ${Limits.consumerAckPendingMax}`,
+    );
   }
   return {
     name,
@@ -83,7 +94,8 @@ function parseDeliverPolicy(input: DeliverPolicy): DeliverPolicy {
       }
       return { kind: 'offset', offset: input.offset };
     case 'time':
-      if (!Number.isFinite(input.timeMs)) throw new InvalidArgumentError('deliverPolicy timeMs must be a number');
+      if (!Number.isFinite(input.timeMs))
+        throw new InvalidArgumentError('deliverPolicy timeMs must be a number');
       return { kind: 'time', timeMs: input.timeMs };
     default:
       throw new InvalidArgumentError(`unknown deliverPolicy '${String((input as { kind: unknown }).kind)}'`);

@@ -29,7 +29,8 @@ export class ConsumerReader {
     const filter = this.#consumer.config.filterSubject;
     let read: Promise<StoredMessage[]> | undefined;
     if (filter === undefined) read = this.#readInOrder(partition);
-    else if (partition.matchedOverflowed || partition.cursor < partition.scanUntil) read = this.#scan(partition, filter);
+    else if (partition.matchedOverflowed || partition.cursor < partition.scanUntil)
+      read = this.#scan(partition, filter);
     else read = this.#readMatched(partition);
     if (read === undefined) return;
     partition.reading = true;
@@ -73,14 +74,14 @@ export class ConsumerReader {
     const until = partition.matchedOverflowed ? source.nextOffset : partition.scanUntil;
     const tracker = partition.tracker;
     const from = tracker.nextUnacked(partition.cursor);
-    return source.read(from, readCount(), (offset) => offset < until && !tracker.isAcked(offset)).then(
-      ({ messages, scannedTo }) => {
+    return source
+      .read(from, readCount(), (offset) => offset < until && !tracker.isAcked(offset))
+      .then(({ messages, scannedTo }) => {
         partition.cursor = Math.max(partition.cursor, Math.min(scannedTo, until));
         const kept = messages.filter((stored) => subjectMatches(filter, stored.message.subject));
         partition.scanSkipped += messages.length - kept.length;
         return kept;
-      },
-    );
+      });
   }
 
   #readMatched(partition: ConsumerPartition): Promise<StoredMessage[]> | undefined {

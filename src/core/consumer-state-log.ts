@@ -105,7 +105,13 @@ export class ConsumerStateLog {
     this.#schedule();
   }
 
-  recordDeliveryFailure(consumer: string, partition: number, offset: number, count: number, error?: string): void {
+  recordDeliveryFailure(
+    consumer: string,
+    partition: number,
+    offset: number,
+    count: number,
+    error?: string,
+  ): void {
     this.#flushAckRuns();
     this.#entries.push(
       error === undefined
@@ -225,7 +231,11 @@ function deltaDecode(coded: readonly number[]): AckedRange[] {
   return ranges;
 }
 
-function partitionState(states: Map<string, ConsumerState>, consumer: string, partition: number): PartitionState {
+function partitionState(
+  states: Map<string, ConsumerState>,
+  consumer: string,
+  partition: number,
+): PartitionState {
   let consumerState = states.get(consumer);
   if (consumerState === undefined) {
     consumerState = new Map();

@@ -22,7 +22,6 @@ import { ReceiverSet } from './receiver-set.js';
 import type { StoredMessage, StreamPartition } from './stream-partition.js';
 import { TimerHeap, type TimerEntry } from './timer-heap.js';
 
-
 export type DeadLetterReason = 'max_deliveries' | 'rejected' | 'expired';
 
 /** The stream, as its consumers see it. */
@@ -117,7 +116,8 @@ export class Consumer {
     this.#ackWaits = new TimerHeap(
       host.clock,
       (entry) => this.#onAckWaitExpired(entry),
-      (entry) => this.partitions[entry.partition]?.inFlight.get(entry.offset)?.deliveryCount === entry.deliveryCount,
+      (entry) =>
+        this.partitions[entry.partition]?.inFlight.get(entry.offset)?.deliveryCount === entry.deliveryCount,
     );
     this.#delays = new TimerHeap(
       host.clock,
@@ -220,7 +220,12 @@ export class Consumer {
     const left = all ? 0 : (this.#sessions.get(sessionId) ?? 1) - 1;
     if (left <= 0) this.#sessions.delete(sessionId);
     else this.#sessions.set(sessionId, left);
-    if (this.#sessions.size === 0 && this.receivers.push.length === 0 && !this.config.durable && !this.#closed) {
+    if (
+      this.#sessions.size === 0 &&
+      this.receivers.push.length === 0 &&
+      !this.config.durable &&
+      !this.#closed
+    ) {
       this.host.onIdle(this);
     }
   }
@@ -394,7 +399,12 @@ export class Consumer {
     else partition.shiftReadAhead();
   }
 
-  #deliver(partition: ConsumerPartition, stored: StoredMessage, receiver: Receiver, redelivery: boolean): void {
+  #deliver(
+    partition: ConsumerPartition,
+    stored: StoredMessage,
+    receiver: Receiver,
+    redelivery: boolean,
+  ): void {
     const previous = partition.deliveryCounts.get(stored.offset) ?? 0;
     const deliveryCount = previous + 1;
     const explicit = this.config.ackPolicy === 'explicit';
@@ -475,7 +485,13 @@ export class Consumer {
   }
 
   /** A delivery attempt failed (nack, ack wait, detach): redeliver later, or dead-letter. */
-  #requeue(partition: ConsumerPartition, offset: number, count: number, delayMs: number, error?: string): void {
+  #requeue(
+    partition: ConsumerPartition,
+    offset: number,
+    count: number,
+    delayMs: number,
+    error?: string,
+  ): void {
     if (this.config.maxDeliver !== -1 && count >= this.config.maxDeliver) {
       this.#deadLetter(partition, offset, count, 'max_deliveries', error ?? partition.lastErrors.get(offset));
       return;
@@ -484,7 +500,12 @@ export class Consumer {
     this.host.stateLog.recordDeliveryFailure(this.name, partition.index, offset, count, error);
     if (delayMs > 0) {
       partition.parked.add(offset);
-      this.#delays.push({ dueMs: this.host.clock.nowMs() + delayMs, partition: partition.index, offset, deliveryCount: count });
+      this.#delays.push({
+        dueMs: this.host.clock.nowMs() + delayMs,
+        partition: partition.index,
+        offset,
+        deliveryCount: count,
+      });
     } else {
       partition.addRedeliverDue(offset);
     }
@@ -496,7 +517,12 @@ export class Consumer {
     if (partition === undefined || inFlight === undefined) return;
     this.metrics.expiredAckWaits += 1;
     this.#takeInFlight(partition, inFlight);
-    this.#requeue(partition, entry.offset, inFlight.deliveryCount, backoffDelayMs(this.config, inFlight.deliveryCount));
+    this.#requeue(
+      partition,
+      entry.offset,
+      inFlight.deliveryCount,
+      backoffDelayMs(this.config, inFlight.deliveryCount),
+    );
     this.dispatch();
   }
 
@@ -533,14 +559,11 @@ export class Consumer {
       });
     };
     if (source === undefined) return;
-    source.readOne(offset).then(
-      (stored) => {
-        if (stored === undefined) return done();
-        const details = { consumer: this.name, partition: partition.index, deliveryCount, reason, lastError };
-        return this.host.deadLetter(stored, details).then(done, failed);
-      },
-      failed,
-    );
+    source.readOne(offset).then((stored) => {
+      if (stored === undefined) return done();
+      const details = { consumer: this.name, partition: partition.index, deliveryCount, reason, lastError };
+      return this.host.deadLetter(stored, details).then(done, failed);
+    }, failed);
   }
 
   #assertOpen(): void {

@@ -28,7 +28,11 @@ export function deadLetterStreamName(streamName: string): string {
   return `DLQ_${streamName}`;
 }
 
-export function deadLetterInput(source: StreamConfig, stored: StoredMessage, details: DeadLetterDetails): PublishInput {
+export function deadLetterInput(
+  source: StreamConfig,
+  stored: StoredMessage,
+  details: DeadLetterDetails,
+): PublishInput {
   const message = stored.message;
   const headers: Record<string, HeaderValue> = { ...message.headers };
   headers[DeadLetterHeader.originalSubject] = message.subject;

@@ -61,7 +61,9 @@ export class ReceiverSet {
       const active = this.push[0] ?? this.pull[0];
       return active !== undefined && active.credit > 0;
     }
-    return this.push.some((receiver) => receiver.credit > 0) || this.pull.some((receiver) => receiver.credit > 0);
+    return (
+      this.push.some((receiver) => receiver.credit > 0) || this.pull.some((receiver) => receiver.credit > 0)
+    );
   }
 
   noteDelivered(receiver: Receiver, key: string | undefined): void {

@@ -101,7 +101,11 @@ export class Session implements CoreSession {
     };
   }
 
-  fetch(stream: string, consumerName: string, options: { batch: number; expiresMs: number }): Promise<Delivery[]> {
+  fetch(
+    stream: string,
+    consumerName: string,
+    options: { batch: number; expiresMs: number },
+  ): Promise<Delivery[]> {
     if (this.#closed) return Promise.reject(closedError());
     try {
       checkCount('batch', options.batch, 1, Limits.fetchBatchMax);
@@ -141,7 +145,9 @@ export class Session implements CoreSession {
   }
 
   ack(delivery: Delivery, options?: AckOptions): AckOutcome {
-    return this.#host.consumer(delivery.stream, delivery.consumer).ack(delivery, options?.cumulative === true);
+    return this.#host
+      .consumer(delivery.stream, delivery.consumer)
+      .ack(delivery, options?.cumulative === true);
   }
 
   nack(delivery: Delivery, options?: NackOptions): AckOutcome {

@@ -33,13 +33,17 @@ export function parseStreamConfig(input: StreamConfigInput): StreamConfig {
     throw new InvalidArgumentError(`stream '${name}' must capture at least one subject`);
   }
   if (input.subjects.length > Limits.streamSubjectsMax) {
-    throw new InvalidArgumentError(`stream '${name}' captures more than ${Limits.streamSubjectsMax} subjects`);
+    throw new InvalidArgumentError(
+      `stream '${name}' captures more than ${Limits.streamSubjectsMax} subjects`,
+    );
   }
   const subjects = [...new Set(input.subjects)];
   for (const subject of subjects) validateFilter(subject);
   const retention = input.retention ?? 'limits';
   if (retention !== 'limits' && retention !== 'interest' && retention !== 'workqueue') {
-    throw new InvalidArgumentError(`retention must be limits, interest or workqueue, not '${String(retention)}'`);
+    throw new InvalidArgumentError(
+      `retention must be limits, interest or workqueue, not '${String(retention)}'`,
+    );
   }
   const discard = input.discard ?? 'old';
   if (discard !== 'old' && discard !== 'new') {

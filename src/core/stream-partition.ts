@@ -123,7 +123,11 @@ export class StreamPartition {
         if (record.offset >= this.nextOffset) return { messages, scannedTo };
         scannedTo = record.offset + 1;
         if (wanted !== undefined && !wanted(record.offset)) continue;
-        messages.push({ offset: record.offset, message: decodeMessage(record.value), sizeBytes: record.value.length });
+        messages.push({
+          offset: record.offset,
+          message: decodeMessage(record.value),
+          sizeBytes: record.value.length,
+        });
         if (messages.length >= maxCount) return { messages, scannedTo };
       }
     }
@@ -175,7 +179,10 @@ export class StreamPartition {
     const batch = this.#takeBatch();
     try {
       const result = await this.log.append({ records: batch.map((pending) => pending.record) });
-      assert(result.lastOffset - result.baseOffset + 1 === batch.length, 'append assigned one offset per record');
+      assert(
+        result.lastOffset - result.baseOffset + 1 === batch.length,
+        'append assigned one offset per record',
+      );
       assert(result.baseOffset === this.nextOffset, 'appends are contiguous');
       const stored: StoredMessage[] = batch.map((pending, index) => ({
         offset: result.baseOffset + index,

@@ -64,10 +64,14 @@ export class Stream implements ConsumerHost {
     this.stateLog = stateLog;
     this.#replayed = replayed;
     this.partitions = logs.map(
-      (log, index) => new StreamPartition(index, log, (partition, stored) => this.#onAppended(partition, stored)),
+      (log, index) =>
+        new StreamPartition(index, log, (partition, stored) => this.#onAppended(partition, stored)),
     );
     stateLog.setSnapshotProvider(() =>
-      [...this.consumers.values()].map((consumer) => ({ consumer: consumer.name, partitions: consumer.snapshot() })),
+      [...this.consumers.values()].map((consumer) => ({
+        consumer: consumer.name,
+        partitions: consumer.snapshot(),
+      })),
     );
     this.#armAgeTimer();
   }
@@ -93,14 +97,24 @@ export class Stream implements ConsumerHost {
   }
 
   /** Queues a message; `confirm` runs once it is stored (or failed). Throws WEIR_STREAM_FULL. */
-  publish(message: Message, confirm?: (error: Error | undefined, partition: number, offset: number) => void): void {
+  publish(
+    message: Message,
+    confirm?: (error: Error | undefined, partition: number, offset: number) => void,
+  ): void {
     if (this.#closed) throw new WeirError(ErrorCode.Closed, `stream '${this.name}' is closed`);
     if (this.config.discard === 'new') this.#checkRoom(message);
     const count = this.partitions.length;
     const index =
-      count === 1 ? 0 : message.key === undefined ? this.#turn++ % count : partitionForKey(message.key, count);
+      count === 1
+        ? 0
+        : message.key === undefined
+          ? this.#turn++ % count
+          : partitionForKey(message.key, count);
     const partition = this.partitions[index] as StreamPartition;
-    partition.enqueue(message, confirm === undefined ? undefined : (error, offset) => confirm(error, index, offset));
+    partition.enqueue(
+      message,
+      confirm === undefined ? undefined : (error, offset) => confirm(error, index, offset),
+    );
     this.counters.published += 1;
   }
 
@@ -142,12 +156,16 @@ export class Stream implements ConsumerHost {
       starts = await startPositions(this.partitions, config);
     }
     if (this.consumers.has(config.name)) {
-      throw new WeirError(ErrorCode.ConsumerExists, `consumer '${config.name}' exists on stream '${this.name}'`);
+      throw new WeirError(
+        ErrorCode.ConsumerExists,
+        `consumer '${config.name}' exists on stream '${this.name}'`,
+      );
     }
     // Synchronous from here: no append can slip between scanUntil and the trie registration.
     const finalStarts = starts.map((start, index) => {
       const partition = this.partitions[index] as StreamPartition;
-      const floor = config.deliverPolicy.kind === 'new' && replayed === undefined ? partition.nextOffset : start.floor;
+      const floor =
+        config.deliverPolicy.kind === 'new' && replayed === undefined ? partition.nextOffset : start.floor;
       return { ...start, floor, scanUntil: partition.nextOffset };
     });
     const consumer = new Consumer(this, config, finalStarts);
@@ -162,7 +180,8 @@ export class Stream implements ConsumerHost {
     const consumer = this.consumers.get(name);
     if (consumer === undefined) return false;
     this.consumers.delete(name);
-    if (consumer.config.filterSubject !== undefined) this.#filtered.remove(consumer.config.filterSubject, consumer);
+    if (consumer.config.filterSubject !== undefined)
+      this.#filtered.remove(consumer.config.filterSubject, consumer);
     consumer.close(new WeirError(ErrorCode.ConsumerNotFound, `consumer '${name}' was deleted`));
     this.stateLog.recordDeleted(name);
     this.#scheduleTrim();
@@ -186,7 +205,8 @@ export class Stream implements ConsumerHost {
     if (this.#closed) return;
     this.#closed = true;
     this.#ageTimer?.cancel();
-    for (const consumer of this.consumers.values()) consumer.close(new WeirError(ErrorCode.Closed, 'broker closed'));
+    for (const consumer of this.consumers.values())
+      consumer.close(new WeirError(ErrorCode.Closed, 'broker closed'));
     for (const partition of this.partitions) await partition.whenIdle();
     await this.#deletions;
     await this.stateLog.close();

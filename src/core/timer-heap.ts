@@ -100,7 +100,9 @@ export class TimerHeap {
       if (left >= heap.length) break;
       const right = left + 1;
       const child =
-        right < heap.length && (heap[right] as TimerEntry).dueMs < (heap[left] as TimerEntry).dueMs ? right : left;
+        right < heap.length && (heap[right] as TimerEntry).dueMs < (heap[left] as TimerEntry).dueMs
+          ? right
+          : left;
       if ((heap[child] as TimerEntry).dueMs >= last.dueMs) break;
       heap[index] = heap[child] as TimerEntry;
       index = child;
