@@ -55,6 +55,8 @@ export interface BrokerCoreOptions {
   readonly segmentBytesMax?: number;
   /** Default buffer of a live subscription that does not choose one. */
   readonly liveBufferMessagesDefault?: number;
+  /** Consumer-state log growth between snapshots; default Limits.consumerStateSnapshotBytes. */
+  readonly consumerStateSnapshotBytes?: number;
   /** Errors no caller can receive (a failed background deletion); default: ignored after counting. */
   readonly onError?: (error: unknown) => void;
 }
@@ -78,6 +80,7 @@ export class BrokerCore {
   readonly #capture = new SubjectTrie<Stream>();
   readonly #sessions = new Map<string, Session>();
   readonly #onError: ((error: unknown) => void) | undefined;
+  readonly #snapshotBytes: number;
   #admin: Promise<unknown> = Promise.resolve();
   #nextSessionId = 1;
   #published = 0;
@@ -91,6 +94,7 @@ export class BrokerCore {
     this.#definitions = new DefinitionStore(dataDir);
     this.#store = new StreamStore(dataDir, this.clock, options.segmentBytesMax);
     this.#onError = options.onError;
+    this.#snapshotBytes = options.consumerStateSnapshotBytes ?? Limits.consumerStateSnapshotBytes;
     this.liveRouter = new LiveRouter({
       clock: this.clock,
       bufferMessagesMaxDefault: options.liveBufferMessagesDefault ?? 1_000,
@@ -365,7 +369,7 @@ export class BrokerCore {
 
   async #openStream(config: StreamInfo['config']): Promise<Stream> {
     const logs = await this.#store.open(config);
-    const { stateLog, states } = await ConsumerStateLog.open(logs.consumerState);
+    const { stateLog, states } = await ConsumerStateLog.open(logs.consumerState, this.#snapshotBytes);
     const stream = new Stream(
       {
         clock: this.clock,

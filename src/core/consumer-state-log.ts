@@ -57,13 +57,24 @@ export class ConsumerStateLog {
   #bytesSinceSnapshot = 0;
   #snapshotProvider: SnapshotProvider | undefined;
   #closed = false;
+  readonly #snapshotBytes: number;
+  #snapshots = 0;
 
-  private constructor(log: Log) {
+  private constructor(log: Log, snapshotBytes: number) {
     this.#log = log;
+    this.#snapshotBytes = snapshotBytes;
+  }
+
+  /** Snapshots written since open (compactions). */
+  get snapshots(): number {
+    return this.#snapshots;
   }
 
   /** Opens the log and replays it into each consumer's state. */
-  static async open(log: Log): Promise<{ stateLog: ConsumerStateLog; states: Map<string, ConsumerState> }> {
+  static async open(
+    log: Log,
+    snapshotBytes: number = Limits.consumerStateSnapshotBytes,
+  ): Promise<{ stateLog: ConsumerStateLog; states: Map<string, ConsumerState> }> {
     const states = new Map<string, ConsumerState>();
     let offset: number = log.startOffset;
     while (offset < log.nextOffset) {
@@ -78,7 +89,7 @@ export class ConsumerStateLog {
         offset = batch.lastOffset + 1;
       }
     }
-    const stateLog = new ConsumerStateLog(log);
+    const stateLog = new ConsumerStateLog(log, snapshotBytes);
     stateLog.#bytesSinceSnapshot = log.sizeBytes;
     return { stateLog, states };
   }
@@ -169,7 +180,7 @@ export class ConsumerStateLog {
     this.#entries = [];
     const value = Buffer.from(JSON.stringify(entries), 'utf8');
     this.#bytesSinceSnapshot += value.length;
-    const compact = this.#bytesSinceSnapshot >= Limits.consumerStateSnapshotBytes;
+    const compact = this.#bytesSinceSnapshot >= this.#snapshotBytes;
     this.#writing = this.#writing
       .then(() => this.#log.append({ records: [{ value }] }))
       .then(() => (compact ? this.#compact() : undefined));
@@ -192,6 +203,7 @@ export class ConsumerStateLog {
     if (records.length === 0) return;
     await this.#log.append({ records });
     await this.#log.deleteBefore(Offset(firstSnapshotOffset));
+    this.#snapshots += 1;
   }
 }
 

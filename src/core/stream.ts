@@ -8,7 +8,8 @@
 //
 // Retention moves a partition's `firstOffset` up and asks the log to delete the whole
 // segments below it:
-// - limits: max messages (exact), max bytes (whole segments), max age (exact, by timestamp);
+// - limits: max messages (exact), max bytes (whole segments), max age (exact by timestamp,
+//   checked every min(maxAgeMs, 1 s) on the injected clock);
 // - workqueue: the lowest ack floor of its consumers (kept while it has none);
 // - interest: the lowest ack floor of its consumers (nothing is kept while it has none).
 
