@@ -117,8 +117,7 @@ export class Consumer {
     this.#ackWaits = new TimerHeap(
       host.clock,
       (entry) => this.#onAckWaitExpired(entry),
-      (entry) =>
-        this.partitions[entry.partition]?.inFlight.get(entry.offset)?.deliveryCount === entry.deliveryCount,
+      (entry) => this.partitions[entry.partition]?.inFlight.get(entry.offset) === entry,
     );
     this.#delays = new TimerHeap(
       host.clock,
@@ -439,16 +438,21 @@ export class Consumer {
     if (previous > 0) this.metrics.redelivered += 1;
     if (explicit) {
       if (!redelivery) this.#unacked += 1;
-      partition.deliveryCounts.set(stored.offset, deliveryCount);
+      // First attempts keep their count in the in-flight entry only; repeated ones also in
+      // deliveryCounts, which snapshots persist.
+      if (previous > 0) partition.deliveryCounts.set(stored.offset, deliveryCount);
       const key = stored.message.key;
-      partition.inFlight.set(stored.offset, { offset: stored.offset, deliveryCount, receiver, key });
-      this.receivers.noteDelivered(receiver, key);
-      this.#ackWaits.push({
+      const entry: InFlight = {
         dueMs: this.host.clock.nowMs() + this.config.ackWaitMs,
         partition: partition.index,
         offset: stored.offset,
         deliveryCount,
-      });
+        receiver,
+        key,
+      };
+      partition.inFlight.set(stored.offset, entry);
+      this.receivers.noteDelivered(receiver, key);
+      this.#ackWaits.push(entry);
     } else {
       // Ack policy none: at-most-once, settled as it leaves.
       partition.deliveryCounts.delete(stored.offset);
@@ -522,6 +526,7 @@ export class Consumer {
       this.#deadLetter(partition, offset, count, 'max_deliveries', error ?? partition.lastErrors.get(offset));
       return;
     }
+    partition.deliveryCounts.set(offset, count);
     if (error !== undefined) partition.lastErrors.set(offset, error);
     this.host.stateLog.recordDeliveryFailure(this.name, partition.index, offset, count, error);
     if (delayMs > 0) {
