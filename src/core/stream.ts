@@ -45,6 +45,7 @@ export class Stream implements ConsumerHost {
   readonly counters: StreamCounters = { published: 0, rejectedFull: 0 };
   readonly #host: StreamHost;
   readonly #filtered = new SubjectTrie<Consumer>();
+  readonly #unfiltered = new Set<Consumer>();
   #turn = 0;
   #trimScheduled = false;
   #ageTimer: TimerHandle | undefined;
@@ -172,6 +173,7 @@ export class Stream implements ConsumerHost {
     const consumer = new Consumer(this, config, finalStarts);
     this.consumers.set(config.name, consumer);
     if (config.filterSubject !== undefined) this.#filtered.add(config.filterSubject, consumer);
+    else this.#unfiltered.add(consumer);
     if (replayed === undefined) this.stateLog.recordSnapshot(config.name, consumer.snapshot());
     await this.stateLog.flush();
     return consumer;
@@ -215,16 +217,21 @@ export class Stream implements ConsumerHost {
   }
 
   #onAppended(partitionIndex: number, stored: readonly StoredMessage[]): void {
+    // Filtered consumers hear only of batches that hold a match for them: the work per batch
+    // is the matches plus the unfiltered consumers, however many filtered ones exist.
+    const woken = new Set<Consumer>();
     if (this.#filtered.size > 0) {
       for (const entry of stored) {
         for (const consumer of this.#filtered.match(entry.message.subject)) {
           consumer.partitions[partitionIndex]?.addMatch(entry.offset);
+          woken.add(consumer);
         }
       }
     }
     const partition = this.partitions[partitionIndex] as StreamPartition;
     this.#applyLimits(partition);
-    for (const consumer of this.consumers.values()) consumer.onAppended();
+    for (const consumer of this.#unfiltered) consumer.onAppended();
+    for (const consumer of woken) consumer.onAppended();
   }
 
   #applyLimits(partition: StreamPartition): void {
