@@ -27,6 +27,7 @@ import type { Log } from '../storage/log.js';
 
 export interface StreamHost {
   readonly clock: Clock;
+  readonly ackHolesMax: number;
   deadLetter(stream: Stream, stored: StoredMessage, details: DeadLetterDetails): Promise<void>;
   onConsumerIdle(stream: Stream, consumer: Consumer): void;
   onError(error: unknown): void;
@@ -80,6 +81,10 @@ export class Stream implements ConsumerHost {
 
   get clock(): Clock {
     return this.#host.clock;
+  }
+
+  get ackHolesMax(): number {
+    return this.#host.ackHolesMax;
   }
 
   get name(): string {
