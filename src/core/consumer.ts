@@ -200,6 +200,7 @@ export class Consumer {
   }
 
   closeSession(sessionId: string): void {
+    if (this.#closed) return;
     for (const receiver of [...this.receivers.push, ...this.receivers.pull]) {
       if (receiver.sessionId === sessionId) this.removeReceiver(receiver, true);
     }
