@@ -228,6 +228,13 @@ export class LogSegment {
         const chunk = Buffer.allocUnsafe(Math.min(wantBytes, end - position));
         const bytesRead = await readAt(this.#fd, chunk, position, this.logPath);
         if (this.#deleted) return { bytes, reachedEnd: true };
+        if (bytesRead < chunk.length) {
+          throw new CorruptLogError(
+            this.logPath,
+            position + bytesRead,
+            `the file ends before its written end ${end}`,
+          );
+        }
         let cursor = 0;
         while (cursor < bytesRead) {
           const length = peekBatchLength(chunk, cursor);
