@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { Offset } from '../common/branded.js';
 import { ManualClock } from '../common/clock.js';
 import { CorruptLogError, ErrorCode, isWeirError } from '../common/errors.js';
+import { Limits } from '../common/limits.js';
 import { openFileLog } from './file-log.js';
 import type { Log, LogOptions } from './log.js';
 import { segmentFileName } from './log-segment.js';
@@ -205,4 +206,37 @@ test('fsync interval: appends resolve at once; the clock drives the fsync, which
   assert.equal(clock.pendingTimerCount(), 1, 'the next fsync is armed once this one ends');
   await log.close();
   assert.equal(clock.pendingTimerCount(), 0, 'close cancels the timer');
+});
+
+test('limit: appends waiting for their fsync are bounded (logAppendsWaitingMax)', async () => {
+  const directory = freshDirectory();
+  const log = await openFileLog(directory, { fsync: { kind: 'always' } });
+  const batch = { records: [{ value: Buffer.from('w') }] };
+  const waiting: Promise<unknown>[] = [];
+  // All in one turn: none can be covered before the group commit's first fsync starts.
+  for (let index = 0; index < Limits.logAppendsWaitingMax; index++) waiting.push(log.append(batch));
+  await assert.rejects(log.append(batch), (error: unknown) => isWeirError(error, ErrorCode.Overloaded));
+  await Promise.all(waiting);
+  assert.equal(log.committedOffset, Limits.logAppendsWaitingMax);
+  assert.equal(
+    (await log.append(batch)).baseOffset,
+    Limits.logAppendsWaitingMax,
+    'accepted again once covered',
+  );
+  await log.close();
+});
+
+test('retention may delete a segment while its fsync runs', async () => {
+  const directory = freshDirectory();
+  const log = await openFileLog(directory, { fsync: { kind: 'always' } });
+  for (let round = 0; round < 5; round++) {
+    // Megabytes to flush keep the fsync running while retention deletes its segment.
+    const appended = log.append({ records: [{ value: Buffer.alloc(4 * 1024 * 1024, round) }] });
+    await new Promise((resolve) => setImmediate(resolve)); // the group commit's fsync has started
+    await log.deleteBefore(log.nextOffset);
+    assert.equal((await appended).baseOffset, round);
+  }
+  assert.equal(log.startOffset, 5);
+  assert.equal((await log.append({ records: [{ value: Buffer.from('still writable') }] })).baseOffset, 5);
+  await log.close();
 });

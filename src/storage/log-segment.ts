@@ -190,8 +190,13 @@ export class LogSegment {
 
   /** fdatasync of the log file, off the event loop. */
   sync(): Promise<void> {
+    // Counted as a reader: retention may delete the segment while the fsync runs, and the
+    // descriptor must stay open until it ends.
+    this.#readers++;
     return new Promise((resolve, reject) => {
       fs.fdatasync(this.#fd, (error) => {
+        this.#readers--;
+        if (this.#deleted || this.#closed) this.#releaseIfUnused();
         if (error === null) resolve();
         else reject(storageFailed(`fsync of ${this.logPath}`, error));
       });
@@ -281,7 +286,7 @@ export class LogSegment {
       return { bytes, reachedEnd: true };
     } finally {
       this.#readers--;
-      if (this.#deleted) this.#releaseIfUnused();
+      if (this.#deleted || this.#closed) this.#releaseIfUnused();
     }
   }
 
