@@ -152,6 +152,8 @@ export interface StreamInfo {
   readonly partitions: readonly PartitionInfo[];
   readonly published: number;
   readonly rejectedFull: number;
+  /** Compactions of the stream's consumer-state log since the broker opened. */
+  readonly consumerStateSnapshots: number;
 }
 
 export interface ConsumerInfo {
