@@ -25,18 +25,11 @@ function writeAckEntry(writer: BufferWriter, entry: AckEntry): void {
 }
 
 function typeAndFlags(frame: Frame): [number, number] {
-  switch (frame.kind) {
-    case 'publish':
-      return [FrameType.publish, frame.confirm ? FrameFlags.confirm : 0];
-    case 'error':
-      return [FrameType.error, frame.fatal ? FrameFlags.fatal : 0];
-    case 'admin':
-      return [AdminOperation[frame.operation], 0];
-    case 'unsupported':
-      return [frame.type, 0];
-    default:
-      return [FrameType[frame.kind], 0];
-  }
+  if (frame.kind === 'publish') return [FrameType.publish, frame.confirm ? FrameFlags.confirm : 0];
+  if (frame.kind === 'error') return [FrameType.error, frame.fatal ? FrameFlags.fatal : 0];
+  if (frame.kind === 'admin') return [AdminOperation[frame.operation], 0];
+  if (frame.kind === 'unsupported') return [frame.type, 0];
+  return [FrameType[frame.kind], 0];
 }
 
 /** Appends one frame to `writer`. */
