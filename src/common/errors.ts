@@ -33,6 +33,8 @@ export const ErrorCode = {
   TransactionAborted: 'WEIR_TRANSACTION_ABORTED',
   SlowConsumer: 'WEIR_SLOW_CONSUMER',
   Overloaded: 'WEIR_OVERLOADED',
+  /** An unexpected failure inside the broker (an I/O error, say); the message says what. */
+  Internal: 'WEIR_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
