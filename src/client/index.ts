@@ -1,0 +1,20 @@
+// weir/client: the TypeScript client over the native protocol. Exports are listed by name.
+export { connect, NetworkClient } from './network-client.js';
+export type { ConnectOptions } from './options.js';
+export { ReceivedMessage } from './received-message.js';
+export { Subscription } from './subscription.js';
+export type { MessageHandler } from './subscription.js';
+export type {
+  AdminDocument,
+  Body,
+  ConsumeOptions,
+  ConsumerAdmin,
+  DeadLetterAdmin,
+  FetchOptions,
+  PublishAck,
+  PublishOptions,
+  RequestOptions,
+  StreamAdmin,
+  SubscribeOptions,
+} from './client-types.js';
+export { WeirError, ErrorCode, isWeirError } from '../common/errors.js';
