@@ -678,10 +678,32 @@ export class NetworkClient extends EventEmitter implements Settler {
         if (this.listenerCount('error') > 0)
           this.emit('error', new WeirError(frame.code as ErrorCode, frame.message));
         return;
-      default:
+      case 'ack':
+      case 'admin':
+      case 'adminResult':
+      case 'attach':
+      case 'credit':
+      case 'detach':
+      case 'fetch':
+      case 'fetchResult':
+      case 'goodbye':
+      case 'hello':
+      case 'nack':
+      case 'ok':
+      case 'ping':
+      case 'pong':
+      case 'publish':
+      case 'publishAck':
+      case 'subscribeLive':
+      case 'term':
+      case 'unsupported':
+      case 'welcome':
         connection.destroy(
           new WeirError(ErrorCode.ProtocolError, `unexpected ${frame.kind} frame from the broker`),
         );
+        return;
+      default:
+        unreachable(frame, 'frame kind');
     }
   }
 
