@@ -20,7 +20,7 @@
 import { EventEmitter } from 'node:events';
 import { setImmediate } from 'node:timers';
 import { unreachable } from '../common/assert.js';
-import type { TimerHandle } from '../common/clock.js';
+import type { Clock, TimerHandle } from '../common/clock.js';
 import { ErrorCode, WeirError, isWeirError } from '../common/errors.js';
 import { NativeLimits } from '../common/limits.js';
 import type { ConsumerConfigInput, NackOptions, PublishAck, StreamConfigInput } from '../core/api.js';
@@ -166,6 +166,11 @@ export class NetworkClient extends EventEmitter implements Settler {
     }
     this.#state = 'closed';
     throw lastError ?? new WeirError(ErrorCode.Closed, 'no server to connect to');
+  }
+
+  /** Where the client's timers come from. */
+  get clock(): Clock {
+    return this.#options.clock;
   }
 
   get connected(): boolean {
