@@ -1,9 +1,9 @@
 // weir/client: the TypeScript client over the native protocol. Exports are listed by name.
 export { connect, NetworkClient } from './network-client.js';
 export type { ConnectOptions } from './options.js';
-export { ReceivedMessage } from './received-message.js';
-export { Subscription } from './subscription.js';
-export type { MessageHandler } from './subscription.js';
+export { ReceivedMessage } from './network-message.js';
+export { Subscription } from './network-subscription.js';
+export type { MessageHandler } from './network-subscription.js';
 export type {
   AdminDocument,
   Body,
@@ -16,5 +16,5 @@ export type {
   RequestOptions,
   StreamAdmin,
   SubscribeOptions,
-} from './client-types.js';
+} from './network-types.js';
 export { WeirError, ErrorCode, isWeirError } from '../common/errors.js';

@@ -45,13 +45,13 @@ import type {
   RequestOptions,
   StreamAdmin,
   SubscribeOptions,
-} from './client-types.js';
+} from './network-types.js';
 import { Connection } from './connection.js';
 import type { ConnectOptions, ParsedConnectOptions } from './options.js';
 import { parseConnectOptions } from './options.js';
-import type { Settler } from './received-message.js';
-import { ReceivedMessage } from './received-message.js';
-import { Subscription } from './subscription.js';
+import type { Settler } from './network-message.js';
+import { ReceivedMessage } from './network-message.js';
+import { Subscription } from './network-subscription.js';
 
 interface PendingPublish {
   readonly message: WirePublish;

@@ -4,8 +4,8 @@
 // it is never acked.
 
 import { ErrorCode, WeirError } from '../../common/errors.js';
-import type { ReceivedMessage } from '../received-message.js';
-import type { Subscription } from '../subscription.js';
+import type { ReceivedMessage } from '../network-message.js';
+import type { Subscription } from '../network-subscription.js';
 import type { Destination } from './destinations.js';
 import type { Message } from './messages.js';
 import type { Session } from './session.js';

@@ -18,7 +18,7 @@
 
 import { ErrorCode, InvalidArgumentError, WeirError } from '../../common/errors.js';
 import type { HeaderValue, Headers } from '../../core/api.js';
-import type { ReceivedMessage } from '../received-message.js';
+import type { ReceivedMessage } from '../network-message.js';
 import {
   DeliveryMode,
   defaultPriority,

@@ -3,8 +3,8 @@
 // (transactions, selectors) and fail with WEIR_NOT_SUPPORTED until it lands.
 
 import { ErrorCode, InvalidArgumentError, WeirError, isWeirError } from '../../common/errors.js';
-import type { ReceivedMessage } from '../received-message.js';
-import type { Subscription } from '../subscription.js';
+import type { ReceivedMessage } from '../network-message.js';
+import type { Subscription } from '../network-subscription.js';
 import type { AcknowledgeMode } from './constants.js';
 import { AcknowledgeMode as Modes } from './constants.js';
 import type { Connection } from './connection.js';

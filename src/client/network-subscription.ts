@@ -9,7 +9,7 @@
 // what the application has taken.
 
 import { ErrorCode, WeirError } from '../common/errors.js';
-import type { ReceivedMessage } from './received-message.js';
+import type { ReceivedMessage } from './network-message.js';
 
 export type MessageHandler = (message: ReceivedMessage) => unknown;
 

@@ -8,8 +8,8 @@ import type {
   SlowConsumerPolicy,
   StreamConfigInput,
 } from '../core/api.js';
-import type { ReceivedMessage } from './received-message.js';
-import type { MessageHandler } from './subscription.js';
+import type { ReceivedMessage } from './network-message.js';
+import type { MessageHandler } from './network-subscription.js';
 
 export type Body = Buffer | Uint8Array | string;
 
