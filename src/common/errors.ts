@@ -11,12 +11,15 @@ export const ErrorCode = {
   MessageTooLarge: 'WEIR_MESSAGE_TOO_LARGE',
   CorruptLog: 'WEIR_CORRUPT_LOG',
   LogClosed: 'WEIR_LOG_CLOSED',
+  /** A write or fsync failed; the log refuses further appends until reopened. */
+  StorageFailed: 'WEIR_STORAGE_FAILED',
   OffsetOutOfRange: 'WEIR_OFFSET_OUT_OF_RANGE',
   InvalidSubject: 'WEIR_INVALID_SUBJECT',
   StreamNotFound: 'WEIR_STREAM_NOT_FOUND',
   StreamExists: 'WEIR_STREAM_EXISTS',
   ConsumerNotFound: 'WEIR_CONSUMER_NOT_FOUND',
   ConsumerExists: 'WEIR_CONSUMER_EXISTS',
+  ConsumerBusy: 'WEIR_CONSUMER_BUSY',
   NoStream: 'WEIR_NO_STREAM',
   StreamFull: 'WEIR_STREAM_FULL',
   StaleAck: 'WEIR_STALE_ACK',
@@ -33,6 +36,10 @@ export const ErrorCode = {
   TransactionAborted: 'WEIR_TRANSACTION_ABORTED',
   SlowConsumer: 'WEIR_SLOW_CONSUMER',
   Overloaded: 'WEIR_OVERLOADED',
+  /** A listener could not bind its address (in use, not permitted, not local). */
+  ListenFailed: 'WEIR_LISTEN_FAILED',
+  /** An HTTP path or resource that does not exist. */
+  NotFound: 'WEIR_NOT_FOUND',
   /** An unexpected failure inside the broker (an I/O error, say); the message says what. */
   Internal: 'WEIR_INTERNAL',
 } as const;
