@@ -1,20 +1,27 @@
-// weir/client: the TypeScript client over the native protocol. Exports are listed by name.
+// weir/client: the TypeScript client over the native protocol, with the same Client API as
+// the in-process client. Exports are listed by name.
 export { connect, NetworkClient } from './network-client.js';
 export type { ConnectOptions } from './options.js';
-export { ReceivedMessage } from './network-message.js';
-export { Subscription } from './network-subscription.js';
-export type { MessageHandler } from './network-subscription.js';
 export type {
-  AdminDocument,
+  Admin,
+  AckOutcome,
   Body,
-  ConsumeOptions,
-  ConsumerAdmin,
-  DeadLetterAdmin,
+  Client,
+  ConsumerConfigInput,
+  ConsumerInfo,
+  ConsumerTarget,
   FetchOptions,
+  MessageHandler,
   PublishAck,
   PublishOptions,
-  RequestOptions,
-  StreamAdmin,
+  QueueInfo,
+  ReceivedMessage,
+  RedriveResult,
+  RedriveSelection,
+  StreamConfigInput,
+  StreamInfo,
   SubscribeOptions,
-} from './network-types.js';
+  Subscription,
+  TopicSubscribeOptions,
+} from './types.js';
 export { WeirError, ErrorCode, isWeirError } from '../common/errors.js';

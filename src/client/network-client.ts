@@ -1,5 +1,5 @@
-// The network client: `connect({ servers })` gives a client over the native protocol with
-// automatic reconnect under backoff.
+// The network client: `connect({ servers })` gives a Client (types.ts, the same API as the
+// in-process client) over the native protocol, with automatic reconnect under backoff.
 //
 // Publishing: every publish of one tick goes out in one PUBLISH frame per run of
 // fire-and-forget or confirmed messages (frames of a tick share one socket write), so under
@@ -12,46 +12,52 @@
 // Subscriptions are remembered and restored on every new connection under the same id;
 // durable consumers resume at the broker where they were. Messages received on a lost
 // connection and not yet handed to the application are dropped, since the broker
-// redelivers them; acks for messages of a lost connection are not sent (stale).
+// redelivers them; acks for messages of a lost connection are not sent (they would be stale).
 //
-// Events: 'disconnect' (error), 'reconnect', 'error' (handler failures without onError,
-// and errors the broker reports about frames that expected no answer), 'close'.
+// Events: 'disconnect' (error), 'reconnect', 'close' (error?), and 'error' for handler
+// failures without onError and errors the broker reports about frames that expected no
+// answer — emitted only while someone listens.
 
 import { EventEmitter } from 'node:events';
 import { setImmediate } from 'node:timers';
 import { unreachable } from '../common/assert.js';
 import type { Clock, TimerHandle } from '../common/clock.js';
-import { ErrorCode, WeirError, isWeirError } from '../common/errors.js';
+import { ErrorCode, InvalidArgumentError, WeirError, isWeirError } from '../common/errors.js';
 import { NativeLimits } from '../common/limits.js';
-import type { ConsumerConfigInput, NackOptions, PublishAck, StreamConfigInput } from '../core/api.js';
+import type { AckOutcome, ConsumerConfigInput, PublishAck, StreamConfigInput } from '../core/api.js';
 import type {
   AckEntry,
   AdminOperation,
   Frame,
   NackEntry,
   PublishAckFrame,
+  SettleResultFrame,
   TermEntry,
-  WireDelivery,
   WirePublish,
 } from '../protocols/native/codec/index.js';
-import type {
-  AdminDocument,
-  Body,
-  ConsumeOptions,
-  ConsumerAdmin,
-  DeadLetterAdmin,
-  FetchOptions,
-  PublishOptions,
-  RequestOptions,
-  StreamAdmin,
-  SubscribeOptions,
-} from './network-types.js';
 import { Connection } from './connection.js';
+import { topicStreamName } from './in-process-client.js';
+import type { SettleKind, Settler } from './network-message.js';
+import { NetworkMessage } from './network-message.js';
+import { NetworkSubscription } from './network-subscription.js';
 import type { ConnectOptions, ParsedConnectOptions } from './options.js';
 import { parseConnectOptions } from './options.js';
-import type { Settler } from './network-message.js';
-import { ReceivedMessage } from './network-message.js';
-import { Subscription } from './network-subscription.js';
+import type {
+  Admin,
+  Body,
+  Client,
+  ConsumerInfo,
+  ConsumerTarget,
+  FetchOptions,
+  PublishOptions,
+  QueueInfo,
+  ReceivedMessage,
+  RedriveResult,
+  StreamInfo,
+  SubscribeOptions,
+  Subscription,
+  TopicSubscribeOptions,
+} from './types.js';
 
 interface PendingPublish {
   readonly message: WirePublish;
@@ -64,14 +70,13 @@ interface PendingPublish {
 }
 
 interface SubscriptionRecord {
-  readonly subscription: Subscription;
-  /** The frame that (re)creates it on a connection, without its request id. */
-  readonly open: Frame;
-  readonly stream: string | undefined;
-  readonly consumer: string | undefined;
-  readonly credit: number;
+  readonly subscription: NetworkSubscription;
+  /** The frame that (re)creates it on a connection; undefined while a durable topic is being set up. */
+  open: Frame | undefined;
+  stream: string | undefined;
+  consumer: string | undefined;
+  readonly prefetch: number;
   consumedSinceGrant: number;
-  readonly onError: ((error: unknown, message: ReceivedMessage) => void) | undefined;
 }
 
 interface SettleBatch {
@@ -88,21 +93,23 @@ type State = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 const flushBytesMax = 1024 * 1024;
 /** A rough per-message overhead for pending-bytes accounting. */
 const messageOverheadBytes = 64;
+/** As the in-process client. */
+const prefetchDefault = 256;
+const liveBufferDefault = 1_000;
 
 function bodyBytes(body: Body): number {
   return typeof body === 'string' ? Buffer.byteLength(body) : body.length;
 }
 
+/** Connects to the first reachable server; rejects if none can be reached. */
 export async function connect(options?: ConnectOptions): Promise<NetworkClient> {
   const client = new NetworkClient(parseConnectOptions(options));
   await client.start();
   return client;
 }
 
-export class NetworkClient extends EventEmitter implements Settler {
-  readonly streams: StreamAdmin;
-  readonly consumers: ConsumerAdmin;
-  readonly deadLetters: DeadLetterAdmin;
+export class NetworkClient extends EventEmitter implements Client, Settler {
+  readonly admin: Admin;
   readonly #options: ParsedConnectOptions;
   #state: State = 'connecting';
   #connection: Connection | undefined;
@@ -128,26 +135,26 @@ export class NetworkClient extends EventEmitter implements Settler {
     super();
     this.#options = options;
     this.#highWaterBytes = Math.max(64 * 1024, Math.floor(options.pendingBytesMax / 16));
-    this.streams = {
-      create: (config: StreamConfigInput) => this.#admin('streamCreate', config),
-      update: (config: StreamConfigInput) => this.#admin('streamUpdate', config),
-      delete: async (name: string) => void (await this.#admin('streamDelete', { name })),
-      info: (name: string) => this.#admin('streamInfo', { name }),
-      list: async () => (await this.#admin('streamList', {})).items as AdminDocument[],
-      purge: async (name: string) => void (await this.#admin('streamPurge', { name })),
-    };
-    this.consumers = {
-      create: (stream: string, config: ConsumerConfigInput) =>
-        this.#admin('consumerCreate', { stream, config }),
-      delete: async (stream: string, name: string) =>
-        void (await this.#admin('consumerDelete', { stream, name })),
-      info: (stream: string, name: string) => this.#admin('consumerInfo', { stream, name }),
-      list: async (stream: string) =>
-        (await this.#admin('consumerList', { stream })).items as AdminDocument[],
-    };
-    this.deadLetters = {
-      redrive: (stream: string, options?: Readonly<Record<string, unknown>>) =>
-        this.#admin('deadLetterRedrive', { stream, ...options }),
+    this.admin = {
+      addStream: (config: StreamConfigInput) => this.#admin<StreamInfo>('streamCreate', config),
+      updateStream: (config: StreamConfigInput) => this.#admin<StreamInfo>('streamUpdate', config),
+      deleteStream: async (name: string) =>
+        (await this.#admin<{ deleted: boolean }>('streamDelete', { name })).deleted,
+      streamInfo: (name: string) => this.#admin<StreamInfo>('streamInfo', { name }),
+      listStreams: async () => (await this.#admin<{ items: StreamInfo[] }>('streamList', {})).items,
+      addConsumer: (stream: string, config: ConsumerConfigInput) =>
+        this.#admin<ConsumerInfo>('consumerCreate', { stream, config }),
+      deleteConsumer: async (stream: string, name: string) =>
+        (await this.#admin<{ deleted: boolean }>('consumerDelete', { stream, name })).deleted,
+      consumerInfo: (stream: string, name: string) =>
+        this.#admin<ConsumerInfo>('consumerInfo', { stream, name }),
+      listConsumers: async (stream: string) =>
+        (await this.#admin<{ items: ConsumerInfo[] }>('consumerList', { stream })).items,
+      redrive: (stream, selection) =>
+        this.#admin<RedriveResult>('deadLetterRedrive', {
+          stream,
+          ...(selection !== undefined ? { selection } : {}),
+        }),
     };
   }
 
@@ -206,7 +213,9 @@ export class NetworkClient extends EventEmitter implements Settler {
     this.#attempt = 0;
     const restoring = this.#state === 'reconnecting';
     this.#state = 'connected';
-    for (const record of this.#subscriptions.values()) this.#resubscribe(connection, record);
+    for (const record of this.#subscriptions.values()) {
+      if (record.open !== undefined) this.#resubscribe(connection, record);
+    }
     for (const waiter of this.#connectedWaiters.splice(0)) waiter.resolve(connection);
     this.#scheduleFlush();
     if (restoring) this.emit('reconnect');
@@ -333,16 +342,16 @@ export class NetworkClient extends EventEmitter implements Settler {
    * Fire-and-forget. Returns false when the caller should `await client.drained()` before
    * publishing more; throws WEIR_LIMIT_EXCEEDED past `pendingBytesMax`.
    */
-  publish(subject: string, body: Body, options?: PublishOptions): boolean {
-    this.#enqueue({ subject, body, ...options }, false, undefined, undefined);
+  publish(subject: string, body: Body = '', options?: PublishOptions): boolean {
+    this.#enqueue({ ...options, subject, body }, false, undefined, undefined);
     return this.#pendingBytes + (this.#connection?.bufferedBytes ?? 0) < this.#highWaterBytes;
   }
 
   /** Resolves once the broker has the message durably (fsynced under `always`). */
-  publishConfirmed(subject: string, body: Body, options?: PublishOptions): Promise<PublishAck> {
+  publishConfirmed(subject: string, body: Body = '', options?: PublishOptions): Promise<PublishAck> {
     return new Promise((resolve, reject) => {
       try {
-        this.#enqueue({ subject, body, ...options }, true, resolve, reject);
+        this.#enqueue({ ...options, subject, body }, true, resolve, reject);
       } catch (error) {
         reject(error);
       }
@@ -478,164 +487,191 @@ export class NetworkClient extends EventEmitter implements Settler {
 
   // ---- subscribing ----
 
-  /** A live (non-durable, at-most-once) subscription on a subject filter. */
-  async subscribe(filter: string, options: SubscribeOptions = {}): Promise<Subscription> {
-    const id = this.#nextSubscriptionId++;
-    const bufferMessagesMax = options.bufferMessagesMax ?? NativeLimits.liveBufferMessagesDefault;
-    const open: Frame = {
-      kind: 'subscribeLive',
-      requestId: 0,
-      subscriptionId: id,
-      filter,
-      noLocal: options.noLocal ?? false,
-      bufferMessagesMax,
-      ...(options.queueGroup !== undefined ? { queueGroup: options.queueGroup } : {}),
-      ...(options.slowConsumerPolicy !== undefined ? { slowConsumerPolicy: options.slowConsumerPolicy } : {}),
-    };
-    return this.#openSubscription(
-      id,
-      'live',
-      filter,
-      open,
-      undefined,
-      undefined,
-      0,
-      options.handler,
-      false,
-      options.onError,
-      bufferMessagesMax,
-    );
-  }
-
-  /** Push delivery from a durable or ephemeral consumer of a stream, with a prefetch window. */
-  async consume(stream: string, consumer: string, options: ConsumeOptions = {}): Promise<Subscription> {
-    const credit = options.credit ?? NativeLimits.creditDefault;
-    if (!Number.isInteger(credit) || credit < 1 || credit > NativeLimits.creditMax) {
-      throw new WeirError(
-        ErrorCode.InvalidArgument,
-        `credit must be an integer from 1 to ${NativeLimits.creditMax}`,
-      );
+  /** A topic subscription (live, or durable with `durable`), or an attachment to a stream consumer. */
+  subscribe(topic: string, options?: TopicSubscribeOptions): Subscription;
+  subscribe(target: ConsumerTarget, options?: SubscribeOptions): Subscription;
+  subscribe(target: string | ConsumerTarget, options: TopicSubscribeOptions = {}): Subscription {
+    if (this.#state === 'closed') throw new WeirError(ErrorCode.Closed, 'the client is closed');
+    const live = typeof target === 'string' && options.durable === undefined;
+    const prefetch = options.prefetch ?? prefetchDefault;
+    if (!Number.isSafeInteger(prefetch) || prefetch < 1 || prefetch > NativeLimits.creditMax) {
+      throw new InvalidArgumentError(`prefetch must be an integer from 1 to ${NativeLimits.creditMax}`);
     }
+    const bufferMessagesMax = options.bufferMessagesMax ?? liveBufferDefault;
     const id = this.#nextSubscriptionId++;
-    const open: Frame = {
+    const subscription = new NetworkSubscription(
+      {
+        id,
+        kind: live ? 'live' : 'push',
+        callback: options.callback,
+        onError: options.onError,
+        bufferMessagesMax,
+        slowConsumerPolicy: options.slowConsumerPolicy ?? 'drop_oldest',
+      },
+      {
+        consumed: (owner, count) => this.#consumed(owner, count),
+        detach: (owner) => this.#detach(owner),
+        handlerFailed: (error) => {
+          if (this.listenerCount('error') > 0) this.emit('error', error);
+        },
+      },
+    );
+    const record: SubscriptionRecord = {
+      subscription,
+      open: undefined,
+      stream: undefined,
+      consumer: undefined,
+      prefetch,
+      consumedSinceGrant: 0,
+    };
+    this.#subscriptions.set(id, record);
+    const attach = (stream: string, consumer: string): Frame => ({
       kind: 'attach',
       requestId: 0,
       subscriptionId: id,
       stream,
       consumer,
-      credit,
+      credit: prefetch,
       creditOnAck: false,
-    };
-    const autoAck = options.handler !== undefined && (options.ack ?? 'auto') === 'auto';
-    return this.#openSubscription(
-      id,
-      'push',
-      `${stream}/${consumer}`,
-      open,
-      stream,
-      consumer,
-      credit,
-      options.handler,
-      autoAck,
-      options.onError,
-      credit,
-    );
+    });
+    let setup: Promise<void>;
+    if (typeof target !== 'string') {
+      record.stream = target.stream;
+      record.consumer = target.consumer;
+      record.open = attach(target.stream, target.consumer);
+      setup = this.#openOn(record);
+    } else if (options.durable === undefined) {
+      record.open = {
+        kind: 'subscribeLive',
+        requestId: 0,
+        subscriptionId: id,
+        filter: target,
+        noLocal: options.noLocal ?? false,
+        bufferMessagesMax,
+        ...(options.queueGroup !== undefined ? { queueGroup: options.queueGroup } : {}),
+        ...(options.slowConsumerPolicy !== undefined
+          ? { slowConsumerPolicy: options.slowConsumerPolicy }
+          : {}),
+      };
+      setup = this.#openOn(record);
+    } else {
+      const durable = options.durable;
+      setup = this.#durableTopic(target, durable).then((stream) => {
+        record.stream = stream;
+        record.consumer = durable;
+        record.open = attach(stream, durable);
+        return this.#openOn(record);
+      });
+    }
+    setup.catch((error: unknown) => {
+      this.#subscriptions.delete(id);
+      subscription.end(error instanceof Error ? error : new Error(String(error)));
+    });
+    return subscription;
   }
 
-  async #openSubscription(
-    id: number,
-    kind: 'push' | 'live',
-    target: string,
-    open: Frame,
-    stream: string | undefined,
-    consumer: string | undefined,
-    credit: number,
-    handler: SubscribeOptions['handler'],
-    autoAck: boolean,
-    onError: SubscribeOptions['onError'],
-    bufferMessagesMax: number,
-  ): Promise<Subscription> {
-    const subscription = new Subscription(
-      { id, kind, target, handler, autoAck, bufferMessagesMax },
-      {
-        consumed: (owner, count) => this.#consumed(owner, count),
-        detach: (owner) => this.#detach(owner),
-        handlerFailed: (owner, message, error) => this.#handlerFailed(owner, message, error),
-      },
-    );
-    const record: SubscriptionRecord = {
-      subscription,
-      open,
-      stream,
-      consumer,
-      credit,
-      consumedSinceGrant: 0,
-      onError,
-    };
+  /** Opens a subscription on the current connection (or the next one). */
+  async #openOn(record: SubscriptionRecord): Promise<void> {
     const connection = await this.#whenConnected();
-    await connection.request({ ...open, requestId: connection.newRequestId() });
-    this.#subscriptions.set(id, record);
-    return subscription;
+    if (record.subscription.ended || record.open === undefined) return;
+    record.consumedSinceGrant = 0;
+    try {
+      await connection.request({ ...record.open, requestId: connection.newRequestId() });
+    } catch (error) {
+      // A lost connection restores the subscription when the next one opens.
+      if (connection.closed && this.#state !== 'closed') return;
+      throw error;
+    }
+  }
+
+  /**
+   * The stream that captures `topic`, or else a new interest stream for it (named as the
+   * in-process client names it), so durable subscriptions of a topic are stored once.
+   */
+  async topicStream(topic: string): Promise<{ stream: string; covers: boolean }> {
+    let stream = (await this.#admin<{ stream: string | null }>('streamFind', { subject: topic })).stream;
+    if (stream === null) {
+      const name = topicStreamName(topic);
+      try {
+        await this.admin.addStream({ name, subjects: [topic], retention: 'interest' });
+      } catch (error) {
+        if (!isWeirError(error, ErrorCode.StreamExists)) throw error;
+      }
+      stream = name;
+    }
+    const covers = (await this.admin.streamInfo(stream)).config.subjects.includes(topic);
+    return { stream, covers };
+  }
+
+  /** A durable consumer on the interest stream that captures the topic (both created on first use). */
+  async #durableTopic(topic: string, durable: string): Promise<string> {
+    const { stream, covers } = await this.topicStream(topic);
+    try {
+      await this.admin.addConsumer(stream, {
+        name: durable,
+        durable: true,
+        deliverPolicy: { kind: 'new' },
+        ...(covers ? {} : { filterSubject: topic }),
+      });
+    } catch (error) {
+      if (!isWeirError(error, ErrorCode.ConsumerExists)) throw error;
+    }
+    return stream;
   }
 
   #resubscribe(connection: Connection, record: SubscriptionRecord): void {
     record.consumedSinceGrant = 0;
-    connection.request({ ...record.open, requestId: connection.newRequestId() }).catch((error: WeirError) => {
-      if (connection.closed) return;
-      // The consumer is gone or refused us: end the subscription with the broker's reason.
-      this.#subscriptions.delete(record.subscription.id);
-      record.subscription.end(error);
-    });
+    connection
+      .request({ ...(record.open as Frame), requestId: connection.newRequestId() })
+      .catch((error: WeirError) => {
+        if (connection.closed) return;
+        // The consumer is gone or refused us: end the subscription with the broker's reason.
+        this.#subscriptions.delete(record.subscription.id);
+        record.subscription.end(error);
+      });
   }
 
-  async #detach(subscription: Subscription): Promise<void> {
+  #detach(subscription: NetworkSubscription): void {
     const record = this.#subscriptions.get(subscription.id);
     if (record === undefined) return;
     this.#subscriptions.delete(subscription.id);
     const connection = this.#connection;
-    if (connection === undefined) return;
+    if (connection === undefined || record.open === undefined) return;
     this.#flushSettles();
-    try {
-      await connection.request({ kind: 'detach', requestId: 0, subscriptionId: subscription.id });
-    } catch (error) {
-      if (!isWeirError(error, ErrorCode.Closed)) throw error;
-    }
+    connection.request({ kind: 'detach', requestId: 0, subscriptionId: subscription.id }).catch(() => {
+      // Detaching from a lost connection or an already-closed subscription: nothing is left to release.
+    });
   }
 
-  #consumed(subscription: Subscription, count: number): void {
+  #consumed(subscription: NetworkSubscription, count: number): void {
     const record = this.#subscriptions.get(subscription.id);
-    if (record === undefined || record.subscription.kind !== 'push') return;
+    if (record === undefined || subscription.kind !== 'push') return;
     record.consumedSinceGrant += count;
-    if (record.consumedSinceGrant < Math.max(1, Math.floor(record.credit / 2))) return;
+    if (record.consumedSinceGrant < Math.max(1, Math.floor(record.prefetch / 2))) return;
     const credit = record.consumedSinceGrant;
     record.consumedSinceGrant = 0;
     this.#connection?.send({ kind: 'credit', requestId: 0, subscriptionId: subscription.id, credit });
-  }
-
-  #handlerFailed(subscription: Subscription, message: ReceivedMessage, error: unknown): void {
-    const record = this.#subscriptions.get(subscription.id);
-    if (record?.onError !== undefined) record.onError(error, message);
-    else this.emit('error', error);
   }
 
   #onFrame(connection: Connection, frame: Frame): void {
     switch (frame.kind) {
       case 'deliver': {
         const record = this.#subscriptions.get(frame.subscriptionId);
-        if (record === undefined) return;
-        const epoch = this.#epoch;
+        if (record === undefined || record.stream === undefined || record.consumer === undefined) return;
+        const { stream, consumer } = record;
+        const connectionEpoch = this.#epoch;
         const messages = frame.deliveries.map(
-          (delivery: WireDelivery) =>
-            new ReceivedMessage(
+          (delivery) =>
+            new NetworkMessage(
               delivery.message,
               {
-                stream: record.stream,
-                consumer: record.consumer,
+                stream,
+                consumer,
                 partition: delivery.partition,
                 offset: delivery.offset,
                 deliveryCount: delivery.deliveryCount,
                 redelivered: delivery.redelivered,
-                connectionEpoch: epoch,
+                connectionEpoch,
               },
               this,
             ),
@@ -646,25 +682,7 @@ export class NetworkClient extends EventEmitter implements Settler {
       case 'liveDeliver': {
         const record = this.#subscriptions.get(frame.subscriptionId);
         if (record === undefined) return;
-        const epoch = this.#epoch;
-        record.subscription.enqueue(
-          frame.messages.map(
-            (message) =>
-              new ReceivedMessage(
-                message,
-                {
-                  stream: undefined,
-                  consumer: undefined,
-                  partition: 0,
-                  offset: 0,
-                  deliveryCount: 1,
-                  redelivered: false,
-                  connectionEpoch: epoch,
-                },
-                undefined,
-              ),
-          ),
-        );
+        record.subscription.enqueue(frame.messages.map((message) => new NetworkMessage(message)));
         return;
       }
       case 'subscriptionClosed': {
@@ -679,7 +697,7 @@ export class NetworkClient extends EventEmitter implements Settler {
         return;
       }
       case 'error':
-        // An error about a frame that expected no answer (a failed fire-and-forget publish, a stale ack).
+        // An error about a frame that expected no answer (a failed fire-and-forget publish or ack).
         if (this.listenerCount('error') > 0)
           this.emit('error', new WeirError(frame.code as ErrorCode, frame.message));
         return;
@@ -699,6 +717,7 @@ export class NetworkClient extends EventEmitter implements Settler {
       case 'pong':
       case 'publish':
       case 'publishAck':
+      case 'settleResult':
       case 'subscribeLive':
       case 'term':
       case 'unsupported':
@@ -715,22 +734,32 @@ export class NetworkClient extends EventEmitter implements Settler {
   // ---- pull, ack, nack, term ----
 
   /** Pulls up to `batch` messages, waiting up to `expiresMs` for the first. */
-  async fetch(stream: string, consumer: string, options: FetchOptions = {}): Promise<ReceivedMessage[]> {
+  async fetch(target: ConsumerTarget, options: FetchOptions = {}): Promise<ReceivedMessage[]> {
     const batch = options.batch ?? 1;
     const expiresMs = options.expiresMs ?? 5_000;
     const connection = await this.#whenConnected();
-    const epoch = this.#epoch;
+    const connectionEpoch = this.#epoch;
+    const { stream, consumer } = target;
     const answer = await connection.request(
       { kind: 'fetch', requestId: 0, stream, consumer, batch, expiresMs },
       expiresMs + this.#options.requestTimeoutMs,
     );
-    if (answer.kind !== 'fetchResult')
+    if (answer.kind !== 'fetchResult') {
       throw new WeirError(ErrorCode.ProtocolError, `expected FETCH_RESULT, got ${answer.kind}`);
+    }
     return answer.deliveries.map(
       (delivery) =>
-        new ReceivedMessage(
+        new NetworkMessage(
           delivery.message,
-          { stream, consumer, ...delivery, connectionEpoch: epoch },
+          {
+            stream,
+            consumer,
+            partition: delivery.partition,
+            offset: delivery.offset,
+            deliveryCount: delivery.deliveryCount,
+            redelivered: delivery.redelivered,
+            connectionEpoch,
+          },
           this,
         ),
     );
@@ -740,7 +769,7 @@ export class NetworkClient extends EventEmitter implements Settler {
     message.ack();
   }
 
-  nack(message: ReceivedMessage, options?: NackOptions): void {
+  nack(message: ReceivedMessage, options?: { delayMs?: number; reason?: string }): void {
     message.nack(options);
   }
 
@@ -748,37 +777,62 @@ export class NetworkClient extends EventEmitter implements Settler {
     message.term(reason);
   }
 
-  /** Called by ReceivedMessage: batches settles of this tick into one frame per consumer and kind. */
-  settle(message: ReceivedMessage, kind: 'ack' | 'nack' | 'term', options?: NackOptions | string): void {
-    // A message of a lost connection is redelivered by the broker; its ack would be stale.
+  /** Called by NetworkMessage: settles of one tick go out as one frame per consumer and kind. */
+  settle(
+    message: NetworkMessage,
+    kind: SettleKind,
+    options: { delayMs?: number; reason?: string } | undefined,
+  ): void {
+    // A message of a lost connection is redelivered by the broker; settling it would be stale.
     if (message.connectionEpoch !== this.#epoch || this.#connection === undefined) return;
-    if (message.stream === undefined || message.consumer === undefined) return;
-    const key = `${message.stream}\u0000${message.consumer}`;
+    const stream = message.stream as string;
+    const consumer = message.consumer as string;
+    const key = `${stream}\u0000${consumer}`;
     let batch = this.#settles.get(key);
     if (batch === undefined) {
-      batch = { stream: message.stream, consumer: message.consumer, acks: [], nacks: [], terms: [] };
+      batch = { stream, consumer, acks: [], nacks: [], terms: [] };
       this.#settles.set(key, batch);
     }
     const entry = {
-      partition: message.partition,
-      offset: message.offset,
+      partition: message.partition as number,
+      offset: message.offset as number,
       deliveryCount: message.deliveryCount,
     };
     if (kind === 'ack') batch.acks.push(entry);
     else if (kind === 'nack') {
-      const nack = (options ?? {}) as NackOptions;
       batch.nacks.push({
         ...entry,
-        ...(nack.delayMs !== undefined ? { delayMs: nack.delayMs } : {}),
-        ...(nack.reason !== undefined ? { reason: nack.reason } : {}),
+        ...(options?.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
+        ...(options?.reason !== undefined ? { reason: options.reason } : {}),
       });
     } else {
-      batch.terms.push(typeof options === 'string' ? { ...entry, reason: options } : entry);
+      batch.terms.push(options?.reason !== undefined ? { ...entry, reason: options.reason } : entry);
     }
     if (!this.#settleScheduled) {
       this.#settleScheduled = true;
       setImmediate(this.#flushSettles);
     }
+  }
+
+  /** An ack whose outcome the caller awaits: `stale` when the broker had already redelivered it. */
+  async settleConfirmed(message: NetworkMessage): Promise<AckOutcome> {
+    const connection = this.#connection;
+    if (message.connectionEpoch !== this.#epoch || connection === undefined) return 'stale';
+    const answer = await connection.request({
+      kind: 'ack',
+      requestId: 0,
+      cumulative: false,
+      stream: message.stream as string,
+      consumer: message.consumer as string,
+      entries: [
+        {
+          partition: message.partition as number,
+          offset: message.offset as number,
+          deliveryCount: message.deliveryCount,
+        },
+      ],
+    });
+    return (answer as SettleResultFrame).outcomes[0] ?? 'stale';
   }
 
   readonly #flushSettles = (): void => {
@@ -789,8 +843,16 @@ export class NetworkClient extends EventEmitter implements Settler {
     if (connection === undefined) return;
     for (const batch of batches.values()) {
       const { stream, consumer } = batch;
-      if (batch.acks.length > 0)
-        connection.send({ kind: 'ack', requestId: 0, stream, consumer, entries: batch.acks });
+      if (batch.acks.length > 0) {
+        connection.send({
+          kind: 'ack',
+          requestId: 0,
+          cumulative: false,
+          stream,
+          consumer,
+          entries: batch.acks,
+        });
+      }
       if (batch.nacks.length > 0)
         connection.send({ kind: 'nack', requestId: 0, stream, consumer, entries: batch.nacks });
       if (batch.terms.length > 0)
@@ -801,7 +863,7 @@ export class NetworkClient extends EventEmitter implements Settler {
   // ---- request-reply ----
 
   /** Request-reply needs inboxes from broker core II; until then this fails with WEIR_NOT_SUPPORTED. */
-  request(subject: string, _body: Body, _options?: RequestOptions): Promise<ReceivedMessage> {
+  request(subject: string, _body?: Body, _options?: { timeoutMs?: number }): Promise<ReceivedMessage> {
     return Promise.reject(
       new WeirError(
         ErrorCode.NotSupported,
@@ -812,26 +874,22 @@ export class NetworkClient extends EventEmitter implements Settler {
 
   // ---- administration ----
 
-  async #admin(operation: AdminOperation, body: unknown): Promise<AdminDocument> {
+  async #admin<T>(operation: AdminOperation, body: unknown): Promise<T> {
     const connection = await this.#whenConnected();
     const answer = await connection.request({ kind: 'admin', requestId: 0, operation, body });
     if (answer.kind !== 'adminResult') {
       throw new WeirError(ErrorCode.ProtocolError, `expected ADMIN_RESULT, got ${answer.kind}`);
     }
-    return (answer.body ?? {}) as AdminDocument;
+    return answer.body as T;
   }
 
-  /** A queue: a workqueue stream on subject `name` with one shared durable consumer `name`. */
-  async createQueue(name: string): Promise<void> {
-    try {
-      await this.streams.create({ name, subjects: [name], retention: 'workqueue' });
-    } catch (error) {
-      if (!isWeirError(error, ErrorCode.StreamExists)) throw error;
-    }
-    try {
-      await this.consumers.create(name, { name, durable: true, dispatch: 'shared', ackPolicy: 'explicit' });
-    } catch (error) {
-      if (!isWeirError(error, ErrorCode.ConsumerExists)) throw error;
-    }
+  /** A point-to-point queue: a workqueue stream on subject `name` and its shared durable consumer `name`. */
+  async createQueue(
+    name: string,
+    options: Partial<Omit<StreamConfigInput, 'name' | 'subjects'>> = {},
+  ): Promise<QueueInfo> {
+    const stream = await this.admin.addStream({ retention: 'workqueue', ...options, name, subjects: [name] });
+    const consumer = await this.admin.addConsumer(name, { name, durable: true, dispatch: 'shared' });
+    return { stream, consumer };
   }
 }

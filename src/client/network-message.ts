@@ -1,110 +1,141 @@
-// A message as the network client hands it to an application: the core's message fields,
-// where it came from (stream, consumer, partition, offset, attempt), and ack/nack/term.
+// ReceivedMessage (types.ts) for the network client: the message fields, where it came
+// from, and ack/nack/term, which NetworkClient batches into one frame per consumer per tick.
 
-import type { Headers, NackOptions } from '../core/api.js';
+import type { AckOutcome, Headers } from '../core/api.js';
 import type { WireMessage } from '../protocols/native/codec/index.js';
+import type { ReceivedMessage } from './types.js';
 
-/** What a received message reports back through; implemented by NetworkClient. */
+export type SettleKind = 'ack' | 'nack' | 'term';
+
+/** Where a stream message reports its settlement; implemented by NetworkClient. */
 export interface Settler {
-  settle(message: ReceivedMessage, kind: 'ack' | 'nack' | 'term', options?: NackOptions | string): void;
+  settle(
+    message: NetworkMessage,
+    kind: SettleKind,
+    options: { delayMs?: number; reason?: string } | undefined,
+  ): void;
+  settleConfirmed(message: NetworkMessage): Promise<AckOutcome>;
 }
 
-export class ReceivedMessage {
-  readonly subject: string;
-  readonly key: string | undefined;
-  readonly headers: Headers;
-  readonly body: Buffer;
-  readonly id: string;
-  readonly timestampMs: number;
-  readonly priority: number;
-  readonly expiresAtMs: number | undefined;
-  readonly deliverAfterMs: number | undefined;
-  readonly correlationId: string | undefined;
-  readonly replyTo: string | undefined;
-  readonly contentType: string | undefined;
-  readonly persistent: boolean;
-  /** Undefined for a message of a live (non-durable) subscription, which takes no ack. */
-  readonly stream: string | undefined;
-  readonly consumer: string | undefined;
+export interface MessageOrigin {
+  readonly stream: string;
+  readonly consumer: string;
   readonly partition: number;
   readonly offset: number;
-  /** 1 on first delivery. */
   readonly deliveryCount: number;
   readonly redelivered: boolean;
   /** Which connection delivered it: an ack through a later connection would be stale. */
   readonly connectionEpoch: number;
-  #settler: Settler | undefined;
-  #settled = false;
+}
 
-  constructor(
-    message: WireMessage,
-    origin: {
-      readonly stream: string | undefined;
-      readonly consumer: string | undefined;
-      readonly partition: number;
-      readonly offset: number;
-      readonly deliveryCount: number;
-      readonly redelivered: boolean;
-      readonly connectionEpoch: number;
-    },
-    settler: Settler | undefined,
-  ) {
-    this.subject = message.subject;
-    this.key = message.key;
-    this.headers = message.headers;
-    this.body = message.body;
-    this.id = message.id;
-    this.timestampMs = message.timestampMs;
-    this.priority = message.priority;
-    this.expiresAtMs = message.expiresAtMs;
-    this.deliverAfterMs = message.deliverAfterMs;
-    this.correlationId = message.correlationId;
-    this.replyTo = message.replyTo;
-    this.contentType = message.contentType;
-    this.persistent = message.persistent;
-    this.stream = origin.stream;
-    this.consumer = origin.consumer;
-    this.partition = origin.partition;
-    this.offset = origin.offset;
-    this.deliveryCount = origin.deliveryCount;
-    this.redelivered = origin.redelivered;
-    this.connectionEpoch = origin.connectionEpoch;
+export class NetworkMessage implements ReceivedMessage {
+  readonly #message: WireMessage;
+  readonly #origin: MessageOrigin | undefined;
+  readonly #settler: Settler | undefined;
+  /** Set once the application (or the subscription on its behalf) settled the message. */
+  settled = false;
+
+  /** A stream delivery with `origin` and `settler`; a live message without. */
+  constructor(message: WireMessage, origin?: MessageOrigin, settler?: Settler) {
+    this.#message = message;
+    this.#origin = origin;
     this.#settler = settler;
   }
 
-  /** The body as UTF-8 text. */
-  text(): string {
-    return this.body.toString('utf8');
+  get subject(): string {
+    return this.#message.subject;
+  }
+  get body(): Buffer {
+    return this.#message.body;
+  }
+  get headers(): Headers {
+    return this.#message.headers;
+  }
+  get key(): string | undefined {
+    return this.#message.key;
+  }
+  get id(): string {
+    return this.#message.id;
+  }
+  get timestampMs(): number {
+    return this.#message.timestampMs;
+  }
+  get priority(): number {
+    return this.#message.priority;
+  }
+  get expiresAtMs(): number | undefined {
+    return this.#message.expiresAtMs;
+  }
+  get deliverAfterMs(): number | undefined {
+    return this.#message.deliverAfterMs;
+  }
+  get persistent(): boolean {
+    return this.#message.persistent;
+  }
+  get correlationId(): string | undefined {
+    return this.#message.correlationId;
+  }
+  get replyTo(): string | undefined {
+    return this.#message.replyTo;
+  }
+  get contentType(): string | undefined {
+    return this.#message.contentType;
+  }
+  get stream(): string | undefined {
+    return this.#origin?.stream;
+  }
+  get consumer(): string | undefined {
+    return this.#origin?.consumer;
+  }
+  get partition(): number | undefined {
+    return this.#origin?.partition;
+  }
+  get offset(): number | undefined {
+    return this.#origin?.offset;
+  }
+  get deliveryCount(): number {
+    return this.#origin?.deliveryCount ?? 1;
+  }
+  get redelivered(): boolean {
+    return this.#origin?.redelivered ?? false;
+  }
+  get connectionEpoch(): number {
+    return this.#origin?.connectionEpoch ?? 0;
   }
 
-  /** The body parsed as JSON. */
+  string(): string {
+    return this.#message.body.toString('utf8');
+  }
+
   json<T = unknown>(): T {
-    return JSON.parse(this.text()) as T;
+    return JSON.parse(this.string()) as T;
   }
 
-  /** True once ack, nack or term was called. */
-  get settled(): boolean {
-    return this.#settled;
-  }
-
-  /** Acknowledges: the broker will not deliver it again. Sent batched with others of this tick. */
   ack(): void {
-    this.#settle('ack');
+    this.#settle('ack', undefined);
   }
 
-  /** Asks for redelivery, after `delayMs` if given; `reason` is kept for dead-letter headers. */
-  nack(options?: NackOptions): void {
+  ackConfirmed(): Promise<AckOutcome> {
+    if (this.#settler === undefined) {
+      this.settled = true;
+      return Promise.resolve('acked');
+    }
+    this.settled = true;
+    return this.#settler.settleConfirmed(this);
+  }
+
+  nack(options?: { delayMs?: number; reason?: string }): void {
     this.#settle('nack', options);
   }
 
-  /** Rejects for good: the broker dead-letters it. */
   term(reason?: string): void {
-    this.#settle('term', reason);
+    this.#settle('term', reason === undefined ? undefined : { reason });
   }
 
-  #settle(kind: 'ack' | 'nack' | 'term', options?: NackOptions | string): void {
-    if (this.#settled || this.#settler === undefined) return;
-    this.#settled = true;
-    this.#settler.settle(this, kind, options);
+  #settle(kind: SettleKind, options: { delayMs?: number; reason?: string } | undefined): void {
+    // A live message is at-most-once: there is nothing to settle.
+    if (this.settled) return;
+    this.settled = true;
+    this.#settler?.settle(this, kind, options);
   }
 }

@@ -1,37 +1,35 @@
-// A subscription as the application sees it: an async iterator, or a handler called one
-// message at a time in order. A handler that throws (or rejects) nacks its message with the
-// error text and reports the error (onError, else the client's 'error' event): the client
-// never swallows it and never acks a message whose handler failed. A handler that returns
-// normally acks its message unless `ack: 'manual'` was asked for or it settled it itself.
+// Subscription (types.ts) for the network client: an async iterator, or a callback called
+// one message at a time in order. A callback that returns (or resolves) acks its message
+// unless it settled it itself; one that throws (or rejects) nacks it with the error text,
+// counts the failure and reports it (onError, else the client's 'error' event when someone
+// listens): the client never acks a message whose handler failed.
 //
-// Each message handed out (to the iterator or the handler) returns one credit to the
-// broker, in batches, so the broker never sends more than the prefetch window ahead of
-// what the application has taken.
+// Each message handed to the application returns one credit to the broker, in batches of
+// half the prefetch window, so the broker never sends more than the window ahead of what
+// the application has taken and the client's buffer stays bounded. Live subscriptions are
+// bounded by `bufferMessagesMax` and the slow-consumer policy instead.
 
 import { ErrorCode, WeirError } from '../common/errors.js';
-import type { ReceivedMessage } from './network-message.js';
-
-export type MessageHandler = (message: ReceivedMessage) => unknown;
+import type { SlowConsumerPolicy } from '../core/api.js';
+import type { NetworkMessage } from './network-message.js';
+import type { MessageHandler, ReceivedMessage, Subscription } from './types.js';
 
 export interface SubscriptionHooks {
   /** `count` messages were handed to the application. */
-  consumed(subscription: Subscription, count: number): void;
-  /** The application closed the subscription. */
-  detach(subscription: Subscription): Promise<void>;
-  /** A handler failed; its message was nacked. */
-  handlerFailed(subscription: Subscription, message: ReceivedMessage, error: unknown): void;
+  consumed(subscription: NetworkSubscription, count: number): void;
+  /** The application closed the subscription: detach at the broker. */
+  detach(subscription: NetworkSubscription): void;
+  /** A handler failed and no onError was given. */
+  handlerFailed(error: Error, message: ReceivedMessage): void;
 }
 
 export interface SubscriptionSettings {
   readonly id: number;
   readonly kind: 'push' | 'live';
-  /** What it is attached to: `stream/consumer`, or the subject filter of a live subscription. */
-  readonly target: string;
-  readonly handler: MessageHandler | undefined;
-  /** Ack after the handler returns. */
-  readonly autoAck: boolean;
-  /** Messages held for a live subscription the application is not keeping up with (oldest dropped). */
+  readonly callback: MessageHandler | undefined;
+  readonly onError: ((error: Error, message: ReceivedMessage | undefined) => void) | undefined;
   readonly bufferMessagesMax: number;
+  readonly slowConsumerPolicy: SlowConsumerPolicy;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -40,54 +38,55 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-function reasonOf(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.length > 4096 ? `${text.slice(0, 4093)}...` : text;
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
-export class Subscription implements AsyncIterable<ReceivedMessage> {
+export class NetworkSubscription implements Subscription {
   readonly id: number;
   readonly kind: 'push' | 'live';
-  readonly target: string;
+  readonly closed: Promise<void>;
   readonly #settings: SubscriptionSettings;
   readonly #hooks: SubscriptionHooks;
-  #queue: ReceivedMessage[] = [];
+  #queue: NetworkMessage[] = [];
   #head = 0;
   #waiter: ((result: IteratorResult<ReceivedMessage>) => void) | undefined;
-  #waiterReject: ((error: unknown) => void) | undefined;
   #processing = false;
   #ended = false;
-  #endError: WeirError | undefined;
-  #droppedCount = 0;
-  readonly #done: Promise<void>;
-  #resolveDone!: () => void;
+  #received = 0;
+  #failures = 0;
+  #dropped = 0;
+  #resolveClosed!: () => void;
+  #rejectClosed!: (error: Error) => void;
 
   constructor(settings: SubscriptionSettings, hooks: SubscriptionHooks) {
     this.id = settings.id;
     this.kind = settings.kind;
-    this.target = settings.target;
     this.#settings = settings;
     this.#hooks = hooks;
-    this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
+    this.closed = new Promise<void>((resolve, reject) => {
+      this.#resolveClosed = resolve;
+      this.#rejectClosed = reject;
+    });
+    // An error end must not crash a process that never looked at `closed`.
+    this.closed.catch(() => undefined);
   }
 
-  /** Messages of a live subscription dropped because the application fell behind. */
-  get droppedCount(): number {
-    return this.#droppedCount;
+  get received(): number {
+    return this.#received;
+  }
+
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Live messages dropped because the application fell behind. */
+  get dropped(): number {
+    return this.#dropped;
   }
 
   get ended(): boolean {
     return this.#ended;
-  }
-
-  /** Why the broker ended the subscription, if it did. */
-  get error(): WeirError | undefined {
-    return this.#endError;
-  }
-
-  /** Resolves once the subscription has ended and its handler has finished. */
-  get done(): Promise<void> {
-    return this.#done;
   }
 
   /** Messages received and not yet handed to the application. */
@@ -97,21 +96,30 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
 
   // ---- fed by the client ----
 
-  enqueue(messages: readonly ReceivedMessage[]): void {
+  enqueue(messages: readonly NetworkMessage[]): void {
     if (this.#ended) return;
     for (const message of messages) {
       if (this.kind === 'live' && this.queuedCount >= this.#settings.bufferMessagesMax) {
+        if (this.#settings.slowConsumerPolicy === 'disconnect') {
+          this.#hooks.detach(this);
+          this.end(
+            new WeirError(
+              ErrorCode.SlowConsumer,
+              `subscription buffer of ${this.#settings.bufferMessagesMax} messages is full`,
+            ),
+          );
+          return;
+        }
         this.#head++;
-        this.#droppedCount++;
+        this.#dropped++;
       }
       this.#queue.push(message);
     }
-    this.#compact();
-    if (this.#settings.handler !== undefined) this.#runHandler();
+    if (this.#settings.callback !== undefined) this.#runHandler();
     else this.#wake();
   }
 
-  /** After a lost connection: what was not yet handed out will be redelivered by the broker. */
+  /** After a lost connection: what was not yet handed out is redelivered by the broker. */
   dropQueued(): void {
     if (this.kind === 'push') {
       this.#queue = [];
@@ -119,35 +127,46 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
     }
   }
 
-  /** The subscription is over (closed by the application, or by the broker with `error`). */
-  end(error?: WeirError): void {
+  /** The subscription is over: closed by the application, or by the broker with `error`. */
+  end(error?: Error): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#endError = error;
     if (this.kind === 'push') {
-      // Undelivered push messages go back to the broker with the attachment; drop them here.
+      // Undelivered push messages go back to the broker with the attachment.
       this.#queue = [];
       this.#head = 0;
     }
     this.#wake();
-    if (!this.#processing) this.#resolveDone();
+    if (error === undefined) this.#resolveClosed();
+    else {
+      this.#settings.onError?.(error, undefined);
+      this.#rejectClosed(error);
+    }
   }
 
   // ---- the application's side ----
 
-  /** Detaches from the broker; messages already handed out may still be acked. */
-  async close(): Promise<void> {
-    if (this.#ended) return;
-    this.end();
-    await this.#hooks.detach(this);
+  close(): Promise<void> {
+    if (!this.#ended) {
+      this.#hooks.detach(this);
+      this.end();
+    }
+    return this.closed.catch(() => undefined);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
-    if (this.#settings.handler !== undefined) {
-      throw new WeirError(ErrorCode.InvalidArgument, 'a subscription with a handler cannot also be iterated');
-    }
     return {
-      next: () => this.#next(),
+      next: () => {
+        const message = this.#take();
+        if (message !== undefined) return Promise.resolve({ done: false, value: message });
+        if (this.#ended) return Promise.resolve({ done: true, value: undefined });
+        if (this.#waiter !== undefined) {
+          return Promise.reject(
+            new WeirError(ErrorCode.InvalidArgument, 'one next() at a time per subscription'),
+          );
+        }
+        return new Promise((resolve) => (this.#waiter = resolve));
+      },
       return: async () => {
         await this.close();
         return { done: true, value: undefined };
@@ -155,34 +174,10 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
     };
   }
 
-  #next(): Promise<IteratorResult<ReceivedMessage>> {
-    if (this.#waiter !== undefined) {
-      return Promise.reject(
-        new WeirError(ErrorCode.InvalidArgument, 'one next() at a time per subscription'),
-      );
-    }
-    const message = this.#take();
-    if (message !== undefined) return Promise.resolve({ done: false, value: message });
-    if (this.#ended) {
-      if (this.#endError !== undefined) return Promise.reject(this.#endError);
-      return Promise.resolve({ done: true, value: undefined });
-    }
-    return new Promise((resolve, reject) => {
-      this.#waiter = resolve;
-      this.#waiterReject = reject;
-    });
-  }
-
-  #take(): ReceivedMessage | undefined {
+  #take(): NetworkMessage | undefined {
     if (this.#head >= this.#queue.length) return undefined;
-    const message = this.#queue[this.#head] as ReceivedMessage;
+    const message = this.#queue[this.#head] as NetworkMessage;
     this.#head++;
-    this.#compact();
-    this.#hooks.consumed(this, 1);
-    return message;
-  }
-
-  #compact(): void {
     if (this.#head === this.#queue.length) {
       this.#queue = [];
       this.#head = 0;
@@ -190,30 +185,30 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }
+    this.#received++;
+    this.#hooks.consumed(this, 1);
+    return message;
   }
 
   #wake(): void {
     const resolve = this.#waiter;
     if (resolve === undefined) return;
-    const reject = this.#waiterReject as (error: unknown) => void;
     const message = this.#take();
     if (message !== undefined) {
       this.#waiter = undefined;
-      this.#waiterReject = undefined;
       resolve({ done: false, value: message });
     } else if (this.#ended) {
       this.#waiter = undefined;
-      this.#waiterReject = undefined;
-      if (this.#endError !== undefined) reject(this.#endError);
-      else resolve({ done: true, value: undefined });
+      resolve({ done: true, value: undefined });
     }
   }
 
   #runHandler(): void {
     if (this.#processing) return;
     this.#processing = true;
-    const handler = this.#settings.handler as MessageHandler;
+    const handler = this.#settings.callback as MessageHandler;
     for (;;) {
+      if (this.#ended && this.kind === 'push') break;
       const message = this.#take();
       if (message === undefined) break;
       let result: unknown;
@@ -227,11 +222,13 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
         result.then(
           () => {
             this.#succeeded(message);
-            this.#resume();
+            this.#processing = false;
+            this.#runHandler();
           },
           (error: unknown) => {
             this.#failed(message, error);
-            this.#resume();
+            this.#processing = false;
+            this.#runHandler();
           },
         );
         return;
@@ -239,24 +236,17 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
       this.#succeeded(message);
     }
     this.#processing = false;
-    if (this.#ended) this.#resolveDone();
   }
 
-  #resume(): void {
-    this.#processing = false;
-    if (this.#ended && this.queuedCount === 0) {
-      this.#resolveDone();
-      return;
-    }
-    this.#runHandler();
+  #succeeded(message: NetworkMessage): void {
+    if (!message.settled) message.ack();
   }
 
-  #succeeded(message: ReceivedMessage): void {
-    if (this.#settings.autoAck && !message.settled) message.ack();
-  }
-
-  #failed(message: ReceivedMessage, error: unknown): void {
-    if (!message.settled) message.nack({ reason: reasonOf(error) });
-    this.#hooks.handlerFailed(this, message, error);
+  #failed(message: NetworkMessage, thrown: unknown): void {
+    const error = asError(thrown);
+    this.#failures++;
+    if (!message.settled) message.nack({ reason: error.message });
+    if (this.#settings.onError !== undefined) this.#settings.onError(error, message);
+    else this.#hooks.handlerFailed(error, message);
   }
 }

@@ -7,7 +7,6 @@ import { connect } from '../network-client.js';
 import type { ConnectOptions } from '../options.js';
 import type { AcknowledgeMode } from './constants.js';
 import { AcknowledgeMode as Modes } from './constants.js';
-import { topicStreamName } from './destinations.js';
 import { Session } from './session.js';
 
 export type ExceptionListener = (error: unknown) => void;
@@ -45,7 +44,7 @@ export class Connection {
   readonly #sessions = new Set<Session>();
   #exceptionListener: ExceptionListener | undefined;
   readonly #queuesKnown = new Set<string>();
-  readonly #topicStreamsKnown = new Set<string>();
+  readonly #topicStreamsKnown = new Map<string, string>();
 
   constructor(client: NetworkClient, clientId: string | undefined) {
     this.client = client;
@@ -123,20 +122,21 @@ export class Connection {
   /** Makes sure queue `name` exists (a workqueue stream and its shared consumer), once per connection. */
   async ensureQueue(name: string): Promise<void> {
     if (this.#queuesKnown.has(name)) return;
-    await this.client.createQueue(name);
+    try {
+      await this.client.createQueue(name);
+    } catch (error) {
+      if (!isWeirError(error, ErrorCode.StreamExists) && !isWeirError(error, ErrorCode.ConsumerExists))
+        throw error;
+    }
     this.#queuesKnown.add(name);
   }
 
   /** Makes sure the interest stream that holds durable subscriptions of topic `name` exists. */
   async ensureTopicStream(name: string): Promise<string> {
-    const stream = topicStreamName(name);
-    if (this.#topicStreamsKnown.has(name)) return stream;
-    try {
-      await this.client.streams.create({ name: stream, subjects: [name], retention: 'interest' });
-    } catch (error) {
-      if (!isWeirError(error, ErrorCode.StreamExists)) throw error;
-    }
-    this.#topicStreamsKnown.add(name);
+    const known = this.#topicStreamsKnown.get(name);
+    if (known !== undefined) return known;
+    const { stream } = await this.client.topicStream(name);
+    this.#topicStreamsKnown.set(name, stream);
     return stream;
   }
 

@@ -4,11 +4,15 @@
 // it is never acked.
 
 import { ErrorCode, WeirError } from '../../common/errors.js';
-import type { ReceivedMessage } from '../network-message.js';
-import type { Subscription } from '../network-subscription.js';
+import type { ReceivedMessage } from '../types.js';
+import type { Subscription } from '../types.js';
 import type { Destination } from './destinations.js';
 import type { Message } from './messages.js';
 import type { Session } from './session.js';
+
+function isSettled(message: ReceivedMessage): boolean {
+  return (message as { settled?: boolean }).settled === true;
+}
 
 export type MessageListener = (message: Message) => unknown;
 
@@ -99,7 +103,7 @@ export class MessageConsumer {
           await listener(message);
           this.#session.listenerReturned(message);
         } catch (error) {
-          if (!received.settled)
+          if (!isSettled(received))
             received.nack({ reason: error instanceof Error ? error.message : String(error) });
           this.#session.connection.reportException(error);
         }

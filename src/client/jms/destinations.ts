@@ -64,11 +64,6 @@ export function subjectOf(destination: Destination): string {
     : destination.topicName;
 }
 
-/** The interest stream holding durable subscriptions of a topic: stored once, however many subscribers. */
-export function topicStreamName(topicName: string): string {
-  return `TOPIC_${topicName.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-}
-
 /** A queue or topic named by a received message's reply-to. */
 export function destinationFromReplyTo(replyTo: string | undefined, kind: unknown): Destination | undefined {
   if (replyTo === undefined) return undefined;

@@ -18,7 +18,7 @@
 
 import { ErrorCode, InvalidArgumentError, WeirError } from '../../common/errors.js';
 import type { HeaderValue, Headers } from '../../core/api.js';
-import type { ReceivedMessage } from '../network-message.js';
+import type { ReceivedMessage } from '../types.js';
 import {
   DeliveryMode,
   defaultPriority,
@@ -303,10 +303,13 @@ export function fromReceived(
   message.JMSCorrelationID = received.correlationId;
   message.JMSReplyTo = destinationFromReplyTo(received.replyTo, received.headers[replyToKindHeader]);
   message.JMSDestination = destination;
-  message.JMSDeliveryMode = received.persistent ? DeliveryMode.PERSISTENT : DeliveryMode.NON_PERSISTENT;
+  // Expiry, delay and persistence are on the network client's messages (NetworkMessage).
+  const system = received as Partial<{ persistent: boolean; expiresAtMs: number; deliverAfterMs: number }>;
+  message.JMSDeliveryMode =
+    system.persistent === false ? DeliveryMode.NON_PERSISTENT : DeliveryMode.PERSISTENT;
   message.JMSPriority = received.priority;
-  message.JMSExpiration = received.expiresAtMs ?? 0;
-  message.JMSDeliveryTime = received.deliverAfterMs ?? received.timestampMs;
+  message.JMSExpiration = system.expiresAtMs ?? 0;
+  message.JMSDeliveryTime = system.deliverAfterMs ?? received.timestampMs;
   message.JMSRedelivered = received.redelivered;
   const jmsType = received.headers[jmsTypeHeader];
   message.JMSType = typeof jmsType === 'string' ? jmsType : undefined;

@@ -3,8 +3,8 @@
 // (transactions, selectors) and fail with WEIR_NOT_SUPPORTED until it lands.
 
 import { ErrorCode, InvalidArgumentError, WeirError, isWeirError } from '../../common/errors.js';
-import type { ReceivedMessage } from '../network-message.js';
-import type { Subscription } from '../network-subscription.js';
+import type { ReceivedMessage } from '../types.js';
+import type { Subscription } from '../types.js';
 import type { AcknowledgeMode } from './constants.js';
 import { AcknowledgeMode as Modes } from './constants.js';
 import type { Connection } from './connection.js';
@@ -123,16 +123,16 @@ export class Session implements Acknowledger {
     switch (destination.kind) {
       case 'queue':
         await this.connection.ensureQueue(destination.queueName);
-        subscription = await client.consume(destination.queueName, destination.queueName);
+        subscription = client.subscribe({ stream: destination.queueName, consumer: destination.queueName });
         break;
       case 'topic':
-        subscription = await client.subscribe(destination.topicName, { noLocal });
+        subscription = client.subscribe(destination.topicName, { noLocal });
         break;
       case 'temporary-queue':
-        subscription = await client.subscribe(destination.queueName, { queueGroup: 'temporary-queue' });
+        subscription = client.subscribe(destination.queueName, { queueGroup: 'temporary-queue' });
         break;
       case 'temporary-topic':
-        subscription = await client.subscribe(destination.topicName, { noLocal });
+        subscription = client.subscribe(destination.topicName, { noLocal });
         break;
     }
     return this.#track(new MessageConsumer(this, subscription, destination));
@@ -196,12 +196,12 @@ export class Session implements Acknowledger {
     consumerName: string,
     dispatch: 'exclusive' | 'shared',
   ): Promise<MessageConsumer> {
-    const stream = await this.connection.ensureTopicStream(destination.topicName);
+    const { stream, covers } = await this.connection.client.topicStream(destination.topicName);
     try {
-      await this.connection.client.consumers.create(stream, {
+      await this.connection.client.admin.addConsumer(stream, {
         name: consumerName,
         durable: true,
-        filterSubject: destination.topicName,
+        ...(covers ? {} : { filterSubject: destination.topicName }),
         ackPolicy: 'explicit',
         dispatch,
         deliverPolicy: { kind: 'new' },
@@ -209,20 +209,19 @@ export class Session implements Acknowledger {
     } catch (error) {
       if (!isWeirError(error, ErrorCode.ConsumerExists)) throw error;
     }
-    const subscription = await this.connection.client.consume(stream, consumerName);
+    const subscription = this.connection.client.subscribe({ stream, consumer: consumerName });
     return this.#track(new MessageConsumer(this, subscription, destination));
   }
 
   /** Deletes a durable subscription (unshared: by the connection's client id and `name`). */
   async unsubscribe(name: string, topicName?: string): Promise<void> {
     if (topicName === undefined) throw new InvalidArgumentError('give the topic of the durable subscription');
-    const stream = await this.connection.ensureTopicStream(topicName);
+    const { stream } = await this.connection.client.topicStream(topicName);
     const clientId = this.connection.clientId;
     const names = clientId === undefined ? [name] : [`${clientId}_${name}`, name];
     for (const consumerName of names) {
       try {
-        await this.connection.client.consumers.delete(stream, consumerName);
-        return;
+        if (await this.connection.client.admin.deleteConsumer(stream, consumerName)) return;
       } catch (error) {
         if (!isWeirError(error, ErrorCode.ConsumerNotFound)) throw error;
       }

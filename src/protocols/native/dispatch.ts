@@ -65,6 +65,7 @@ export function dispatchFrame(session: NativeSession, frame: Frame): void {
     case 'liveDeliver':
     case 'fetchResult':
     case 'adminResult':
+    case 'settleResult':
       session.fail(new WeirError(ErrorCode.ProtocolError, `a client may not send ${frame.kind} frames`));
       return;
     default:

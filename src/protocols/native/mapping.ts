@@ -4,7 +4,7 @@
 import { AssertionError } from '../../common/assert.js';
 import { ErrorCode, WeirError, isWeirError } from '../../common/errors.js';
 import type { Delivery, Message, PublishInput } from '../../core/api.js';
-import type { ErrorFrame, WireDelivery, WireMessage, WirePublish } from './codec/index.js';
+import type { AckEntry, ErrorFrame, WireDelivery, WireMessage, WirePublish } from './codec/index.js';
 
 export function publishInputOf(wire: WirePublish): PublishInput {
   return wire;
@@ -40,7 +40,36 @@ export function errorFrameOf(requestId: number, error: unknown, fatal = false): 
   return { kind: 'error', requestId, fatal, code: weirError.code, message: weirError.message };
 }
 
-/** The key under which a connection remembers a delivery until it is acked. */
-export function deliveryKey(stream: string, consumer: string, partition: number, offset: number): string {
-  return `${stream}\u0000${consumer}\u0000${partition}\u0000${offset}`;
+const settledMessage: Message = Object.freeze({
+  subject: '',
+  key: undefined,
+  headers: Object.freeze({}),
+  body: Buffer.alloc(0),
+  id: '',
+  timestampMs: 0,
+  priority: 0,
+  expiresAtMs: undefined,
+  deliverAfterMs: undefined,
+  correlationId: undefined,
+  replyTo: undefined,
+  contentType: undefined,
+  persistent: true,
+});
+
+/**
+ * The delivery an ACK, NACK or TERM entry names. The core settles a delivery by its
+ * coordinates — stream, consumer, partition, offset and attempt (api.ts: an ack must name
+ * the attempt it answers) — and never reads its message, so the connection does not keep
+ * every delivery it sent: an entry rebuilds the reference, with an empty message.
+ */
+export function deliveryReference(stream: string, consumer: string, entry: AckEntry): Delivery {
+  return {
+    message: settledMessage,
+    stream,
+    consumer,
+    partition: entry.partition,
+    offset: entry.offset,
+    deliveryCount: entry.deliveryCount,
+    redelivered: entry.deliveryCount > 1,
+  };
 }

@@ -28,7 +28,6 @@ import type { Principal } from '../../core/auth.js';
 import type { ConnectionInfo, ProtocolContext } from '../../core/protocol-server.js';
 import type { Frame, WireSlowConsumerPolicy } from './codec/index.js';
 import { BufferWriter, FrameDecoder, encodeFrame } from './codec/index.js';
-import { DeliveryTracker } from './delivery-tracker.js';
 import { dispatchFrame } from './dispatch.js';
 import { errorFrameOf, weirErrorOf, wireDeliveryOf } from './mapping.js';
 
@@ -69,7 +68,6 @@ export class NativeSession {
   readonly info: ConnectionInfo;
   readonly logger: Logger;
   readonly subscriptions = new Map<number, Subscription>();
-  readonly deliveries = new DeliveryTracker(NativeLimits.trackedDeliveriesMax);
   readonly #hooks: SessionHooks;
   readonly #decoder: FrameDecoder;
   #state: State = 'handshake';
@@ -338,7 +336,6 @@ export class NativeSession {
   deliver(subscription: PushSubscription, delivery: Delivery): void {
     if (this.#state === 'closed') return;
     subscription.outstandingCredit = Math.max(0, subscription.outstandingCredit - 1);
-    this.deliveries.remember(delivery);
     subscription.pending.push(delivery);
     this.#dirty.add(subscription);
     if (this.#writable) this.#scheduleFlush();
@@ -440,7 +437,6 @@ export class NativeSession {
     this.#dirty.clear();
     for (const subscription of this.subscriptions.values()) subscription.pending.length = 0;
     this.subscriptions.clear();
-    this.deliveries.clear();
     if (!this.stream.destroyed && this.stream.writableEnded) {
       // fail() or goodbye() is ending the stream; it destroys it once flushed.
     } else if (!this.stream.destroyed) {

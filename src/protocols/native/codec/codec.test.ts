@@ -199,6 +199,7 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
   record({
     kind: fc.constant('ack' as const),
     requestId: u32,
+    cumulative: fc.boolean(),
     stream: text,
     consumer: text,
     entries: fc.array(ackEntry, { maxLength: 4 }),
@@ -236,6 +237,13 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
     body: json,
   }),
   record({ kind: fc.constant('adminResult' as const), requestId: u32, body: json }),
+  record({
+    kind: fc.constant('settleResult' as const),
+    requestId: u32,
+    outcomes: fc.array(fc.constantFrom('acked' as const, 'duplicate' as const, 'stale' as const), {
+      maxLength: 5,
+    }),
+  }),
   record({
     kind: fc.constant('unsupported' as const),
     requestId: u32,

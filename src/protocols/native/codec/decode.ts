@@ -9,6 +9,7 @@ import type {
   AckEntry,
   Frame,
   NackEntry,
+  SettleOutcome,
   TermEntry,
   WireDelivery,
   WireSlowConsumerPolicy,
@@ -16,6 +17,8 @@ import type {
 import { FrameFlags, FrameType, helloMagic } from './frames.js';
 import type { WireMessage, WirePublish } from './message-record.js';
 import { readMessageRecord, readPublishRecord } from './message-record.js';
+
+const settleOutcomes: readonly SettleOutcome[] = ['acked', 'duplicate', 'stale'];
 
 const adminByType = new Map<number, AdminOperation>([
   [FrameType.streamCreate, 'streamCreate'],
@@ -29,6 +32,7 @@ const adminByType = new Map<number, AdminOperation>([
   [FrameType.consumerInfo, 'consumerInfo'],
   [FrameType.consumerList, 'consumerList'],
   [FrameType.deadLetterRedrive, 'deadLetterRedrive'],
+  [FrameType.streamFind, 'streamFind'],
 ]);
 
 // The smallest encodings, used to reject counts a frame cannot hold before allocating.
@@ -255,7 +259,14 @@ function decodePayload(type: number, flags: number, requestId: number, reader: B
       const count = reader.count32('ack count', ackEntryBytes);
       const entries: AckEntry[] = new Array<AckEntry>(count);
       for (let index = 0; index < count; index++) entries[index] = readAckEntry(reader);
-      return { kind: 'ack', requestId, stream, consumer, entries };
+      return {
+        kind: 'ack',
+        requestId,
+        cumulative: (flags & FrameFlags.cumulative) !== 0,
+        stream,
+        consumer,
+        entries,
+      };
     }
     case FrameType.nack: {
       const stream = reader.string16('stream');
@@ -288,6 +299,17 @@ function decodePayload(type: number, flags: number, requestId: number, reader: B
         entries.push(bits & 1 ? { ...entry, reason: reader.string32('reason') } : entry);
       }
       return { kind: 'term', requestId, stream, consumer, entries };
+    }
+    case FrameType.settleResult: {
+      const count = reader.count32('outcome count', 1);
+      const outcomes: SettleOutcome[] = new Array<SettleOutcome>(count);
+      for (let index = 0; index < count; index++) {
+        const code = reader.u8('outcome');
+        const outcome = settleOutcomes[code];
+        if (outcome === undefined) throw protocolError(`unknown settle outcome ${code}`);
+        outcomes[index] = outcome;
+      }
+      return { kind: 'settleResult', requestId, outcomes };
     }
     case FrameType.adminResult:
       return { kind: 'adminResult', requestId, body: readJson(reader, 'admin result') };

@@ -4,7 +4,14 @@
 import { unreachable } from '../../../common/assert.js';
 import type { BufferWriter } from './buffer-writer.js';
 import type { AckEntry, Frame, WireDelivery } from './frames.js';
-import { AdminOperation, FrameFlags, FrameType, SlowConsumerCode, helloMagic } from './frames.js';
+import {
+  AdminOperation,
+  FrameFlags,
+  FrameType,
+  SettleOutcomeCode,
+  SlowConsumerCode,
+  helloMagic,
+} from './frames.js';
 import { writeMessageRecord, writePublishRecord } from './message-record.js';
 
 function writeDeliveries(writer: BufferWriter, deliveries: readonly WireDelivery[]): void {
@@ -27,6 +34,7 @@ function writeAckEntry(writer: BufferWriter, entry: AckEntry): void {
 function typeAndFlags(frame: Frame): [number, number] {
   if (frame.kind === 'publish') return [FrameType.publish, frame.confirm ? FrameFlags.confirm : 0];
   if (frame.kind === 'error') return [FrameType.error, frame.fatal ? FrameFlags.fatal : 0];
+  if (frame.kind === 'ack') return [FrameType.ack, frame.cumulative ? FrameFlags.cumulative : 0];
   if (frame.kind === 'admin') return [AdminOperation[frame.operation], 0];
   if (frame.kind === 'unsupported') return [frame.type, 0];
   return [FrameType[frame.kind], 0];
@@ -174,6 +182,10 @@ function writePayload(writer: BufferWriter, frame: Frame): void {
         writer.u8(entry.reason !== undefined ? 1 : 0);
         if (entry.reason !== undefined) writer.string32(entry.reason);
       }
+      return;
+    case 'settleResult':
+      writer.u32(frame.outcomes.length);
+      for (const outcome of frame.outcomes) writer.u8(SettleOutcomeCode[outcome]);
       return;
     case 'admin':
     case 'adminResult':

@@ -45,6 +45,7 @@ export const FrameType = {
   consumerInfo: 0x38,
   consumerList: 0x39,
   deadLetterRedrive: 0x3a,
+  streamFind: 0x3b,
   adminResult: 0x3f,
 
   // Reserved for broker core II (answered with WEIR_NOT_SUPPORTED until it lands).
@@ -60,6 +61,7 @@ export const FrameType = {
   ack: 0x50,
   nack: 0x51,
   term: 0x52,
+  settleResult: 0x53,
 } as const;
 
 export type FrameTypeNumber = (typeof FrameType)[keyof typeof FrameType];
@@ -70,6 +72,8 @@ export const FrameFlags = {
   confirm: 0x01,
   /** ERROR: the sender closes the connection after this frame. */
   fatal: 0x01,
+  /** ACK: also ack every earlier delivery in flight on the partition (exclusive and failover consumers). */
+  cumulative: 0x01,
 } as const;
 
 /** The administration requests: each is its own frame type with a JSON body. */
@@ -85,6 +89,7 @@ export const AdminOperation = {
   consumerInfo: FrameType.consumerInfo,
   consumerList: FrameType.consumerList,
   deadLetterRedrive: FrameType.deadLetterRedrive,
+  streamFind: FrameType.streamFind,
 } as const;
 
 export type AdminOperation = keyof typeof AdminOperation;
@@ -235,6 +240,7 @@ export interface FetchResultFrame extends Base {
 }
 export interface AckFrame extends Base {
   readonly kind: 'ack';
+  readonly cumulative: boolean;
   readonly stream: string;
   readonly consumer: string;
   readonly entries: readonly AckEntry[];
@@ -250,6 +256,13 @@ export interface TermFrame extends Base {
   readonly stream: string;
   readonly consumer: string;
   readonly entries: readonly TermEntry[];
+}
+/** What each settled entry did, in order: the core's AckOutcome. */
+export type SettleOutcome = 'acked' | 'duplicate' | 'stale';
+export const SettleOutcomeCode = { acked: 0, duplicate: 1, stale: 2 } as const;
+export interface SettleResultFrame extends Base {
+  readonly kind: 'settleResult';
+  readonly outcomes: readonly SettleOutcome[];
 }
 export interface AdminFrame extends Base {
   readonly kind: 'admin';
@@ -289,6 +302,7 @@ export type Frame =
   | AckFrame
   | NackFrame
   | TermFrame
+  | SettleResultFrame
   | AdminFrame
   | AdminResultFrame
   | UnsupportedFrame;

@@ -51,21 +51,26 @@
 //   0x30–0x3a administration c→s  str32 JSON request → ADMIN_RESULT (see AdminOperation in frames.ts):
 //                                 0x30 stream create, 0x31 update, 0x32 delete, 0x33 info, 0x34 list,
 //                                 0x35 purge, 0x36 consumer create, 0x37 delete, 0x38 info, 0x39 list,
-//                                 0x3a dead-letter redrive
+//                                 0x3a dead-letter redrive,
+//                                 0x3b stream find (which stream captures a subject)
 //   0x3f  ADMIN_RESULT       s→c  str32 JSON result
 //   0x40–0x43                     reserved: transaction begin, commit, abort; idempotent producer init
 //   0x48–0x4b                     reserved: request, response, inbox create, inbox delete
-//   0x50  ACK                c→s  str16 stream, str16 consumer, u32 count, count × ack entry
+//   0x50  ACK                c→s  str16 stream, str16 consumer, u32 count, count × ack entry; flag
+//                                 0x01 cumulative (exclusive and failover consumers)
 //   0x51  NACK               c→s  str16 stream, str16 consumer, u32 count, count × (ack entry, u8 bits
 //                                 (1 delay, 2 reason), [u32 delay ms], [str32 reason])
 //   0x52  TERM               c→s  str16 stream, str16 consumer, u32 count, count × (ack entry, u8 bits
 //                                 (1 reason), [str32 reason])
 //
+//   0x53  SETTLE_RESULT      s→c  u32 count, count × u8 outcome (0 acked, 1 duplicate, 2 stale), in order
+//
 //   delivery  = u32 partition, f64 offset, u32 delivery count, u8 redelivered, message record
 //   ack entry = u32 partition, f64 offset, u32 delivery count
 //
-// ACK, NACK and TERM with a request id are answered OK (or ERROR); with request id 0 they
-// are not answered unless they fail.
+// ACK, NACK and TERM with a request id are answered SETTLE_RESULT (or ERROR); with request
+// id 0 they are not answered unless they fail. An entry for an attempt that is not the
+// current one (redelivered after its ack wait) is `stale`: rejected, counted, not applied.
 
 export { BufferReader, protocolError } from './buffer-reader.js';
 export { BufferWriter } from './buffer-writer.js';
@@ -97,6 +102,8 @@ export type {
   PublishAckFrame,
   PublishFrame,
   PublishResult,
+  SettleOutcome,
+  SettleResultFrame,
   SubscribeLiveFrame,
   SubscriptionClosedFrame,
   TermEntry,
@@ -111,6 +118,7 @@ export {
   FrameFlags,
   FrameType,
   ProtocolVersion,
+  SettleOutcomeCode,
   SlowConsumerCode,
   frameHeaderBytes,
   helloMagic,

@@ -6,7 +6,8 @@ import { settleEntries } from './settle.js';
 
 export function handleAck(session: NativeSession, frame: AckFrame): void {
   const core = session.core;
+  const options = frame.cumulative ? { cumulative: true } : undefined;
   settleEntries(session, frame.requestId, frame.stream, frame.consumer, frame.entries, (delivery) =>
-    core.ack(delivery),
+    core.ack(delivery, options),
   );
 }

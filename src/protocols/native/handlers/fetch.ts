@@ -13,7 +13,6 @@ export function handleFetch(session: NativeSession, frame: FetchFrame): void {
   }
   session.core.fetch(frame.stream, frame.consumer, { batch: frame.batch, expiresMs: frame.expiresMs }).then(
     (deliveries) => {
-      for (const delivery of deliveries) session.deliveries.remember(delivery);
       session.send({
         kind: 'fetchResult',
         requestId: frame.requestId,

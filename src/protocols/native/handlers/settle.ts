@@ -1,9 +1,10 @@
-// Shared by ACK, NACK and TERM: find each entry's delivery, apply the core operation, and
-// answer OK or the first error (entries after a failing one are still applied).
+// Shared by ACK, NACK and TERM: apply the core operation to each entry in order, then
+// answer SETTLE_RESULT with each outcome (when a request id asks for it) or the first error
+// (always: a failure is never silent). Entries after a failing one are still applied.
 
-import { ErrorCode, WeirError } from '../../../common/errors.js';
-import type { Delivery } from '../../../core/api.js';
-import type { AckEntry } from '../codec/index.js';
+import type { AckOutcome, Delivery } from '../../../core/api.js';
+import type { AckEntry, SettleOutcome } from '../codec/index.js';
+import { deliveryReference } from '../mapping.js';
 import type { NativeSession } from '../session.js';
 
 export function settleEntries<Entry extends AckEntry>(
@@ -12,24 +13,18 @@ export function settleEntries<Entry extends AckEntry>(
   stream: string,
   consumer: string,
   entries: readonly Entry[],
-  apply: (delivery: Delivery, entry: Entry) => void,
+  apply: (delivery: Delivery, entry: Entry) => AckOutcome,
 ): void {
   let firstError: unknown;
+  const outcomes: SettleOutcome[] = [];
   for (const entry of entries) {
-    const delivery = session.deliveries.take(stream, consumer, entry);
-    if (delivery === undefined) {
-      firstError ??= new WeirError(
-        ErrorCode.StaleAck,
-        `this connection holds no delivery ${entry.deliveryCount} of ${stream}/${consumer} partition ${entry.partition} offset ${entry.offset}`,
-      );
-      continue;
-    }
     try {
-      apply(delivery, entry);
+      outcomes.push(apply(deliveryReference(stream, consumer, entry), entry));
     } catch (error) {
       firstError ??= error;
+      outcomes.push('stale');
     }
   }
   if (firstError !== undefined) session.replyError(requestId, firstError);
-  else session.ok(requestId);
+  else if (requestId !== 0) session.send({ kind: 'settleResult', requestId, outcomes });
 }
