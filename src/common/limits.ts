@@ -118,3 +118,32 @@ export const Limits = {
   /** Dead letters one redrive call may republish. */
   redriveMessagesMax: 100_000,
 } as const;
+
+/** Native protocol (src/protocols/native/, src/client/): bounds on every window and buffer. */
+export const NativeLimits = {
+  /** Largest frame either side accepts unless configured lower. */
+  frameBytesDefault: 8 * 1024 * 1024,
+  /** Credit one attachment may hold at the broker; a larger grant is capped. */
+  creditMax: 10_000,
+  /** Default prefetch of a push subscription. */
+  creditDefault: 1_000,
+  /** Push and live subscriptions on one connection. */
+  subscriptionsMax: 10_000,
+  /** Confirmed messages awaiting durability on one connection before the broker stops reading it. */
+  publishesInFlightMax: 50_000,
+  /** Deliveries a connection remembers for ack, nack and term; the oldest are forgotten past this. */
+  trackedDeliveriesMax: 100_000,
+  /** Messages a live subscription holds while its socket is not draining (default; the client may ask for fewer). */
+  liveBufferMessagesDefault: 10_000,
+  /** Heartbeat interval a client proposes by default; the broker caps it. */
+  heartbeatMsDefault: 15_000,
+  heartbeatMsMax: 120_000,
+  /** Heartbeat intervals of silence after which a peer is considered gone. */
+  heartbeatMissesMax: 3,
+  /** Messages in one PUBLISH or DELIVER frame. */
+  batchMessagesMax: 4_096,
+  /** Bytes a client buffers for publishes while disconnected or under backpressure. */
+  clientPendingBytesMax: 64 * 1024 * 1024,
+  /** Longest reconnect backoff. */
+  reconnectDelayMsMax: 30_000,
+} as const;
