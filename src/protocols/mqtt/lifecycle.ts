@@ -33,12 +33,15 @@ export async function endConnection(connection: MqttSession, discardWill: boolea
       if (will !== undefined) {
         if (will.delayS > 0 && connection.protocolVersion === 5) {
           session.pendingWill = will;
-          session.willTimer = registry.clock.setTimeout(() => {
-            session.willTimer = undefined;
-            const pending = session.pendingWill;
-            session.pendingWill = undefined;
-            if (pending !== undefined) publishWill(registry, session.clientId, pending);
-          }, Math.min(will.delayS, session.expiryIntervalS) * 1000);
+          session.willTimer = registry.clock.setTimeout(
+            () => {
+              session.willTimer = undefined;
+              const pending = session.pendingWill;
+              session.pendingWill = undefined;
+              if (pending !== undefined) publishWill(registry, session.clientId, pending);
+            },
+            Math.min(will.delayS, session.expiryIntervalS) * 1000,
+          );
         } else {
           publishWill(registry, session.clientId, will);
         }
@@ -47,7 +50,9 @@ export async function endConnection(connection: MqttSession, discardWill: boolea
       registry.stats.persistentSessions++;
       registry.durable
         .saveSession(recordOf(session, registry.clock.nowMs()))
-        .catch((error: unknown) => registry.logger.warn('saving MQTT session failed', { error: String(error) }));
+        .catch((error: unknown) =>
+          registry.logger.warn('saving MQTT session failed', { error: String(error) }),
+        );
     }
   } else if (session === undefined && will !== undefined && wasConnected) {
     publishWill(registry, connection.clientId, will);
@@ -72,7 +77,8 @@ export function releaseSubscription(subscription: SubscriptionState): void {
 /** Arms the timer that ends a disconnected persistent session, capped by `sessionExpiryMaxS`. */
 export function scheduleExpiry(registry: MqttRegistry, session: SessionState, elapsedMs = 0): void {
   session.expiryTimer?.cancel();
-  const requestedS = session.expiryIntervalS === expiryNever ? Number.MAX_SAFE_INTEGER : session.expiryIntervalS;
+  const requestedS =
+    session.expiryIntervalS === expiryNever ? Number.MAX_SAFE_INTEGER : session.expiryIntervalS;
   const delayMs = Math.max(0, Math.min(requestedS, registry.options.sessionExpiryMaxS) * 1000 - elapsedMs);
   session.expiryTimer = registry.clock.setTimeout(() => {
     session.expiryTimer = undefined;
@@ -97,7 +103,10 @@ export async function endSession(registry: MqttRegistry, session: SessionState):
   try {
     for (const subscription of subscriptions) {
       if (subscription.consumers.length > 0) {
-        await registry.durable.deleteConsumers(subscription.consumers, subscription.options.shareGroup !== undefined);
+        await registry.durable.deleteConsumers(
+          subscription.consumers,
+          subscription.options.shareGroup !== undefined,
+        );
       }
     }
     await registry.durable.deleteSession(session.clientId);

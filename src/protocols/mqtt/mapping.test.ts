@@ -35,7 +35,10 @@ test('levels a subject cannot hold are escaped, reversibly', () => {
 });
 
 test('every valid topic name maps to a valid subject and back', () => {
-  const level = fc.string({ maxLength: 6, unit: fc.constantFrom('a', 'b', '.', '%', ' ', '*', '>', '$', 'é', '\t') });
+  const level = fc.string({
+    maxLength: 6,
+    unit: fc.constantFrom('a', 'b', '.', '%', ' ', '*', '>', '$', 'é', '\t'),
+  });
   fc.assert(
     fc.property(fc.array(level, { minLength: 1, maxLength: 6 }), (levels) => {
       const topic = levels.join('/');
@@ -54,7 +57,9 @@ test('filters map to subject filters; `#` also matches the parent level', () => 
   assert.deepEqual(filterToSubjectFilters('#'), ['>']);
   assert.deepEqual(filterToSubjectFilters('+/x.y'), ['*.x%2Ey']);
   const matches = (filter: string, topic: string): boolean =>
-    filterToSubjectFilters(filter).some((subjectFilter) => subjectMatches(subjectFilter, topicToSubject(topic)));
+    filterToSubjectFilters(filter).some((subjectFilter) =>
+      subjectMatches(subjectFilter, topicToSubject(topic)),
+    );
   assert.ok(matches('sport/tennis/player1/#', 'sport/tennis/player1'));
   assert.ok(matches('sport/tennis/player1/#', 'sport/tennis/player1/ranking'));
   assert.ok(matches('sport/+', 'sport/'));

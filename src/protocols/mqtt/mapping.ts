@@ -27,6 +27,7 @@
 
 import { ErrorCode, WeirError, isWeirError } from '../../common/errors.js';
 import type { HeaderValue, Message, PublishInput } from '../../core/api.js';
+import { setHeader } from '../../core/message.js';
 import type { PublishPacket, Qos, UserProperties } from './codec/packets.js';
 import { ReasonCode } from './codec/reason-codes.js';
 
@@ -65,7 +66,10 @@ export function validateTopicName(topic: string): void {
   for (let index = 0; index < topic.length; index++) {
     const code = topic.charCodeAt(index);
     if (code === 0x2b || code === 0x23) {
-      throw new InvalidTopicError(`topic name ${JSON.stringify(topic)} contains a wildcard`, ReasonCode.topicNameInvalid);
+      throw new InvalidTopicError(
+        `topic name ${JSON.stringify(topic)} contains a wildcard`,
+        ReasonCode.topicNameInvalid,
+      );
     }
     if (code === 0) throw new InvalidTopicError('topic name contains U+0000', ReasonCode.topicNameInvalid);
   }
@@ -79,7 +83,8 @@ export function validateTopicName(topic: string): void {
  * level [MQTT-4.7.1-2]; `+` only as a whole level [MQTT-4.7.1-3]; no U+0000 [MQTT-4.7.3-2].
  */
 export function validateTopicFilter(filter: string): void {
-  if (filter.length === 0) throw new InvalidTopicError('topic filter is empty', ReasonCode.topicFilterInvalid);
+  if (filter.length === 0)
+    throw new InvalidTopicError('topic filter is empty', ReasonCode.topicFilterInvalid);
   const levels = filter.split('/');
   for (let index = 0; index < levels.length; index++) {
     const level = levels[index] as string;
@@ -161,7 +166,8 @@ function escapeLevel(level: string): string {
       out += character;
       continue;
     }
-    for (const byte of Buffer.from(character, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    for (const byte of Buffer.from(character, 'utf8'))
+      out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }
@@ -200,8 +206,14 @@ function unescapeToken(token: string): string {
 
 /** A decoded level must not hold the topic's own separators or wildcards. */
 function keepTopicSafe(level: string): string {
-  if (!/[/+#\u0000]/.test(level)) return level;
-  return level.replace(/[/+#\u0000]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  let out: string | undefined;
+  for (let index = 0; index < level.length; index++) {
+    const code = level.charCodeAt(index);
+    const unsafe = code === 0x2f || code === 0x2b || code === 0x23 || code === 0;
+    if (unsafe) out = (out ?? level.slice(0, index)) + `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
+    else if (out !== undefined) out += level[index];
+  }
+  return out ?? level;
 }
 
 const topicCacheMax = 4096;
@@ -279,10 +291,10 @@ export function publishToInput(packet: PublishPacket, topic: string, context: Pu
     for (const [name, value] of Object.entries(userProperties)) {
       if (name.startsWith(internalHeaderPrefix)) continue;
       if (Array.isArray(value)) {
-        headers[name] = JSON.stringify(value);
+        setHeader(headers, name, JSON.stringify(value));
         lists.push(name);
       } else {
-        headers[name] = value;
+        setHeader(headers, name, value);
       }
     }
     if (lists.length > 0) headers[internalHeader.lists] = JSON.stringify(lists);
@@ -323,7 +335,10 @@ export type PublishProperties = NonNullable<PublishPacket['properties']>;
  * The v5 PUBLISH properties of a message: undefined when it has none. Message expiry is the
  * time left [MQTT-3.3.2-6]; a message already expired gives `expired: true`.
  */
-export function messageProperties(message: Message, nowMs: number): PublishProperties | undefined | 'expired' {
+export function messageProperties(
+  message: Message,
+  nowMs: number,
+): PublishProperties | undefined | 'expired' {
   let properties: PublishProperties | undefined;
   const ensure = (): PublishProperties => (properties ??= {});
   if (message.expiresAtMs !== undefined) {
@@ -343,14 +358,23 @@ export function messageProperties(message: Message, nowMs: number): PublishPrope
     if (name.startsWith(internalHeaderPrefix)) continue;
     lists ??= parseLists(message.headers[internalHeader.lists]);
     userProperties ??= {};
-    if (lists.includes(name) && typeof value === 'string') {
-      userProperties[name] = parseList(value);
-      continue;
-    }
-    userProperties[name] = Buffer.isBuffer(value) ? value.toString('base64') : String(value);
+    const text = Buffer.isBuffer(value) ? value.toString('base64') : String(value);
+    setUserProperty(
+      userProperties,
+      name,
+      lists.includes(name) && typeof value === 'string' ? parseList(value) : text,
+    );
   }
   if (userProperties !== undefined) ensure().userProperties = userProperties;
   return properties;
+}
+
+function setUserProperty(properties: UserProperties, name: string, value: string | string[]): void {
+  if (name === '__proto__') {
+    Object.defineProperty(properties, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    properties[name] = value;
+  }
 }
 
 function parseLists(value: HeaderValue | undefined): string[] {
@@ -372,33 +396,26 @@ function parseList(value: string): string | string[] {
 // Errors
 
 /** The one table: a WeirError code to the MQTT 5 reason code that says the same thing. */
+const reasonCodeByErrorCode: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.InvalidSubject]: ReasonCode.topicNameInvalid,
+  [ErrorCode.InvalidArgument]: ReasonCode.implementationSpecificError,
+  [ErrorCode.FrameTooLarge]: ReasonCode.packetTooLarge,
+  [ErrorCode.MessageTooLarge]: ReasonCode.packetTooLarge,
+  [ErrorCode.RecordTooLarge]: ReasonCode.packetTooLarge,
+  [ErrorCode.BatchTooLarge]: ReasonCode.packetTooLarge,
+  [ErrorCode.NotAuthorized]: ReasonCode.notAuthorized,
+  [ErrorCode.AuthenticationFailed]: ReasonCode.badUserNameOrPassword,
+  [ErrorCode.StreamFull]: ReasonCode.quotaExceeded,
+  [ErrorCode.LimitExceeded]: ReasonCode.quotaExceeded,
+  [ErrorCode.Overloaded]: ReasonCode.serverBusy,
+  [ErrorCode.NotSupported]: ReasonCode.implementationSpecificError,
+  [ErrorCode.ProtocolError]: ReasonCode.protocolError,
+  [ErrorCode.Closed]: ReasonCode.serverShuttingDown,
+  [ErrorCode.SlowConsumer]: ReasonCode.quotaExceeded,
+};
+
 export function reasonCodeFor(error: unknown): number {
   if (error instanceof InvalidTopicError) return error.reasonCode;
   if (!isWeirError(error)) return ReasonCode.unspecifiedError;
-  switch (error.code) {
-    case ErrorCode.InvalidSubject:
-      return ReasonCode.topicNameInvalid;
-    case ErrorCode.FrameTooLarge:
-    case ErrorCode.MessageTooLarge:
-    case ErrorCode.RecordTooLarge:
-    case ErrorCode.BatchTooLarge:
-      return ReasonCode.packetTooLarge;
-    case ErrorCode.NotAuthorized:
-      return ReasonCode.notAuthorized;
-    case ErrorCode.AuthenticationFailed:
-      return ReasonCode.badUserNameOrPassword;
-    case ErrorCode.StreamFull:
-    case ErrorCode.LimitExceeded:
-      return ReasonCode.quotaExceeded;
-    case ErrorCode.Overloaded:
-      return ReasonCode.serverBusy;
-    case ErrorCode.NotSupported:
-      return ReasonCode.implementationSpecificError;
-    case ErrorCode.ProtocolError:
-      return ReasonCode.protocolError;
-    case ErrorCode.Closed:
-      return ReasonCode.serverShuttingDown;
-    default:
-      return ReasonCode.unspecifiedError;
-  }
+  return reasonCodeByErrorCode[error.code] ?? ReasonCode.unspecifiedError;
 }

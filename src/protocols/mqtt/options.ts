@@ -87,7 +87,10 @@ export function parseMqttOptions(
       continue;
     }
     if (name === 'keepAliveMaxS') {
-      if (value !== undefined && (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65_535)) {
+      if (
+        value !== undefined &&
+        (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65_535)
+      ) {
         throw new InvalidArgumentError(`mqtt.${name} must be an integer from 1 to 65535`);
       }
       result[name] = value;

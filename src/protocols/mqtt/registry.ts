@@ -4,7 +4,7 @@
 
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
-import type { Message, PublishInput } from '../../core/api.js';
+import type { CoreSession, Message, PublishInput } from '../../core/api.js';
 import type { Authenticator } from '../../core/auth.js';
 import type { ProtocolCore } from '../../core/protocol-server.js';
 import type { DurableState, SessionRecord } from './durable-state.js';
@@ -27,6 +27,7 @@ export class MqttRegistry {
   readonly storedSessions = new Map<string, SessionRecord>();
   /** Connections open now, with or without a session yet. */
   readonly connections = new Set<{ shutdown(): Promise<void> }>();
+  #systemSession: CoreSession | undefined;
   #nextClientNumber = 0;
   #assignedPrefix: string;
 
@@ -55,6 +56,18 @@ export class MqttRegistry {
     do id = `${this.#assignedPrefix}${(this.#nextClientNumber++).toString(36)}`;
     while (this.sessions.has(id) || this.storedSessions.has(id));
     return id;
+  }
+
+  /** The broker's own core session: wills, `$SYS/` statistics. */
+  systemSession(): CoreSession {
+    this.#systemSession ??= this.core.openSession({ clientId: '$mqtt' });
+    return this.#systemSession;
+  }
+
+  async close(): Promise<void> {
+    const session = this.#systemSession;
+    this.#systemSession = undefined;
+    await session?.close();
   }
 
   /** Updates the retained index now and the `$MQTT.retained` stream; resolves once durable. */

@@ -115,6 +115,8 @@ export class MqttSession {
   readonly #queued: Queued[] = [];
   #nextPacketId = 1;
   #corked = false;
+  /** SUBSCRIBE and UNSUBSCRIBE run one after another, in the order they arrived. */
+  #serial: Promise<void> = Promise.resolve();
   closed: Promise<void> | undefined;
 
   constructor(registry: MqttRegistry, stream: Duplex, info: ConnectionInfo) {
@@ -263,6 +265,14 @@ export class MqttSession {
     }, delayMs);
   }
 
+  /** Runs `task` after every task queued before it; a failure closes the connection. */
+  serial(task: () => Promise<void>): void {
+    this.#serial = this.#serial.then(task).catch((error: unknown) => {
+      this.logger.error('MQTT handler failed', { error: String(error) });
+      this.abort();
+    });
+  }
+
   // ---------------------------------------------------------------------------------------
   // Output
 
@@ -289,13 +299,24 @@ export class MqttSession {
     return true;
   }
 
-  sendAcknowledgement(kind: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', packetId: number, reasonCode = 0, reasonString?: string): void {
+  sendAcknowledgement(
+    kind: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp',
+    packetId: number,
+    reasonCode = 0,
+    reasonString?: string,
+  ): void {
     if (reasonCode === 0 || this.protocolVersion === 4) {
       this.#write(encodeAcknowledgement(kind, packetId));
       return;
     }
-    const properties = reasonString !== undefined && this.requestProblemInformation ? { reasonString } : undefined;
-    this.send({ cmd: kind, messageId: packetId, reasonCode, ...(properties ? { properties } : {}) } as Packet);
+    const properties =
+      reasonString !== undefined && this.requestProblemInformation ? { reasonString } : undefined;
+    this.send({
+      cmd: kind,
+      messageId: packetId,
+      reasonCode,
+      ...(properties ? { properties } : {}),
+    } as Packet);
   }
 
   /**
@@ -304,7 +325,13 @@ export class MqttSession {
    * arrived [MQTT-4.6.0-2] [MQTT-4.6.0-3].
    */
   reserveAcknowledgement(kind: 'puback' | 'pubrec', packetId: number): PendingAcknowledgement {
-    const pending: PendingAcknowledgement = { kind, packetId, reasonCode: 0, reasonString: undefined, done: false };
+    const pending: PendingAcknowledgement = {
+      kind,
+      packetId,
+      reasonCode: 0,
+      reasonString: undefined,
+      done: false,
+    };
     this.#acknowledgements.push(pending);
     return pending;
   }
@@ -328,7 +355,12 @@ export class MqttSession {
    * Sends a message to the client for one of its subscriptions: from a live subscription
    * (no `delivery`) or a durable consumer (`delivery`, acked when the client acknowledges).
    */
-  deliver(subscription: SubscriptionState, message: Message, delivery: Delivery | undefined, retainedOnSubscribe = false): void {
+  deliver(
+    subscription: SubscriptionState,
+    message: Message,
+    delivery: Delivery | undefined,
+    retainedOnSubscribe = false,
+  ): void {
     if (this.state !== 'connected') return;
     const options = subscription.options;
     const core = this.coreSession;
@@ -364,7 +396,11 @@ export class MqttSession {
   }
 
   #drainQueued(): void {
-    while (this.#queued.length > 0 && this.#outgoing.size < this.clientReceiveMaximum && this.state === 'connected') {
+    while (
+      this.#queued.length > 0 &&
+      this.#outgoing.size < this.clientReceiveMaximum &&
+      this.state === 'connected'
+    ) {
       const next = this.#queued.shift() as Queued;
       if (!this.#sendPublish(next.subscription, next.message, next.delivery, next.qos, false)) {
         if (next.delivery !== undefined) this.coreSession?.ack(next.delivery);
@@ -411,11 +447,20 @@ export class MqttSession {
           withAlias = { ...properties, topicAlias: next };
         }
       }
-      if (options.identifier !== undefined) withAlias = { ...withAlias, subscriptionIdentifier: options.identifier };
+      if (options.identifier !== undefined)
+        withAlias = { ...withAlias, subscriptionIdentifier: options.identifier };
       if (withAlias === undefined) {
         bytes = encodePublish(topic, message.body, qos, packetId, dup, retain, 5);
       } else {
-        const packet: PublishPacket = { cmd: 'publish', topic, payload: message.body, qos, dup, retain, properties: withAlias };
+        const packet: PublishPacket = {
+          cmd: 'publish',
+          topic,
+          payload: message.body,
+          qos,
+          dup,
+          retain,
+          properties: withAlias,
+        };
         if (qos > 0) packet.messageId = packetId;
         bytes = encodePacket(packet, 5);
       }
@@ -426,7 +471,7 @@ export class MqttSession {
       this.registry.stats.publishDropped++;
       return true;
     }
-    if (qos > 0) this.#outgoing.set(packetId, { qos, delivery, stage: 'publish' });
+    if (qos > 0) this.#outgoing.set(packetId, { qos: qos as 1 | 2, delivery, stage: 'publish' });
     else if (delivery !== undefined) this.coreSession?.ack(delivery);
     this.registry.stats.publishSent++;
     this.#write(bytes);
@@ -439,7 +484,8 @@ export class MqttSession {
    * collision moves to the next free id [MQTT-2.2.1-3].
    */
   #allocatePacketId(delivery: Delivery | undefined): number {
-    let candidate = delivery === undefined ? this.#nextPacketId : (hashConsumer(delivery) + delivery.offset) % 65_535 + 1;
+    let candidate =
+      delivery === undefined ? this.#nextPacketId : ((hashConsumer(delivery) + delivery.offset) % 65_535) + 1;
     while (this.#outgoing.has(candidate) || this.session?.outboundReleases.has(candidate)) {
       candidate = (candidate % 65_535) + 1;
     }
@@ -450,7 +496,12 @@ export class MqttSession {
   /** PUBACK (QoS 1) or PUBREC (QoS 2) from the client. */
   acknowledged(packetId: number, kind: 'puback' | 'pubrec', reasonCode: number): boolean {
     const outgoing = this.#outgoing.get(packetId);
-    if (outgoing === undefined || outgoing.stage !== 'publish' || (kind === 'puback') !== (outgoing.qos === 1)) return false;
+    if (
+      outgoing === undefined ||
+      outgoing.stage !== 'publish' ||
+      (kind === 'puback') !== (outgoing.qos === 1)
+    )
+      return false;
     if (outgoing.delivery !== undefined) this.coreSession?.ack(outgoing.delivery);
     if (kind === 'puback' || reasonCode >= 0x80) {
       // A PUBREC with a failure reason ends the exchange (5.0 §4.3.3).
@@ -495,7 +546,8 @@ export class MqttSession {
   disconnectWith(reasonCode: number, reasonString?: string): void {
     if (this.state === 'closed') return;
     if (this.protocolVersion === 5 && this.state === 'connected') {
-      const properties = reasonString !== undefined && this.requestProblemInformation ? { reasonString } : undefined;
+      const properties =
+        reasonString !== undefined && this.requestProblemInformation ? { reasonString } : undefined;
       this.send({ cmd: 'disconnect', reasonCode, ...(properties ? { properties } : {}) });
     }
     this.abort();

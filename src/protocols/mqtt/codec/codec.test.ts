@@ -103,7 +103,8 @@ test('refuses an oversized packet as soon as its length is known', () => {
   const header = Buffer.from([0x30, 0xe8, 0x07]);
   assert.throws(
     () => decodeAll(decoder, header),
-    (error: unknown) => error instanceof MqttDecodeError && error.kind === 'too-large' && error.reasonCode === 0x95,
+    (error: unknown) =>
+      error instanceof MqttDecodeError && error.kind === 'too-large' && error.reasonCode === 0x95,
   );
 });
 

@@ -107,7 +107,10 @@ export class MqttDecoder {
   }
 
   /** Fixed header at `position`, or undefined when more bytes are needed. */
-  #readHeader(buffer: Buffer, position: number): { headerBytes: number; remainingLength: number } | undefined {
+  #readHeader(
+    buffer: Buffer,
+    position: number,
+  ): { headerBytes: number; remainingLength: number } | undefined {
     let remainingLength = 0;
     let multiplier = 1;
     for (let index = 1; index <= 4; index++) {
@@ -177,7 +180,8 @@ export class MqttDecoder {
     if (cursor + 2 > end) throw new MqttDecodeError('malformed', 'PUBLISH too short for its topic');
     const topicBytes = buffer.readUInt16BE(cursor);
     cursor += 2;
-    if (cursor + topicBytes > end) throw new MqttDecodeError('malformed', 'PUBLISH topic overruns the packet');
+    if (cursor + topicBytes > end)
+      throw new MqttDecodeError('malformed', 'PUBLISH topic overruns the packet');
     const topicSlice = buffer.subarray(cursor, cursor + topicBytes);
     // [MQTT-1.5.3-1]: strings are well-formed UTF-8, or the connection closes.
     if (!isUtf8(topicSlice)) throw new MqttDecodeError('malformed', 'PUBLISH topic is not valid UTF-8');

@@ -9,7 +9,7 @@ import { endSession, releaseSubscriptions } from '../lifecycle.js';
 import { InvalidTopicError, validateTopicName } from '../mapping.js';
 import type { MqttSession } from '../session.js';
 import { SessionState } from '../session-state.js';
-import type { WillMessage } from '../session-state.js';
+import type { SubscriptionOptions, WillMessage } from '../session-state.js';
 import { activateSubscription, subscriptionStateOf } from './subscribe.js';
 
 const expiryNever = 0xffff_ffff;
@@ -55,7 +55,8 @@ export async function handleConnect(connection: MqttSession, packet: ConnectPack
       return;
     }
     if (properties.receiveMaximum !== undefined) connection.clientReceiveMaximum = properties.receiveMaximum;
-    if (properties.maximumPacketSize !== undefined) connection.clientPacketBytesMax = properties.maximumPacketSize;
+    if (properties.maximumPacketSize !== undefined)
+      connection.clientPacketBytesMax = properties.maximumPacketSize;
     connection.clientTopicAliasMaximum = properties.topicAliasMaximum ?? 0;
     connection.requestProblemInformation = properties.requestProblemInformation !== false;
   }
@@ -152,7 +153,11 @@ export async function handleConnect(connection: MqttSession, packet: ConnectPack
 
   let keepAliveS = packet.keepalive ?? 0;
   let serverKeepAlive: number | undefined;
-  if (version === 5 && options.keepAliveMaxS !== undefined && (keepAliveS === 0 || keepAliveS > options.keepAliveMaxS)) {
+  if (
+    version === 5 &&
+    options.keepAliveMaxS !== undefined &&
+    (keepAliveS === 0 || keepAliveS > options.keepAliveMaxS)
+  ) {
     keepAliveS = options.keepAliveMaxS;
     serverKeepAlive = keepAliveS; // [MQTT-3.1.2-21]: the client uses the Server Keep Alive.
   }
@@ -183,7 +188,8 @@ export async function handleConnect(connection: MqttSession, packet: ConnectPack
   // [MQTT-4.4.0-1]: unacknowledged PUBRELs again; durable deliveries come back from the core
   // with DUP set as their consumers redeliver.
   connection.resendReleases();
-  for (const subscription of session.subscriptions.values()) await activateSubscription(connection, subscription);
+  for (const subscription of session.subscriptions.values())
+    await activateSubscription(connection, subscription);
   if (session.persistent) {
     registry.durable
       .saveSession({
@@ -193,7 +199,9 @@ export async function handleConnect(connection: MqttSession, packet: ConnectPack
         subscriptions: [...session.subscriptions.values()].map((subscription) => subscription.options),
         disconnectedAtMs: undefined,
       })
-      .catch((error: unknown) => registry.logger.warn('saving MQTT session failed', { error: String(error) }));
+      .catch((error: unknown) =>
+        registry.logger.warn('saving MQTT session failed', { error: String(error) }),
+      );
   }
 }
 
@@ -201,10 +209,11 @@ function restoreSession(
   clientId: string,
   expiryIntervalS: number,
   version: 4 | 5,
-  subscriptions: readonly import('../session-state.js').SubscriptionOptions[],
+  subscriptions: readonly SubscriptionOptions[],
 ): SessionState {
   const session = new SessionState(clientId, expiryIntervalS, version);
-  for (const options of subscriptions) session.subscriptions.set(options.filter, subscriptionStateOf(options, true));
+  for (const options of subscriptions)
+    session.subscriptions.set(options.filter, subscriptionStateOf(options, true));
   return session;
 }
 

@@ -9,11 +9,18 @@
 
 import { isUtf8 } from 'node:buffer';
 import { ErrorCode, isWeirError } from '../../../common/errors.js';
-import type { CoreSession, Message, PublishInput } from '../../../core/api.js';
+import type { CoreSession, PublishInput } from '../../../core/api.js';
+import { createMessage } from '../../../core/message.js';
 import { validateSubject } from '../../../core/subject.js';
 import type { PublishPacket, Qos } from '../codec/packets.js';
 import { ReasonCode } from '../codec/reason-codes.js';
-import { InvalidTopicError, publishToInput, reasonCodeFor, topicToSubject, validateTopicName } from '../mapping.js';
+import {
+  InvalidTopicError,
+  publishToInput,
+  reasonCodeFor,
+  topicToSubject,
+  validateTopicName,
+} from '../mapping.js';
 import type { MqttRegistry } from '../registry.js';
 import type { MqttSession } from '../session.js';
 import type { WillMessage } from '../session-state.js';
@@ -89,7 +96,10 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
   }
   const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
   if (refusal === undefined && v5 && packet.properties?.payloadFormatIndicator === true && !isUtf8(payload)) {
-    refusal = { reasonCode: ReasonCode.payloadFormatInvalid, reason: 'payload is not UTF-8 as its format indicator says' };
+    refusal = {
+      reasonCode: ReasonCode.payloadFormatInvalid,
+      reason: 'payload is not UTF-8 as its format indicator says',
+    };
   }
   if (refusal !== undefined) {
     registry.stats.publishDropped++;
@@ -107,10 +117,19 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
   }
   const core = connection.coreSession;
   if (core === undefined) return;
-  const input = publishToInput(packet, topic, { clientId: connection.clientId, nowMs: registry.clock.nowMs() });
+  const input = publishToInput(packet, topic, {
+    clientId: connection.clientId,
+    nowMs: registry.clock.nowMs(),
+  });
   if (qos === 0) {
-    core.publish(input);
-    if (packet.retain) void retain(registry, input, packet).catch(() => undefined);
+    try {
+      core.publish(input);
+      if (packet.retain) void retain(registry, input, packet).catch(() => undefined);
+    } catch (error) {
+      // QoS 0 has no acknowledgement to refuse with; the message is dropped and counted.
+      registry.stats.publishDropped++;
+      connection.logger.debug('QoS 0 publish refused', { topic, error: String(error) });
+    }
     return;
   }
   connection.inboundUnacknowledged++;
@@ -133,7 +152,12 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
 }
 
 /** Publishes with confirmation; no stream capturing the subject means live delivery only. */
-async function confirm(registry: MqttRegistry, core: CoreSession, input: PublishInput, packet: PublishPacket): Promise<void> {
+async function confirm(
+  registry: MqttRegistry,
+  core: CoreSession,
+  input: PublishInput,
+  packet: PublishPacket,
+): Promise<void> {
   const retained = packet.retain ? retain(registry, input, packet) : undefined;
   try {
     await core.publishConfirmed(input);
@@ -150,22 +174,7 @@ function retain(registry: MqttRegistry, input: PublishInput, packet: PublishPack
     registry.stats.publishDropped++;
     return Promise.reject(new InvalidTopicError('too many retained messages', ReasonCode.quotaExceeded));
   }
-  const nowMs = registry.clock.nowMs();
-  const message: Message = {
-    subject: input.subject,
-    key: undefined,
-    headers: input.headers ?? {},
-    body: Buffer.from(body),
-    id: `${nowMs.toString(36)}-retained`,
-    timestampMs: nowMs,
-    priority: 4,
-    expiresAtMs: input.expiresAtMs,
-    deliverAfterMs: undefined,
-    correlationId: input.correlationId,
-    replyTo: input.replyTo,
-    contentType: input.contentType,
-    persistent: true,
-  };
+  const message = createMessage({ ...input, body: Buffer.from(body) }, registry.clock.nowMs());
   return registry.retain(message, { ...input, body: message.body });
 }
 
@@ -181,12 +190,18 @@ export function publishWill(registry: MqttRegistry, clientId: string, will: Will
     dup: false,
     retain: will.retain,
     properties: {
-      ...(properties.payloadFormatIndicator !== undefined ? { payloadFormatIndicator: properties.payloadFormatIndicator } : {}),
-      ...(properties.messageExpiryInterval !== undefined ? { messageExpiryInterval: properties.messageExpiryInterval } : {}),
+      ...(properties.payloadFormatIndicator !== undefined
+        ? { payloadFormatIndicator: properties.payloadFormatIndicator }
+        : {}),
+      ...(properties.messageExpiryInterval !== undefined
+        ? { messageExpiryInterval: properties.messageExpiryInterval }
+        : {}),
       ...(properties.contentType !== undefined ? { contentType: properties.contentType } : {}),
       ...(properties.responseTopic !== undefined ? { responseTopic: properties.responseTopic } : {}),
       ...(properties.correlationData !== undefined ? { correlationData: properties.correlationData } : {}),
-      ...(properties.userProperties !== undefined ? { userProperties: { ...properties.userProperties } } : {}),
+      ...(properties.userProperties !== undefined
+        ? { userProperties: { ...properties.userProperties } }
+        : {}),
     },
   };
   try {

@@ -5,6 +5,7 @@
 // A QoS 1/2 subscription of a persistent session is fed by durable consumers — shared by the
 // group for `$share` — so that its messages wait in the log while the client is away.
 
+import { validateFilter } from '../../../core/subject.js';
 import type { SubscribePacket, Qos } from '../codec/packets.js';
 import { ReasonCode } from '../codec/reason-codes.js';
 import { releaseSubscription } from '../lifecycle.js';
@@ -43,7 +44,11 @@ export function handleSubscribe(connection: MqttSession, packet: SubscribePacket
   connection.serial(() => subscribeAll(connection, packet, identifier));
 }
 
-async function subscribeAll(connection: MqttSession, packet: SubscribePacket, identifier: number | undefined): Promise<void> {
+async function subscribeAll(
+  connection: MqttSession,
+  packet: SubscribePacket,
+  identifier: number | undefined,
+): Promise<void> {
   const registry = connection.registry;
   const session = connection.session;
   if (session === undefined) return;
@@ -62,7 +67,12 @@ async function subscribeAll(connection: MqttSession, packet: SubscribePacket, id
       }
       for (const subjectFilter of filterToSubjectFilters(topicFilter)) validateSubjectFilter(subjectFilter);
     } catch (error) {
-      granted.push(failureCode(connection, error instanceof InvalidTopicError ? error.reasonCode : ReasonCode.topicFilterInvalid));
+      granted.push(
+        failureCode(
+          connection,
+          error instanceof InvalidTopicError ? error.reasonCode : ReasonCode.topicFilterInvalid,
+        ),
+      );
       continue;
     }
     const existing = session.subscriptions.get(requested.topic);
@@ -131,7 +141,9 @@ async function subscribeAll(connection: MqttSession, packet: SubscribePacket, id
         subscriptions: [...session.subscriptions.values()].map((subscription) => subscription.options),
         disconnectedAtMs: undefined,
       })
-      .catch((error: unknown) => registry.logger.warn('saving MQTT session failed', { error: String(error) }));
+      .catch((error: unknown) =>
+        registry.logger.warn('saving MQTT session failed', { error: String(error) }),
+      );
   }
 }
 
@@ -142,13 +154,14 @@ function failureCode(connection: MqttSession, reasonCode: number): number {
 
 function validateSubjectFilter(subjectFilter: string): void {
   try {
-    connectionFilterCheck(subjectFilter);
+    validateFilter(subjectFilter);
   } catch (error) {
-    throw new InvalidTopicError(error instanceof Error ? error.message : String(error), ReasonCode.topicFilterInvalid);
+    throw new InvalidTopicError(
+      error instanceof Error ? error.message : String(error),
+      ReasonCode.topicFilterInvalid,
+    );
   }
 }
-
-import { validateFilter as connectionFilterCheck } from '../../../core/subject.js';
 
 /** Starts feeding a subscription to a connected session: live subscriptions or consumer attachments. */
 export async function activateSubscription(connection: MqttSession, state: SubscriptionState): Promise<void> {
@@ -166,14 +179,16 @@ export async function activateSubscription(connection: MqttSession, state: Subsc
           credit: connection.clientReceiveMaximum,
           onDelivery: (delivery) => connection.deliver(state, delivery.message, delivery),
           onClosed: (error) => {
-            if (error !== undefined) connection.logger.warn('consumer attachment closed', { error: error.message });
+            if (error !== undefined)
+              connection.logger.warn('consumer attachment closed', { error: error.message });
           },
         }),
       );
     }
     return;
   }
-  const queueGroup = options.shareGroup !== undefined ? `$share/${options.shareGroup}/${options.topicFilter}` : undefined;
+  const queueGroup =
+    options.shareGroup !== undefined ? `$share/${options.shareGroup}/${options.topicFilter}` : undefined;
   for (const subjectFilter of filterToSubjectFilters(options.topicFilter)) {
     state.live.push(
       core.subscribeLive(subjectFilter, {

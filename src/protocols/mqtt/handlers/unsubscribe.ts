@@ -37,7 +37,9 @@ export function handleUnsubscribe(connection: MqttSession, packet: UnsubscribePa
     if (session.persistent) {
       registry.durable
         .saveSession(recordOf(session, registry.clock.nowMs()))
-        .catch((error: unknown) => registry.logger.warn('saving MQTT session failed', { error: String(error) }));
+        .catch((error: unknown) =>
+          registry.logger.warn('saving MQTT session failed', { error: String(error) }),
+        );
     }
   });
 }
