@@ -60,7 +60,9 @@ export class MqttDecoder {
 
   /** Called once CONNECT is accepted: the rest of the connection uses this version. */
   setProtocolVersion(version: ProtocolVersion): void {
+    if (version === this.#protocolVersion) return;
     this.#protocolVersion = version;
+    this.#parser = this.#createParser();
   }
 
   /**
