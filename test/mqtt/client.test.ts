@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import type { IPublishPacket, MqttClient } from 'mqtt';
-import { MemoryDurableState, createLiveCore } from './live-core.js';
-import { startBroker } from './helpers.js';
+import { startTestBroker } from './helpers.js';
 import type { TestBroker } from './helpers.js';
 
 interface Received {
@@ -43,7 +42,7 @@ for (const protocolVersion of [4, 5] as const) {
     };
 
     before(async () => {
-      broker = await startBroker(createLiveCore(), { durable: new MemoryDurableState() });
+      broker = await startTestBroker();
     });
     after(async () => {
       for (const client of clients) client.end(true);
@@ -181,7 +180,7 @@ describe('MQTT 5.0 features', () => {
     return client;
   };
   before(async () => {
-    broker = await startBroker(createLiveCore(), { durable: new MemoryDurableState() });
+    broker = await startTestBroker();
   });
   after(async () => {
     for (const client of clients) client.end(true);

@@ -2,12 +2,16 @@
 // available, else a live-only core on the real LiveRouter), a real net.Server on port 0 that
 // feeds handleConnection, and a raw-packet client for what the `mqtt` library will not send.
 
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SystemClock } from '../../src/common/clock.js';
 import type { Clock } from '../../src/common/clock.js';
 import { silentLogger } from '../../src/common/logger.js';
 import type { Authenticator } from '../../src/core/auth.js';
+import { BrokerCore } from '../../src/core/broker.js';
 import type { ProtocolCore } from '../../src/core/protocol-server.js';
 import { MqttDecoder } from '../../src/protocols/mqtt/codec/decoder.js';
 import { encodePacket } from '../../src/protocols/mqtt/codec/encoder.js';
@@ -31,6 +35,42 @@ export interface TestBroker {
   readonly url: string;
   readonly server: MqttServer;
   close(): Promise<void>;
+}
+
+export interface TestCore {
+  readonly core: BrokerCore;
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+/** A real BrokerCore on a temp dir (removed by close unless `keep`). */
+export async function openCore(dataDir?: string, clock?: Clock): Promise<TestCore> {
+  const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'weir-mqtt-')));
+  const core = await BrokerCore.open({ dataDir: dir, ...(clock !== undefined ? { clock } : {}) });
+  return {
+    core,
+    dataDir: dir,
+    async close() {
+      await core.close();
+      if (dataDir === undefined) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A broker on a fresh BrokerCore in a temp dir; closing it closes and removes both. */
+export async function startTestBroker(
+  options: Parameters<typeof startBroker>[1] = {},
+): Promise<TestBroker & { readonly core: BrokerCore }> {
+  const testCore = await openCore(undefined, options.clock);
+  const broker = await startBroker(testCore.core, options);
+  return {
+    ...broker,
+    core: testCore.core,
+    async close() {
+      await broker.close();
+      await testCore.close();
+    },
+  };
 }
 
 export async function startBroker(

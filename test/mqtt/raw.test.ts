@@ -7,8 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
 import { encodePacket } from '../../src/protocols/mqtt/codec/encoder.js';
 import type { Packet } from '../../src/protocols/mqtt/codec/packets.js';
-import { MemoryDurableState, createLiveCore } from './live-core.js';
-import { RawClient, startBroker } from './helpers.js';
+import { RawClient, startTestBroker } from './helpers.js';
 import type { TestBroker } from './helpers.js';
 
 const connect4: Packet = { cmd: 'connect', clientId: 'raw4', protocolVersion: 4, clean: true, keepalive: 0 };
@@ -17,8 +16,7 @@ const connect5: Packet = { cmd: 'connect', clientId: 'raw5', protocolVersion: 5,
 describe('raw packets', () => {
   let broker: TestBroker;
   before(async () => {
-    broker = await startBroker(createLiveCore(), {
-      durable: new MemoryDurableState(),
+    broker = await startTestBroker({
       mqtt: { packetBytesMax: 4096, receiveMaximum: 2, topicAliasMaximum: 2 },
     });
   });
@@ -224,7 +222,7 @@ describe('raw packets', () => {
 describe('ordering', () => {
   let broker: TestBroker;
   before(async () => {
-    broker = await startBroker(createLiveCore(), { durable: new MemoryDurableState() });
+    broker = await startTestBroker();
   });
   after(() => broker.close());
 
@@ -256,7 +254,7 @@ describe('ordering', () => {
 describe('keep alive on a manual clock', () => {
   test('[MQTT-3.1.2-24] silence for 1.5 × keep alive closes; traffic keeps it open', async () => {
     const clock = new ManualClock(Date.now());
-    const broker = await startBroker(createLiveCore(), { durable: new MemoryDurableState(), clock });
+    const broker = await startTestBroker({ clock });
     try {
       const client = await RawClient.connect(broker.port, 5);
       client.send({ ...connect5, keepalive: 10 }, 5);

@@ -20,7 +20,9 @@ import type { MqttSession } from '../session.js';
 import type { SubscriptionOptions, SubscriptionState } from '../session-state.js';
 
 export function subscriptionStateOf(options: SubscriptionOptions, persistent: boolean): SubscriptionState {
-  return { options, durable: persistent && options.qos > 0, consumers: [], live: [], attachments: [] };
+  // `$SYS/` statistics are live only: queueing them for an absent client has no value.
+  const durable = persistent && options.qos > 0 && !options.topicFilter.startsWith('$SYS');
+  return { options, durable, consumers: [], live: [], attachments: [] };
 }
 
 export function handleSubscribe(connection: MqttSession, packet: SubscribePacket): void {
@@ -64,6 +66,11 @@ async function subscribeAll(
         topicFilter = shared.filter;
       } else {
         validateTopicFilter(requested.topic);
+      }
+      if (topicFilter === '$MQTT' || topicFilter.startsWith('$MQTT/')) {
+        // The adapter's own state (retained messages, session records) is not for clients.
+        granted.push(failureCode(connection, ReasonCode.notAuthorized));
+        continue;
       }
       for (const subjectFilter of filterToSubjectFilters(topicFilter)) validateSubjectFilter(subjectFilter);
     } catch (error) {
