@@ -81,6 +81,7 @@ export async function startBroker(
     authenticator?: Authenticator;
     clock?: Clock;
     connectionsMax?: number;
+    port?: number;
   } = {},
 ): Promise<TestBroker> {
   const server = createMqttServer(
@@ -113,7 +114,7 @@ export async function startBroker(
       loopback: true,
     });
   });
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => listener.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (listener.address() as AddressInfo).port;
   return {
     port,

@@ -118,6 +118,9 @@ class CoreState implements DurableState {
       ackPolicy: 'none',
     });
     const messages: Message[] = [];
+    // The core's clock timers do not hold the process open; while loading at start nothing
+    // else may, so this does until the stream is read.
+    const holdOpen = setInterval(() => undefined, 60_000);
     try {
       for (;;) {
         const batch = await this.#publisher.fetch(stream, name, { batch: 1000, expiresMs: 200 });
@@ -125,6 +128,7 @@ class CoreState implements DurableState {
         for (const delivery of batch) messages.push(delivery.message);
       }
     } finally {
+      clearInterval(holdOpen);
       await this.#core.deleteConsumer(stream, name);
     }
     return messages;
