@@ -293,3 +293,61 @@ describe('restarts', () => {
     }
   });
 });
+
+describe('will delay on a manual clock', () => {
+  test('a v5 will waits for its delay, and a client back in time cancels it', async () => {
+    const clock = new ManualClock(Date.now());
+    const testCore = await openCore();
+    const broker = await startBroker(testCore.core, { clock });
+    try {
+      const watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+      const received = collect(watcher);
+      await watcher.subscribeAsync('wd/#', { qos: 0 });
+      const options: mqtt.IClientOptions = {
+        protocolVersion: 5,
+        clientId: 'delayed-will',
+        clean: false,
+        reconnectPeriod: 0,
+        properties: { sessionExpiryInterval: 600 },
+        will: { topic: 'wd/gone', payload: Buffer.from('late'), qos: 0, retain: false, properties: { willDelayInterval: 10 } },
+      };
+      const leaving = await mqtt.connectAsync(broker.url, options);
+      leaving.stream.destroy();
+      await until(() => broker.server.registry.sessions.get('delayed-will')?.connection === undefined);
+      clock.advance(9_000);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      assert.equal(received.length, 0, 'not before the delay');
+      // Back before the delay: no will.
+      const back = await mqtt.connectAsync(broker.url, options);
+      back.stream.destroy();
+      await until(() => broker.server.registry.sessions.get('delayed-will')?.connection === undefined);
+      clock.advance(9_000);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      assert.equal(received.length, 0, 'the reconnect restarted the wait');
+      clock.advance(2_000);
+      await until(() => received.length === 1);
+      assert.equal(received[0]?.payload, 'late');
+      watcher.end(true);
+    } finally {
+      await broker.close();
+      await testCore.close();
+    }
+  });
+});
+
+describe('$SYS statistics', () => {
+  test('published like Mosquitto, retained for new subscribers', async () => {
+    const broker = await startTestBroker({ mqtt: { sysIntervalMs: 100 } });
+    try {
+      const client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+      const received = collect(client);
+      await client.subscribeAsync('$SYS/broker/clients/connected');
+      await client.subscribeAsync('$SYS/broker/uptime');
+      await until(() => received.some((message) => message.topic === '$SYS/broker/clients/connected' && message.payload === '1'));
+      assert.ok(received.some((message) => message.topic === '$SYS/broker/uptime' && /seconds$/.test(message.payload)));
+      client.end(true);
+    } finally {
+      await broker.close();
+    }
+  });
+});
