@@ -309,7 +309,13 @@ describe('will delay on a manual clock', () => {
         clean: false,
         reconnectPeriod: 0,
         properties: { sessionExpiryInterval: 600 },
-        will: { topic: 'wd/gone', payload: Buffer.from('late'), qos: 0, retain: false, properties: { willDelayInterval: 10 } },
+        will: {
+          topic: 'wd/gone',
+          payload: Buffer.from('late'),
+          qos: 0,
+          retain: false,
+          properties: { willDelayInterval: 10 },
+        },
       };
       const leaving = await mqtt.connectAsync(broker.url, options);
       leaving.stream.destroy();
@@ -343,8 +349,16 @@ describe('$SYS statistics', () => {
       const received = collect(client);
       await client.subscribeAsync('$SYS/broker/clients/connected');
       await client.subscribeAsync('$SYS/broker/uptime');
-      await until(() => received.some((message) => message.topic === '$SYS/broker/clients/connected' && message.payload === '1'));
-      assert.ok(received.some((message) => message.topic === '$SYS/broker/uptime' && /seconds$/.test(message.payload)));
+      await until(() =>
+        received.some(
+          (message) => message.topic === '$SYS/broker/clients/connected' && message.payload === '1',
+        ),
+      );
+      assert.ok(
+        received.some(
+          (message) => message.topic === '$SYS/broker/uptime' && /seconds$/.test(message.payload),
+        ),
+      );
       client.end(true);
     } finally {
       await broker.close();

@@ -73,6 +73,9 @@ interface PendingAcknowledgement {
   done: boolean;
 }
 
+/** A read at least this large makes the connection yield to the event loop before the next. */
+const readYieldBytes = 16 * 1024;
+
 /** Bytes of unsent output past which QoS 0 deliveries are dropped rather than buffered. */
 const writeBufferBytesMax = 8 * 1024 * 1024;
 
@@ -114,7 +117,13 @@ export class MqttSession {
   readonly #outgoing = new Map<number, Outgoing>();
   readonly #queued: Queued[] = [];
   #nextPacketId = 1;
-  #corked = false;
+  #outgoingChunks: Buffer[] = [];
+  #outgoingBytes = 0;
+  #yielding = false;
+  readonly #resume = (): void => {
+    this.#yielding = false;
+    if (this.state !== 'closed') this.#stream.resume();
+  };
   /** SUBSCRIBE and UNSUBSCRIBE run one after another, in the order they arrived. */
   #serial: Promise<void> = Promise.resolve();
   closed: Promise<void> | undefined;
@@ -144,6 +153,15 @@ export class MqttSession {
 
   #onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
+    // Fairness: after a large read, this connection waits for the next turn of the event
+    // loop, so that deliveries (the live router's turn, socket writes) and other
+    // connections get theirs. A publisher flooding QoS 0 is slowed by TCP instead of
+    // crowding out its subscribers (DESIGN.md §4: producers are flow-controlled too).
+    if (chunk.length >= readYieldBytes && !this.#yielding) {
+      this.#yielding = true;
+      this.#stream.pause();
+      setImmediate(this.#resume);
+    }
     this.registry.stats.bytesReceived += chunk.length;
     this.#lastPacketAtMs = this.registry.clock.nowMs();
     try {
@@ -276,19 +294,31 @@ export class MqttSession {
   // ---------------------------------------------------------------------------------------
   // Output
 
+  /**
+   * Queues bytes for the socket; everything queued in one turn of the event loop leaves in
+   * one write (DESIGN.md §8), so a delivery turn of thousands of messages is one syscall.
+   */
   #write(bytes: Buffer): void {
     if (this.#stream.destroyed) return;
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#stream.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.#stream.uncork();
-      });
-    }
+    this.#outgoingChunks.push(bytes);
+    this.#outgoingBytes += bytes.length;
+    if (this.#outgoingChunks.length === 1) process.nextTick(this.#flush);
     this.registry.stats.bytesSent += bytes.length;
     this.registry.stats.messagesSent++;
-    this.#stream.write(bytes);
+  }
+
+  readonly #flush = (): void => {
+    const chunks = this.#outgoingChunks;
+    const total = this.#outgoingBytes;
+    this.#outgoingChunks = [];
+    this.#outgoingBytes = 0;
+    if (this.#stream.destroyed || chunks.length === 0) return;
+    this.#stream.write(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
+  };
+
+  /** Bytes written or queued and not yet taken by the operating system. */
+  get #unsentBytes(): number {
+    return this.#stream.writableLength + this.#outgoingBytes;
   }
 
   /** Sends a packet unless it is larger than the client's Maximum Packet Size [MQTT-3.1.2-24] (5.0). */
@@ -467,7 +497,7 @@ export class MqttSession {
     }
     // [MQTT-3.1.2-25] (5.0): a packet over the client's Maximum Packet Size is discarded as if sent.
     if (bytes.length > this.clientPacketBytesMax) return false;
-    if (qos === 0 && this.#stream.writableLength > writeBufferBytesMax) {
+    if (qos === 0 && this.#unsentBytes > writeBufferBytesMax) {
       this.registry.stats.publishDropped++;
       return true;
     }
@@ -582,6 +612,7 @@ export class MqttSession {
     this.#queued.length = 0;
     this.#outgoing.clear();
     this.#acknowledgements.length = 0;
+    this.#flush();
     if (!this.#stream.destroyed) this.#stream.end(() => this.#stream.destroy());
     // A peer that never reads must not keep the socket open.
     this.registry.clock.setTimeout(() => this.#stream.destroy(), 1000);

@@ -19,6 +19,14 @@ import {
 import type { MqttSession } from '../session.js';
 import type { SubscriptionOptions, SubscriptionState } from '../session-state.js';
 
+/**
+ * Messages the core buffers for one live subscription between delivery turns: enough for
+ * what a turn of reads from many publishers brings (a 64 KiB read is ~800 small PUBLISH
+ * packets), bounded in bytes by the core (Limits.liveBufferBytesMax). Past it the oldest
+ * are dropped (QoS 0 semantics; counted by the core).
+ */
+const liveBufferMessages = 16_384;
+
 export function subscriptionStateOf(options: SubscriptionOptions, persistent: boolean): SubscriptionState {
   // `$SYS/` statistics are live only: queueing them for an absent client has no value.
   const durable = persistent && options.qos > 0 && !options.topicFilter.startsWith('$SYS');
@@ -201,6 +209,7 @@ export async function activateSubscription(connection: MqttSession, state: Subsc
       core.subscribeLive(subjectFilter, {
         onMessage: (message) => connection.deliver(state, message, undefined),
         noLocal: options.noLocal,
+        bufferMessagesMax: liveBufferMessages,
         ...(queueGroup !== undefined ? { queueGroup } : {}),
       }),
     );
