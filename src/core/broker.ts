@@ -244,6 +244,20 @@ export class BrokerCore {
     });
   }
 
+  /**
+   * The stream a topic subscription should use for `filter`: one whose subjects include it,
+   * else the first whose subjects overlap it (its messages outside the filter are filtered out).
+   */
+  findStreamFor(filter: string): string | undefined {
+    for (const stream of this.#streams.values()) {
+      if (stream.config.subjects.includes(filter)) return stream.name;
+    }
+    for (const stream of this.#streams.values()) {
+      if (stream.config.subjects.some((subject) => filtersOverlap(subject, filter))) return stream.name;
+    }
+    return undefined;
+  }
+
   streamInfo(name: string): StreamInfo {
     return streamInfo(this.#stream(name));
   }

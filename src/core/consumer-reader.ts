@@ -44,6 +44,7 @@ export class ConsumerReader {
       () => {
         // The log was closed under us (shutdown or deletion); the next dispatch retries.
         partition.reading = false;
+        this.#consumer.notifyReadSettled();
       },
     );
   }
@@ -127,6 +128,7 @@ export class ConsumerReader {
       () => {
         partition.loadingRedeliveries = false;
         for (const offset of offsets) partition.addRedeliverDue(offset);
+        this.#consumer.notifyReadSettled();
       },
     );
   }

@@ -96,6 +96,7 @@ export class Consumer {
   #dispatchAgain = false;
   #partitionTurn = 0;
   #closed = false;
+  #idleWaiters: (() => void)[] = [];
 
   constructor(host: ConsumerHost, config: ConsumerConfig, starts: readonly PartitionStart[]) {
     this.host = host;
@@ -316,6 +317,16 @@ export class Consumer {
     this.receivers.pull = [];
   }
 
+  /** Resolves once no partition has a log read in flight (what a no-wait fetch waits for). */
+  whenReadsIdle(): Promise<void> {
+    if (!this.#reading()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #reading(): boolean {
+    return this.partitions.some((partition) => partition.reading || partition.loadingRedeliveries);
+  }
+
   /** Delivers whatever the receivers have credit for. Safe to call at any time. */
   dispatch(): void {
     if (this.#closed) return;
@@ -333,6 +344,13 @@ export class Consumer {
       this.#dispatching = false;
     }
     for (const waiter of [...this.receivers.pull]) waiter.settle?.();
+    this.notifyReadSettled();
+  }
+
+  notifyReadSettled(): void {
+    if (this.#idleWaiters.length > 0 && !this.#reading()) {
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
   }
 
   #dispatchRound(): void {
@@ -355,6 +373,14 @@ export class Consumer {
     let delivered = 0;
     while (delivered < 256) {
       const redelivery = partition.redeliverReady[0];
+      if (
+        redelivery === undefined &&
+        partition.redeliverDue.length + (partition.loadingRedeliveries ? 1 : 0) > 0
+      ) {
+        // Ordered dispatch: a redelivery being loaded goes before anything newer.
+        this.#reader.refill(partition);
+        if (this.config.dispatch !== 'shared') return delivered;
+      }
       const next = redelivery ?? partition.peekReadAhead();
       if (next === undefined) {
         this.#reader.refill(partition);

@@ -137,7 +137,8 @@ export class Session implements CoreSession {
         };
         const timer = this.#host.clock.setTimeout(finish, options.expiresMs);
         consumer.addReceiver(waiter);
-        if (options.expiresMs === 0) finish();
+        // No wait: take what the reads already under way bring, then return.
+        if (options.expiresMs === 0) void consumer.whenReadsIdle().then(finish);
       });
     } catch (error) {
       return Promise.reject(error as Error);
