@@ -123,7 +123,7 @@ class CoreState implements DurableState {
     const holdOpen = setInterval(() => undefined, 60_000);
     try {
       for (;;) {
-        const batch = await this.#publisher.fetch(stream, name, { batch: 1000, expiresMs: 200 });
+        const batch = await this.#publisher.fetch(stream, name, { batch: 1000, expiresMs: 0 });
         if (batch.length === 0) break;
         for (const delivery of batch) messages.push(delivery.message);
       }

@@ -29,6 +29,11 @@ export async function endConnection(connection: MqttSession, discardWill: boolea
       // A clean session ends with its connection; so does the wait for its will.
       registry.sessions.delete(session.clientId);
       if (will !== undefined) publishWill(registry, session.clientId, will);
+      // One that was persistent before (its expiry set to 0 since) leaves consumers and a record.
+      const durable = [...session.subscriptions.values()].some(
+        (subscription) => subscription.consumers.length > 0,
+      );
+      if (durable || session.stored) void endSession(registry, session);
     } else {
       if (will !== undefined) {
         if (will.delayS > 0 && connection.protocolVersion === 5) {
@@ -48,6 +53,7 @@ export async function endConnection(connection: MqttSession, discardWill: boolea
       }
       scheduleExpiry(registry, session);
       registry.stats.persistentSessions++;
+      session.stored = true;
       registry.durable
         .saveSession(recordOf(session, registry.clock.nowMs()))
         .catch((error: unknown) =>
@@ -109,7 +115,8 @@ export async function endSession(registry: MqttRegistry, session: SessionState):
         );
       }
     }
-    await registry.durable.deleteSession(session.clientId);
+    if (session.stored) await registry.durable.deleteSession(session.clientId);
+    session.stored = false;
   } catch (error) {
     registry.logger.warn('ending MQTT session failed', { clientId: session.clientId, error: String(error) });
   }

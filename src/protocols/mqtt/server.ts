@@ -60,6 +60,7 @@ export function createMqttServer(context: ProtocolContext, overrides: MqttServer
     for (const record of loaded.sessions) {
       // A persistent session waits for its client; its expiry continues from its disconnect.
       const session = new SessionState(record.clientId, record.expiryIntervalS, record.protocolVersion);
+      session.stored = true;
       for (const subscription of record.subscriptions) {
         session.subscriptions.set(subscription.filter, subscriptionStateOf(subscription, true));
       }

@@ -64,6 +64,8 @@ export class SessionState {
   willTimer: TimerHandle | undefined;
   /** A will waiting for its delay or for the session to end (v5 §3.1.3.2). */
   pendingWill: WillMessage | undefined;
+  /** A record of this session is in `$MQTT.sessions` (so ending it writes a deletion). */
+  stored = false;
 
   constructor(clientId: string, expiryIntervalS: number, protocolVersion: 4 | 5) {
     this.clientId = clientId;

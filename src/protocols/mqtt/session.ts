@@ -407,7 +407,7 @@ export class MqttSession {
     // The delivered QoS is the lower of the published and the granted one (§3.8.4).
     const published = publishedQos(message);
     const qos = (published < options.qos ? published : options.qos) as Qos;
-    if (qos > 0 && this.#outgoing.size >= this.clientReceiveMaximum) {
+    if (qos > 0 && (this.#outgoing.size >= this.clientReceiveMaximum || this.#queued.length > 0)) {
       this.#enqueue({ subscription, message, delivery, qos });
       return;
     }

@@ -191,6 +191,7 @@ export async function handleConnect(connection: MqttSession, packet: ConnectPack
   for (const subscription of session.subscriptions.values())
     await activateSubscription(connection, subscription);
   if (session.persistent) {
+    session.stored = true;
     registry.durable
       .saveSession({
         clientId,
@@ -212,6 +213,7 @@ function restoreSession(
   subscriptions: readonly SubscriptionOptions[],
 ): SessionState {
   const session = new SessionState(clientId, expiryIntervalS, version);
+  session.stored = true;
   for (const options of subscriptions)
     session.subscriptions.set(options.filter, subscriptionStateOf(options, true));
   return session;

@@ -148,6 +148,7 @@ async function subscribeAll(
     }
   }
   if (session.persistent) {
+    session.stored = true;
     registry.durable
       .saveSession({
         clientId: session.clientId,

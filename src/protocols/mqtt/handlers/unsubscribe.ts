@@ -35,6 +35,7 @@ export function handleUnsubscribe(connection: MqttSession, packet: UnsubscribePa
       connection.send({ cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: [] });
     }
     if (session.persistent) {
+      session.stored = true;
       registry.durable
         .saveSession(recordOf(session, registry.clock.nowMs()))
         .catch((error: unknown) =>
