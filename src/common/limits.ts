@@ -15,6 +15,10 @@ export const Limits = {
   segmentBytesMax: 1024 * 1024 * 1024,
   /** Bytes of log between two entries of the sparse offset index. */
   indexIntervalBytes: 4096,
+  /** A subject or filter, in UTF-8 bytes. */
+  subjectBytesMax: 1024,
+  /** Dot-separated tokens in a subject or filter. */
+  subjectTokensMax: 32,
 } as const;
 
 /** STOMP (src/protocols/stomp): frame limits, per-connection state and timers. */
