@@ -55,6 +55,9 @@ export class StompParser {
   #scanFrom = 0;
   #pending: PendingBody | undefined;
   #error: StompFrameError | undefined;
+  #awaitingVersion = true;
+  /** A CONNECT was parsed and the version is not set yet: later bytes wait. */
+  #heldForVersion = false;
 
   constructor(limits: Partial<ParserLimits> = {}) {
     this.#limits = {
@@ -64,9 +67,28 @@ export class StompParser {
     };
   }
 
-  /** Header escaping follows the negotiated version; until CONNECTED it is 1.0 (none). */
+  /**
+   * Header escaping follows the negotiated version; until CONNECTED it is 1.0 (none). The
+   * parser stops after a CONNECT or STOMP frame and holds what follows until the version is
+   * set, so frames a client pipelines behind its CONNECT are read with the right rules;
+   * `resume()` then parses them.
+   */
   setVersion(version: StompVersion): void {
     this.#version = version;
+    this.#awaitingVersion = false;
+    this.#heldForVersion = false;
+  }
+
+  /** Parses bytes held back while the version was being negotiated. */
+  resume(): ParseResult {
+    if (this.#error !== undefined || this.#length === 0) {
+      return { frames: [], heartBeats: 0, error: this.#error };
+    }
+    const held = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#length);
+    this.#chunks = [];
+    this.#length = 0;
+    this.#needBytes = 0;
+    return this.push(held);
   }
 
   /** Bytes held that do not yet form a whole frame. */
@@ -80,6 +102,7 @@ export class StompParser {
     if (chunk.length === 0) return { frames, heartBeats: 0, error: undefined };
     this.#chunks.push(chunk);
     this.#length += chunk.length;
+    if (this.#awaitingVersion && this.#heldForVersion) return { frames, heartBeats: 0, error: undefined };
     // Waiting for more content-length bytes, or for a NUL that this chunk does not have:
     // keep the chunk aside instead of copying the held bytes again.
     if (this.#length < this.#needBytes) return { frames, heartBeats: 0, error: undefined };
@@ -133,7 +156,14 @@ export class StompParser {
       }
       const next = this.#body(buffer, position, frames);
       if (next instanceof StompFrameError) return this.#fail(frames, heartBeats, next);
-      if (next === undefined || next >= buffer.length) return { frames, heartBeats, error: undefined };
+      if (next === undefined) return { frames, heartBeats, error: undefined };
+      const last = frames[frames.length - 1];
+      if (this.#awaitingVersion && (last?.command === 'CONNECT' || last?.command === 'STOMP')) {
+        this.#heldForVersion = true;
+        this.#hold(buffer.subarray(next));
+        return { frames, heartBeats, error: undefined };
+      }
+      if (next >= buffer.length) return { frames, heartBeats, error: undefined };
       position = next;
     }
   }
