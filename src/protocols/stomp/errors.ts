@@ -17,6 +17,8 @@ const messageByCode: Readonly<Partial<Record<ErrorCode, string>>> = {
   [ErrorCode.StreamExists]: 'destination exists',
   [ErrorCode.ConsumerNotFound]: 'unknown subscription',
   [ErrorCode.ConsumerExists]: 'subscription exists',
+  [ErrorCode.ConsumerBusy]: 'subscription busy',
+  [ErrorCode.StorageFailed]: 'internal error',
   [ErrorCode.NoStream]: 'unknown destination',
   [ErrorCode.StreamFull]: 'destination full',
   [ErrorCode.StaleAck]: 'stale acknowledgement',
