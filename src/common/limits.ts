@@ -146,4 +146,33 @@ export const NativeLimits = {
   clientPendingBytesMax: 64 * 1024 * 1024,
   /** Longest reconnect backoff. */
   reconnectDelayMsMax: 30_000,
+/** STOMP (src/protocols/stomp): frame limits, per-connection state and timers. */
+export const StompLimits = {
+  /** Command line plus headers of one frame, escapes included. */
+  headerBytesMax: 64 * 1024,
+  /** Header entries in one frame. */
+  headersMax: 256,
+  /** Body of one frame; a message body is also bounded by `recordBytesMax`. */
+  bodyBytesMax: 4 * 1024 * 1024,
+  /** Subscriptions one connection may hold at once. */
+  subscriptionsMax: 1024,
+  /** Transactions one connection may have open at once. */
+  transactionsMax: 64,
+  /** Frames (SEND, ACK, NACK) buffered in one transaction. */
+  transactionFramesMax: 10_000,
+  /** Body bytes buffered in one transaction. */
+  transactionBytesMax: 16 * 1024 * 1024,
+  /** Prefetch of a subscription with neither `prefetch-count` nor `activemq.prefetchSize`. */
+  prefetchDefault: 1000,
+  prefetchMax: 65_535,
+  /** Receipted SENDs awaiting durability before the connection stops reading. */
+  pendingConfirmsMax: 4096,
+  /** Bytes queued on the socket before a live (topic) subscriber counts as slow. */
+  writeBufferBytesMax: 8 * 1024 * 1024,
+  /** Heart-beat interval the server offers and asks for; clients may only ask for slower. */
+  heartBeatIntervalMs: 10_000,
+  /** The shortest heart-beat interval the server agrees to send or expect. */
+  heartBeatIntervalMinMs: 1_000,
+  /** Time to wait for CONNECT after the transport opens. */
+  connectTimeoutMs: 10_000,
 } as const;
