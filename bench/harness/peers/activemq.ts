@@ -1,7 +1,7 @@
 // Apache ActiveMQ "Classic" (Debian package `activemq`), with STOMP and MQTT transport
 // connectors. The JVM is started directly with a conf and data directory of the run's own
 // (activemq.base/conf/data), the way the packaged start script does it.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, waitForPort } from '../free-port.js';
 import { ManagedProcess } from '../managed-process.js';
@@ -11,6 +11,19 @@ import { prefetchMessages, type SystemDefinition } from '../system.js';
 const home = '/usr/share/activemq';
 const launcher = path.join(home, 'bin', 'activemq.jar');
 const startTimeoutMs = 60_000;
+/**
+ * Debian's activemq ships the MQTT transport without the MQTT codec it needs
+ * (org.fusesource.mqtt, package libmqtt-client-java); the launcher also loads jars from
+ * <activemq.base>/lib, so the run links it there.
+ */
+export const mqttCodecJar = '/usr/share/java/mqtt-client.jar';
+
+// log4j 1.x, which the packaged broker logs through: warnings and errors to the log file.
+const log4jProperties = `log4j.rootLogger=WARN, out
+log4j.appender.out=org.apache.log4j.ConsoleAppender
+log4j.appender.out.layout=org.apache.log4j.PatternLayout
+log4j.appender.out.layout.ConversionPattern=%d %-5p %c{1} - %m%n
+`;
 
 export const activemq: SystemDefinition = {
   name: 'activemq',
@@ -23,7 +36,11 @@ export const activemq: SystemDefinition = {
     const conf = path.join(directory, 'conf');
     const data = path.join(directory, 'data');
     const temporary = path.join(directory, 'tmp');
-    for (const folder of [conf, data, temporary]) mkdirSync(folder, { recursive: true });
+    const lib = path.join(directory, 'lib');
+    for (const folder of [conf, data, temporary, lib]) mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(conf, 'log4j.properties'), log4jProperties);
+    const mqtt = existsSync(mqttCodecJar);
+    if (mqtt) symlinkSync(mqttCodecJar, path.join(lib, 'mqtt-client.jar'));
     const configFile = path.join(conf, 'activemq.xml');
     writeFileSync(
       configFile,
@@ -44,7 +61,7 @@ export const activemq: SystemDefinition = {
     </systemUsage>
     <transportConnectors>
       <transportConnector name="stomp" uri="stomp+nio://127.0.0.1:${stompPort}"/>
-      <transportConnector name="mqtt" uri="mqtt+nio://127.0.0.1:${mqttPort}"/>
+      ${mqtt ? `<transportConnector name="mqtt" uri="mqtt+nio://127.0.0.1:${mqttPort}"/>` : ''}
     </transportConnectors>
   </broker>
 </beans>
@@ -74,7 +91,7 @@ export const activemq: SystemDefinition = {
     );
     try {
       await waitForPort(stompPort, startTimeoutMs, () => broker.alive);
-      await waitForPort(mqttPort, startTimeoutMs, () => broker.alive);
+      if (mqtt) await waitForPort(mqttPort, startTimeoutMs, () => broker.alive);
     } catch (error) {
       await broker.stop();
       throw new Error(`activemq did not start: ${(error as Error).message}\n${broker.logTail()}`);
@@ -82,20 +99,24 @@ export const activemq: SystemDefinition = {
     return {
       name: 'activemq',
       version: debianPackageVersion('activemq')?.replace(/\+dfsg.*$/, '') ?? 'unknown',
-      ports: { mqtt: mqttPort, stomp: stompPort },
+      ports: mqtt ? { mqtt: mqttPort, stomp: stompPort } : { stomp: stompPort },
       durability: {
         stomp: {
           fsyncBeforeConfirm: true,
           description: 'KahaDB; a persistent SEND with a receipt is journaled and fsynced before the RECEIPT',
         },
         mqtt: {
-          fsyncBeforeConfirm: true,
-          description: 'KahaDB; QoS 1 messages are persistent and fsynced before PUBACK',
+          fsyncBeforeConfirm: false,
+          description:
+            'clean sessions: a QoS 1 message with no durable subscriber is not stored; persistent sessions (backlog) go to KahaDB',
         },
       },
       settings: [
         `heap 512 MiB (packaged default); subscriber prefetch ${prefetchMessages} (activemq.prefetchSize)`,
         'store limit raised to 100 GiB so a backlog is not refused by the default 100 GB/1 GB limits',
+        mqtt
+          ? 'MQTT codec from libmqtt-client-java linked into its lib/ (Debian ships the transport without it)'
+          : `no MQTT: ${mqttCodecJar} is missing (run bench/setup)`,
       ],
       username: undefined,
       password: undefined,
