@@ -11,6 +11,8 @@ export const ErrorCode = {
   MessageTooLarge: 'WEIR_MESSAGE_TOO_LARGE',
   CorruptLog: 'WEIR_CORRUPT_LOG',
   LogClosed: 'WEIR_LOG_CLOSED',
+  /** A write or fsync failed; the log refuses further appends until reopened. */
+  StorageFailed: 'WEIR_STORAGE_FAILED',
   OffsetOutOfRange: 'WEIR_OFFSET_OUT_OF_RANGE',
   InvalidSubject: 'WEIR_INVALID_SUBJECT',
   StreamNotFound: 'WEIR_STREAM_NOT_FOUND',
@@ -33,6 +35,10 @@ export const ErrorCode = {
   TransactionAborted: 'WEIR_TRANSACTION_ABORTED',
   SlowConsumer: 'WEIR_SLOW_CONSUMER',
   Overloaded: 'WEIR_OVERLOADED',
+  /** A listener could not bind its address (in use, not permitted, not local). */
+  ListenFailed: 'WEIR_LISTEN_FAILED',
+  /** An HTTP path or resource that does not exist. */
+  NotFound: 'WEIR_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -13,6 +13,58 @@ export const Limits = {
   segmentBytesDefault: 128 * 1024 * 1024,
   /** Largest segment size a log may be configured with. */
   segmentBytesMax: 1024 * 1024 * 1024,
+  /** Smallest segment size a log may be configured with. */
+  segmentBytesMin: 1024,
   /** Bytes of log between two entries of the sparse offset index. */
   indexIntervalBytes: 4096,
+  /** A subject or filter, in UTF-8 bytes. */
+  subjectBytesMax: 1024,
+  /** Dot-separated tokens in a subject or filter. */
+  subjectTokensMax: 32,
+  /** A message body. Body, headers and properties together stay below recordBytesMax. */
+  messageBytesMax: 4 * 1024 * 1024,
+  /** Headers on one message. */
+  headersCountMax: 256,
+  /** All header names and values of one message, in bytes (numbers count 8, booleans 1). */
+  headersBytesMax: 64 * 1024,
+  /** One header name, and each string property: id, key, correlation id, reply-to, content type. */
+  messagePropertyBytesMax: 4096,
+  /** Messages buffered for one live (non-durable) subscription, the most it may ask for. */
+  liveBufferMessagesMax: 100_000,
+  /** Message body bytes buffered for one live subscription. */
+  liveBufferBytesMax: 64 * 1024 * 1024,
+  /** Messages handed to one live subscription at a time before the others get theirs. */
+  liveDeliveryBatchMessagesMax: 256,
+  /** Messages delivered to live subscriptions in one event-loop turn, before I/O gets its. */
+  liveDeliveryTurnMessagesMax: 16_384,
+  /** Live subscriptions one session may hold. */
+  liveSubscriptionsPerSessionMax: 10_000,
+  /** Delayed messages held in memory for live subscriptions, across the broker. */
+  liveDelayedMessagesMax: 100_000,
+  /** Smallest segment age limit a log may be configured with. */
+  segmentAgeMsMin: 1,
+  /** Largest `interval:<ms>` fsync period. */
+  fsyncIntervalMsMax: 60_000,
+  /** Appends one log may have waiting for their fsync before it refuses more (WEIR_OVERLOADED). */
+  logAppendsWaitingMax: 100_000,
+  /** Bytes one log read may ask for. */
+  logReadBytesMax: 64 * 1024 * 1024,
+
+  // Server listeners (configuration `limits:`; each protocol adapter enforces them).
+  /** Default open connections per protocol. */
+  connectionsPerProtocolDefault: 10_000,
+  /** Most open connections per protocol a configuration may allow. */
+  connectionsPerProtocolMax: 1_000_000,
+  /** Default largest frame (packet) a protocol adapter accepts. */
+  frameBytesDefault: 8 * 1024 * 1024,
+  /** Largest frame size a configuration may allow: one log batch. */
+  frameBytesLimit: 16 * 1024 * 1024,
+  /** Default largest message body. */
+  messageBytesDefault: 4 * 1024 * 1024,
+  /** Largest message body a configuration may allow, leaving room for headers in one record. */
+  messageBytesLimit: 7 * 1024 * 1024,
+  /** How long shutdown waits for protocol adapters to close their connections by default. */
+  shutdownGraceMsDefault: 10_000,
+  /** Longest shutdown grace a configuration may set. */
+  shutdownGraceMsMax: 600_000,
 } as const;

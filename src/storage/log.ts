@@ -7,6 +7,7 @@
 // the batch bytes without copying.
 
 import type { Offset, TimestampMs } from '../common/branded.js';
+import type { Clock } from '../common/clock.js';
 
 /** What a caller appends: one record of a batch. */
 export interface RecordInput {
@@ -78,6 +79,20 @@ export interface RetentionPolicy {
   readonly maxAgeMs?: number;
 }
 
+/** How a log is opened; parsed and checked by parseLogOptions (log-options.ts). */
+export interface LogOptions {
+  /** Default `always`. */
+  readonly fsync?: FsyncPolicy;
+  /** Roll to a new segment once the active one holds this many bytes. */
+  readonly segmentBytesMax?: number;
+  /** Roll to a new segment once the active one is this old (from its first append). */
+  readonly segmentAgeMs?: number;
+  /** Bytes of log between two entries of the sparse offset and time indexes. */
+  readonly indexIntervalBytes?: number;
+  /** Time for record timestamps, segment age and the `interval` fsync timer. */
+  readonly clock?: Clock;
+}
+
 export interface Log {
   /** The first offset still stored (after retention and deleteBefore). */
   readonly startOffset: Offset;
@@ -87,6 +102,8 @@ export interface Log {
   readonly committedOffset: Offset;
   /** Bytes stored, across all segments. */
   readonly sizeBytes: number;
+  /** Segments stored, the active one included (there is always one). */
+  readonly segmentCount: number;
 
   /** Appends one batch whole; resolves once it is as durable as the fsync policy promises. */
   append(batch: BatchInput): Promise<AppendResult>;
@@ -94,6 +111,9 @@ export interface Log {
   /**
    * Whole batches from the one containing `fromOffset` onwards, stopping once `maxBytes`
    * is reached (at least one batch is returned if any exists). Empty at the end of the log.
+   * Only committed batches are returned: a reader never sees a batch that a crash could
+   * still take away under the fsync policy. Throws WEIR_OFFSET_OUT_OF_RANGE below
+   * startOffset or above nextOffset, and CorruptLogError when stored bytes fail their CRC.
    */
   read(fromOffset: Offset, maxBytes: number): Promise<RecordBatch[]>;
 
