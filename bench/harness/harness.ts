@@ -22,7 +22,7 @@ import { nats } from './peers/nats.js';
 import { rabbitmq } from './peers/rabbitmq.js';
 import { weir } from './peers/weir.js';
 import { writeReport } from './report-writer.js';
-import type { RunningSystem, SystemDefinition } from './system.js';
+import { SystemUnavailableError, type RunningSystem, type SystemDefinition } from './system.js';
 import { runWorkload } from './workload-runner.js';
 import { Profile, workloadsFor, type Workload } from './workloads.js';
 
@@ -170,7 +170,8 @@ export async function runHarness(options: HarnessOptions): Promise<number> {
         system = await definition.start(directory);
       } catch (error) {
         // Weir not starting is a failure of the run; a peer not starting only removes it.
-        unavailable(`failed to start: ${(error as Error).message}`, definition.name === 'weir');
+        if (error instanceof SystemUnavailableError) unavailable(error.message, false);
+        else unavailable(`failed to start: ${(error as Error).message}`, definition.name === 'weir');
         continue;
       }
       log(

@@ -62,7 +62,7 @@ function parseStat(stat: string): StatFields | undefined {
 export class ResourceSampler {
   readonly points: { readonly seconds: number; readonly rssMb: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly startedAt = Date.now();
+  private startedAt = Date.now();
   peakRssBytes = 0;
 
   constructor(
@@ -71,8 +71,14 @@ export class ResourceSampler {
   ) {}
 
   start(): void {
+    this.startedAt = Date.now();
     this.sample();
     this.timer = setInterval(() => this.sample(), this.intervalMs);
+  }
+
+  /** Seconds since start(), on the same axis as the points. */
+  elapsedSeconds(): number {
+    return (Date.now() - this.startedAt) / 1000;
   }
 
   stop(): void {

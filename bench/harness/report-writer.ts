@@ -22,7 +22,7 @@ const protocolTitles: Readonly<Record<GeneratorProtocol, string>> = {
 export function formatFigure(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '—';
   const magnitude = Math.abs(value);
-  if (magnitude >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (magnitude >= 999.5) return Math.round(value).toLocaleString('en-US');
   if (magnitude >= 100) return value.toFixed(0);
   if (magnitude >= 10) return value.toFixed(1);
   return value.toFixed(2);
@@ -49,7 +49,7 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 
 function statusText(outcome: WorkloadOutcome): string {
   if (outcome.status === OutcomeStatus.Failed) return `**FAILED**: ${outcome.reason ?? ''}`;
-  if (outcome.system === 'weir') return `weir: ${outcome.reason ?? 'not available'}`;
+  if (outcome.system === 'weir') return outcome.reason ?? 'not available';
   return `not run: ${outcome.reason ?? 'not available'}`;
 }
 

@@ -39,3 +39,11 @@ export interface SystemDefinition {
 
 /** Window of unacked deliveries a subscriber allows, the same for every broker. */
 export const prefetchMessages = 1000;
+
+/** A system that started but cannot take part (e.g. Weir without any adapter the generators speak). */
+export class SystemUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SystemUnavailableError';
+  }
+}

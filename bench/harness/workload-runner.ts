@@ -75,7 +75,10 @@ export async function runWorkload(
     stompSubscribeHeaders: system.stompSubscribeHeaders,
   };
   const generators: GeneratorHandle[] = [];
-  const sampler = new ResourceSampler(system.process.pid, backlog ? 500 : 250);
+  // RSS over time matters for the backlog: sample often, but keep a long drain's chart small.
+  const sampleIntervalMs =
+    backlog && (workload.backlogMessages ?? 0) > 1_000_000 ? 1000 : backlog ? 100 : 250;
+  const sampler = new ResourceSampler(system.process.pid, sampleIntervalMs);
   try {
     const subscriber = await GeneratorHandle.start(`${protocol} subscriber`, protocol, {
       ...config,
@@ -89,7 +92,7 @@ export async function runWorkload(
     const cpuBefore = system.process.sample().cpuSeconds;
     sampler.start();
     const published = await publisher.go(workload.durationMs + 120_000);
-    const drainStartSeconds = sampler.points.at(-1)?.seconds ?? 0;
+    const drainStartSeconds = sampler.elapsedSeconds();
     const received = await subscriber.expect(
       published.confirmedPerStream,
       runPromise,
