@@ -31,6 +31,7 @@ export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.met
 /** Weir first, then the peers: the order of rows in the report. */
 export const allSystems: readonly SystemDefinition[] = [weir, mosquitto, aedes, nats, rabbitmq, activemq];
 const allProtocols: readonly GeneratorProtocol[] = ['mqtt', 'stomp'];
+const warmUpMs = 1000;
 
 export interface HarnessOptions {
   readonly profile: Profile;
@@ -162,38 +163,45 @@ export async function runHarness(options: HarnessOptions): Promise<number> {
         unavailable(reason, false);
         continue;
       }
-      const directory = path.join(workDirectory, definition.name);
-      mkdirSync(directory, { recursive: true });
-      let system: RunningSystem;
-      try {
-        log(`${definition.name}: starting`);
-        system = await definition.start(directory);
-      } catch (error) {
-        // Weir not starting is a failure of the run; a peer not starting only removes it.
-        if (error instanceof SystemUnavailableError) unavailable(error.message, false);
-        else unavailable(`failed to start: ${(error as Error).message}`, definition.name === 'weir');
-        continue;
-      }
-      log(
-        `${system.name} ${system.version}: pid ${system.process.pid}, ports ${JSON.stringify(system.ports)}`,
-      );
-      systemRecords.push({
-        name: system.name,
-        version: system.version,
-        protocols: systemProtocols,
-        durability: system.durability,
-        settings: system.settings,
-      });
-      try {
-        for (const protocol of systemProtocols) {
+      // A fresh broker for each protocol, so one protocol's backlog (and the clean-up after
+      // it) does not slow the next protocol's first workload.
+      let recorded = false;
+      for (const protocol of systemProtocols) {
+        const directory = path.join(workDirectory, `${definition.name}-${protocol}`);
+        mkdirSync(directory, { recursive: true });
+        let system: RunningSystem;
+        try {
+          log(`${definition.name}: starting for ${protocol}`);
+          system = await definition.start(directory);
+        } catch (error) {
+          // Weir not starting is a failure of the run; a peer not starting only removes it.
+          if (error instanceof SystemUnavailableError) unavailable(error.message, false);
+          else unavailable(`failed to start: ${(error as Error).message}`, definition.name === 'weir');
+          break;
+        }
+        log(
+          `${system.name} ${system.version}: pid ${system.process.pid}, ports ${JSON.stringify(system.ports)}`,
+        );
+        if (!recorded) {
+          recorded = true;
+          systemRecords.push({
+            name: system.name,
+            version: system.version,
+            protocols: systemProtocols,
+            durability: system.durability,
+            settings: system.settings,
+          });
+        }
+        try {
+          await warmUp(system, protocol, runId);
           for (const workload of workloads) {
             const outcome = await runOne(system, protocol, workload, runId);
             outcomes.push(outcome);
             results.push(...emitOutcome(outcome));
           }
+        } finally {
+          await system.stop();
         }
-      } finally {
-        await system.stop();
       }
     }
   } finally {
@@ -222,6 +230,22 @@ export async function runHarness(options: HarnessOptions): Promise<number> {
     log(`FAILED ${failure.system} ${failure.protocol} ${failure.workload}: ${failure.reason ?? ''}`);
   }
   return failures.length > 0 ? 1 : 0;
+}
+
+/** One short unmeasured run before the measured ones, so JITs and caches are warm for every broker alike. */
+async function warmUp(system: RunningSystem, protocol: GeneratorProtocol, runId: string): Promise<void> {
+  if (system.ports[protocol] === undefined) return;
+  const first = workloadsFor(Profile.Quick)[0];
+  if (first === undefined) return;
+  const outcome = await runWorkload(
+    system,
+    protocol,
+    { ...first, name: 'warm-up', durationMs: warmUpMs },
+    runId,
+  );
+  log(
+    `${system.name} ${protocol} warm-up: ${outcome.status === OutcomeStatus.Ok ? 'done' : (outcome.reason ?? '')}`,
+  );
 }
 
 async function runOne(

@@ -17,7 +17,7 @@ import {
   type PublishTemplate,
 } from './mqtt-frames.js';
 import { createPayload, stampPayload } from './payload.js';
-import type { PublisherDriver, SubscriberDriver } from './protocol-driver.js';
+import type { PayloadListener, PublisherDriver, SubscriberDriver } from './protocol-driver.js';
 import { endSocket, openSocket } from './tcp.js';
 
 /** Packet identifiers are 16 bits and never 0 [MQTT-2.3.1-1]. */
@@ -166,7 +166,7 @@ export class MqttPublisherDriver implements PublisherDriver {
 
 export class MqttSubscriberDriver implements SubscriberDriver {
   private socket: net.Socket | undefined;
-  private payloadListener: (source: Buffer, offset: number, length: number) => void = () => {};
+  private payloadListener: PayloadListener = () => {};
   private errorListener: (error: Error) => void = () => {};
   private subscribed: (() => void) | undefined;
   private closing = false;
@@ -186,7 +186,9 @@ export class MqttSubscriberDriver implements SubscriberDriver {
       (packetRead) => {
         if (packetRead.type === MqttPacketType.Publish) {
           const view = parsePublish(packetRead);
-          this.payloadListener(packetRead.body, view.payloadOffset, view.payloadLength);
+          // [MQTT-3.3.1-1] DUP marks a redelivery.
+          const redelivered = (packetRead.flags & 0x08) !== 0;
+          this.payloadListener(packetRead.body, view.payloadOffset, view.payloadLength, redelivered);
           if (view.qos === 1) {
             const puback = Buffer.allocUnsafe(pubackBytes);
             writePuback(puback, 0, view.packetId);
@@ -221,7 +223,7 @@ export class MqttSubscriberDriver implements SubscriberDriver {
     await subscribed;
   }
 
-  onPayload(listener: (source: Buffer, offset: number, length: number) => void): void {
+  onPayload(listener: PayloadListener): void {
     this.payloadListener = listener;
   }
 

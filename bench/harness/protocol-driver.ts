@@ -37,14 +37,19 @@ export interface PublisherDriver {
   close(): Promise<void>;
 }
 
+export type PayloadListener = (source: Buffer, offset: number, length: number, redelivered: boolean) => void;
+
 export interface SubscriberDriver {
   /**
    * Connects, subscribes to every destination (unless `resume` and the session kept the
    * subscription) and resolves once the broker has confirmed the subscriptions.
    */
   connect(resume: boolean): Promise<void>;
-  /** Called for each delivered message body: `source[offset .. offset + length)`. */
-  onPayload(listener: (source: Buffer, offset: number, length: number) => void): void;
+  /**
+   * Called for each delivered message body, `source[offset .. offset + length)`, and
+   * whether the broker marked it as a redelivery.
+   */
+  onPayload(listener: PayloadListener): void;
   onError(listener: (error: Error) => void): void;
   close(): Promise<void>;
 }

@@ -39,10 +39,11 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+/** A Markdown table; columns from `numbersFrom` on are right-aligned. */
+function table(header: readonly string[], rows: readonly (readonly string[])[], numbersFrom = 1): string[] {
   return [
     `| ${header.map(cell).join(' | ')} |`,
-    `| ${header.map((_title, index) => (index === 0 ? '---' : '---:')).join(' | ')} |`,
+    `| ${header.map((_title, index) => (index < numbersFrom ? '---' : '---:')).join(' | ')} |`,
     ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
   ];
 }
@@ -91,6 +92,7 @@ export function renderReport(record: RunRecord, chartsPrefix = 'charts'): Render
           record.machine.disk,
         ],
       ],
+      Number.POSITIVE_INFINITY,
     ),
     '',
     '## Systems',

@@ -25,6 +25,12 @@ export interface CheckResult {
   readonly duplicates: number;
   /** First deliveries that arrived after a later message of the same stream. */
   readonly outOfOrder: number;
+  /**
+   * First deliveries marked as redeliveries (MQTT DUP, STOMP redelivered) that arrived after
+   * a later message: the broker dropped or held the first attempt. Redelivery is the one
+   * place a message may overtake another, so this is reported, not a violation.
+   */
+  readonly redeliveredLate: number;
   /** Messages whose stream or sequence the publisher never sent. */
   readonly unexpected: number;
   /** Why the run must fail under its promise; empty when it kept it. */
@@ -37,6 +43,7 @@ export class SequenceChecker {
   private readonly highest: number[] = [];
   private duplicates = 0;
   private outOfOrder = 0;
+  private redeliveredLate = 0;
   private unexpected = 0;
   private distinct = 0;
 
@@ -48,7 +55,7 @@ export class SequenceChecker {
   }
 
   /** Records a delivery; returns true when it is the first delivery of that message. */
-  record(streamIndex: number, sequence: number): boolean {
+  record(streamIndex: number, sequence: number, redelivered = false): boolean {
     let seen = this.seen[streamIndex];
     if (seen === undefined) {
       this.unexpected++;
@@ -69,8 +76,9 @@ export class SequenceChecker {
     seen[sequence] = 1;
     this.distinct++;
     const highest = this.highest[streamIndex] ?? -1;
-    if (sequence < highest) this.outOfOrder++;
-    else this.highest[streamIndex] = sequence;
+    if (sequence >= highest) this.highest[streamIndex] = sequence;
+    else if (redelivered) this.redeliveredLate++;
+    else this.outOfOrder++;
     return true;
   }
 
@@ -102,7 +110,9 @@ export class SequenceChecker {
     }
     const violations: string[] = [];
     if (lost > 0 && promise.guarantee !== DeliveryGuarantee.AtMostOnce) {
-      violations.push(`${lost} confirmed messages were never received (${promise.guarantee})`);
+      violations.push(
+        `${lost} confirmed messages were never received (${promise.guarantee}), e.g. ${this.describeMissing(confirmedPerStream)}`,
+      );
     }
     if (this.duplicates > 0 && promise.guarantee !== DeliveryGuarantee.AtLeastOnce) {
       violations.push(`${this.duplicates} messages were delivered more than once (${promise.guarantee})`);
@@ -115,9 +125,31 @@ export class SequenceChecker {
       lost,
       duplicates: this.duplicates,
       outOfOrder: this.outOfOrder,
+      redeliveredLate: this.redeliveredLate,
       unexpected,
       violations,
     };
+  }
+
+  /** The first few missing ranges, `stream 3: 0–23`, to tell a startup race from a steady leak. */
+  private describeMissing(confirmedPerStream: readonly number[], rangesMax = 3): string {
+    const ranges: string[] = [];
+    for (let stream = 0; stream < confirmedPerStream.length && ranges.length < rangesMax; stream++) {
+      const count = confirmedPerStream[stream] ?? 0;
+      const seen = this.seen[stream];
+      let sequence = 0;
+      while (sequence < count && ranges.length < rangesMax) {
+        if (seen !== undefined && seen[sequence] === 1) {
+          sequence++;
+          continue;
+        }
+        const first = sequence;
+        while (sequence < count && (seen === undefined || seen[sequence] !== 1)) sequence++;
+        const last = sequence - 1;
+        ranges.push(`stream ${stream}: ${first === last ? first : `${first}–${last}`} of ${count}`);
+      }
+    }
+    return ranges.join(', ');
   }
 
   private missing(confirmedPerStream: readonly number[]): number {

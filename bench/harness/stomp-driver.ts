@@ -4,7 +4,7 @@
 import type net from 'node:net';
 import type { GeneratorConfig } from './generator-messages.js';
 import { createPayload, stampPayload } from './payload.js';
-import type { PublisherDriver, SubscriberDriver } from './protocol-driver.js';
+import type { PayloadListener, PublisherDriver, SubscriberDriver } from './protocol-driver.js';
 import {
   encodeFrame,
   encodeSendTemplate,
@@ -161,7 +161,7 @@ export class StompPublisherDriver implements PublisherDriver {
 export class StompSubscriberDriver implements SubscriberDriver {
   private socket: net.Socket | undefined;
   private readonly namedReceipts = new Map<string, () => void>();
-  private payloadListener: (source: Buffer, offset: number, length: number) => void = () => {};
+  private payloadListener: PayloadListener = () => {};
   private errorListener: (error: Error) => void = () => {};
   private closing = false;
 
@@ -175,7 +175,9 @@ export class StompSubscriberDriver implements SubscriberDriver {
       this.config,
       (frame) => {
         if (frame.command === 'MESSAGE') {
-          this.payloadListener(frame.body, 0, frame.body.length);
+          // Not in STOMP 1.2 itself; RabbitMQ and ActiveMQ mark redeliveries this way.
+          const redelivered = frame.headers.get('redelivered') === 'true';
+          this.payloadListener(frame.body, 0, frame.body.length, redelivered);
           if (acking) {
             // STOMP 1.2: ACK carries the id from the MESSAGE's ack header.
             const id = frame.headers.get('ack') ?? frame.headers.get('message-id') ?? '';
@@ -212,7 +214,7 @@ export class StompSubscriberDriver implements SubscriberDriver {
     await Promise.all(receipts);
   }
 
-  onPayload(listener: (source: Buffer, offset: number, length: number) => void): void {
+  onPayload(listener: PayloadListener): void {
     this.payloadListener = listener;
   }
 

@@ -26,7 +26,7 @@ export class SubscriberSet {
     drivers.forEach((driver, connection) => {
       const checker = this.checkers[connection];
       if (checker === undefined) return;
-      driver.onPayload((source, offset, length) => {
+      driver.onPayload((source, offset, length, redelivered) => {
         const now = nowNs();
         this.deliveries++;
         if (this.firstNs === 0) this.firstNs = now;
@@ -36,7 +36,8 @@ export class SubscriberSet {
           checker.record(-1, 0);
           return;
         }
-        if (checker.record(stamp.streamIndex, stamp.sequence)) this.latency.recordNs(now - stamp.sentNs);
+        if (checker.record(stamp.streamIndex, stamp.sequence, redelivered))
+          this.latency.recordNs(now - stamp.sentNs);
       });
       driver.onError((error) => (this.failure ??= error));
     });

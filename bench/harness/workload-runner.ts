@@ -16,7 +16,7 @@ import type { RunningSystem } from './system.js';
 import { WorkloadKind, type Workload } from './workloads.js';
 
 const inflightMax = 1000;
-const idleTimeoutMs = 10_000;
+const idleTimeoutMs = 40_000;
 const drainTimeoutMs = 4 * 3600_000;
 const generatorSaturatedPercent = 90;
 
@@ -158,6 +158,12 @@ function measure(
     );
   }
   if (duplicates > 0) notes.push(`${duplicates} duplicate deliveries (allowed at least once)`);
+  const redeliveredLate = received.checks.reduce((sum, check) => sum + check.redeliveredLate, 0);
+  if (redeliveredLate > 0) {
+    notes.push(
+      `${redeliveredLate} messages arrived only as redeliveries, after later ones: the first delivery was dropped or held`,
+    );
+  }
   const confirmed = published.confirmedPerStream.reduce((sum, count) => sum + count, 0);
   if (backlog && workload.backlogMessages !== undefined && confirmed < workload.backlogMessages) {
     notes.push(

@@ -25,6 +25,7 @@ test('one lost confirmed message is detected and fails an at-least-once run', ()
   assert.equal(result.lost, 1);
   assert.equal(result.violations.length, 1);
   assert.match(result.violations[0] ?? '', /1 confirmed messages were never received/);
+  assert.match(result.violations[0] ?? '', /stream 0: 57 of 100/);
 });
 
 test('a lost message is no violation at most once, but still counted', () => {
@@ -66,4 +67,15 @@ test('messages beyond what was confirmed, or from unknown streams, are counted a
   const result = checker.verify([1], atLeastOnceOrdered);
   assert.equal(result.unexpected, 2);
   assert.equal(result.lost, 0);
+});
+
+test('a redelivery that arrives late is reported, not counted as out of order', () => {
+  const checker = new SequenceChecker(1);
+  checker.record(0, 0);
+  checker.record(0, 2);
+  checker.record(0, 1, true);
+  const result = checker.verify([3], atLeastOnceOrdered);
+  assert.equal(result.outOfOrder, 0);
+  assert.equal(result.redeliveredLate, 1);
+  assert.deepEqual(result.violations, []);
 });
