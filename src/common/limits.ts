@@ -41,6 +41,10 @@ export const Limits = {
   liveSubscriptionsPerSessionMax: 10_000,
   /** Delayed messages held in memory for live subscriptions, across the broker. */
   liveDelayedMessagesMax: 100_000,
+  /** A consumer's message selector, in characters. */
+  selectorLengthMax: 64 * 1024,
+  /** Nesting of one selector (parentheses, NOT, unary signs), so compiling cannot overflow the stack. */
+  selectorDepthMax: 128,
   /** Smallest segment age limit a log may be configured with. */
   segmentAgeMsMin: 1,
   /** Largest `interval:<ms>` fsync period. */
