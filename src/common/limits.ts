@@ -45,6 +45,10 @@ export const Limits = {
   selectorLengthMax: 64 * 1024,
   /** Nesting of one selector (parentheses, NOT, unary signs), so compiling cannot overflow the stack. */
   selectorDepthMax: 128,
+  /** The longest delay a message may have (deliverAfterMs - now): 100 years. */
+  delayMsMax: 36_525 * 86_400_000,
+  /** Due delayed messages released to their stream in one batch. */
+  delayReleaseBatchMax: 4_096,
   /** Smallest segment age limit a log may be configured with. */
   segmentAgeMsMin: 1,
   /** Largest `interval:<ms>` fsync period. */
