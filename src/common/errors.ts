@@ -19,6 +19,7 @@ export const ErrorCode = {
   StreamExists: 'WEIR_STREAM_EXISTS',
   ConsumerNotFound: 'WEIR_CONSUMER_NOT_FOUND',
   ConsumerExists: 'WEIR_CONSUMER_EXISTS',
+  ConsumerBusy: 'WEIR_CONSUMER_BUSY',
   NoStream: 'WEIR_NO_STREAM',
   StreamFull: 'WEIR_STREAM_FULL',
   StaleAck: 'WEIR_STALE_ACK',

@@ -75,4 +75,54 @@ export const Limits = {
   shutdownGraceMsDefault: 10_000,
   /** Longest shutdown grace a configuration may set. */
   shutdownGraceMsMax: 600_000,
+
+  // Broker core: streams, consumers, acknowledgements.
+  /** Streams one broker holds. */
+  streamsMax: 10_000,
+  /** Consumers on one stream. */
+  consumersPerStreamMax: 10_000,
+  /** Subject filters one stream captures. */
+  streamSubjectsMax: 1_000,
+  /** Partitions of one stream. */
+  partitionsMax: 1_024,
+  /** Length of a stream or consumer name. */
+  nameLengthMax: 128,
+  /** Unacked (in flight or awaiting redelivery) messages of one consumer: its maxAckPending ceiling. */
+  consumerAckPendingMax: 1_000_000,
+  /** Default maxAckPending of a consumer. */
+  consumerAckPendingDefault: 10_000,
+  /**
+   * Unacked offsets below one consumer's highest ack (its holes). Holes cost memory; a consumer that
+   * reaches this stops receiving new messages (redeliveries continue) until holes close.
+   */
+  consumerAckHolesMax: 1_000_000,
+  /** Deliveries one fetch may ask for. */
+  fetchBatchMax: 10_000,
+  /** Longest a fetch may wait. */
+  fetchWaitMsMax: 5 * 60_000,
+  /** Entries of the backoff schedule. */
+  backoffStepsMax: 100,
+  /** Credit one attachment may hold. */
+  attachCreditMax: 1_000_000,
+  /** Decoded messages each partition keeps after append so tailing consumers skip a log read. */
+  tailCacheMessagesMax: 8_192,
+  /** Bytes the tail cache of one partition may hold. */
+  tailCacheBytesMax: 8 * 1024 * 1024,
+  /** Messages one consumer reads ahead of delivery, per partition. */
+  consumerReadAheadMessagesMax: 2_048,
+  /** Bytes one log read asks for when a consumer refills. */
+  consumerReadBytesMax: 1024 * 1024,
+  /** Messages waiting in one partition's append buffer before publishers see WEIR_OVERLOADED. */
+  appendQueueMessagesMax: 200_000,
+  /**
+   * Offsets a filtered consumer keeps in its publish-time match list. Past it the consumer
+   * falls back to a filtered read of the log until it catches up.
+   */
+  consumerMatchedOffsetsMax: 1_000_000,
+  /** Consumer-state log bytes written since the last snapshot before a new snapshot compacts it. */
+  consumerStateSnapshotBytes: 4 * 1024 * 1024,
+  /** Segment size of a consumer-state log: small, so snapshots reclaim space soon. */
+  consumerStateSegmentBytes: 1024 * 1024,
+  /** Dead letters one redrive call may republish. */
+  redriveMessagesMax: 100_000,
 } as const;

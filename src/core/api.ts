@@ -127,6 +127,78 @@ export interface NackOptions {
   readonly reason?: string;
 }
 
+export interface AckOptions {
+  /** Exclusive and failover consumers only: also ack every earlier in-flight delivery. */
+  readonly cumulative?: boolean;
+}
+
+/** What an ack, nack or term did: `stale` (an old attempt) and `duplicate` changed nothing. */
+export type AckOutcome = 'acked' | 'duplicate' | 'stale';
+
+export interface PartitionInfo {
+  readonly partition: number;
+  readonly firstOffset: number;
+  /** The offset the next message will get. */
+  readonly nextOffset: number;
+  readonly messages: number;
+  readonly bytes: number;
+}
+
+export interface StreamInfo {
+  readonly config: StreamConfig;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly consumers: number;
+  readonly partitions: readonly PartitionInfo[];
+  readonly published: number;
+  readonly rejectedFull: number;
+}
+
+export interface ConsumerInfo {
+  readonly stream: string;
+  readonly config: ConsumerConfig;
+  /** Delivered, not yet acked (in flight, waiting for redelivery, being dead-lettered). */
+  readonly ackPending: number;
+  /** Messages not yet delivered (for filtered consumers: an upper bound). */
+  readonly pending: number;
+  readonly ackFloors: readonly number[];
+  readonly attached: number;
+  /** Why delivery of new messages is paused, if it is. */
+  readonly paused: 'ack_pending' | 'ack_holes' | undefined;
+  readonly memoryBytes: number;
+  readonly delivered: number;
+  readonly redelivered: number;
+  readonly acked: number;
+  readonly nacked: number;
+  readonly expiredAckWaits: number;
+  readonly staleAcks: number;
+  readonly duplicateAcks: number;
+  readonly deadLettered: number;
+  readonly deadLetterFailures: number;
+  readonly expiredMessages: number;
+  readonly pausedByAckPending: number;
+  readonly pausedByAckHoles: number;
+  readonly scanSkipped: number;
+}
+
+/** Which dead letters `redrive` republishes, from a dead-letter stream. */
+export interface RedriveSelection {
+  readonly partition?: number;
+  /** Exactly these offsets. */
+  readonly offsets?: readonly number[];
+  /** Or a range: from this offset (default the first) … */
+  readonly fromOffset?: number;
+  /** … up to, not including, this one (default the end). */
+  readonly toOffset?: number;
+  readonly maxMessages?: number;
+}
+
+export interface RedriveResult {
+  readonly redriven: number;
+  /** Selected messages that were not dead letters. */
+  readonly skipped: number;
+}
+
 /** A client's attachment to a consumer for push delivery. */
 export interface Attachment {
   /** Adds credit: the broker sends at most this many more deliveries. */
@@ -170,10 +242,15 @@ export interface CoreSession {
   publishConfirmed(input: PublishInput): Promise<PublishAck>;
   attach(stream: string, consumer: string, options: AttachOptions): Attachment;
   fetch(stream: string, consumer: string, options: { batch: number; expiresMs: number }): Promise<Delivery[]>;
-  ack(delivery: Delivery): void;
-  nack(delivery: Delivery, options?: NackOptions): void;
+  /**
+   * Acks one delivery (with `cumulative`, on an exclusive or failover consumer, also every
+   * earlier one in flight on that partition). Returns `stale` when the delivery is not the
+   * current attempt (it was redelivered after its ack wait): rejected, counted, not applied.
+   */
+  ack(delivery: Delivery, options?: AckOptions): AckOutcome;
+  nack(delivery: Delivery, options?: NackOptions): AckOutcome;
   /** Rejects the message for good: dead-lettered with reason `rejected`. */
-  term(delivery: Delivery, reason?: string): void;
+  term(delivery: Delivery, reason?: string): AckOutcome;
   subscribeLive(filter: string, options: LiveSubscribeOptions): LiveSubscription;
   close(): Promise<void>;
 }
