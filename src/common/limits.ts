@@ -47,6 +47,8 @@ export const Limits = {
   selectorDepthMax: 128,
   /** The longest delay a message may have (deliverAfterMs - now): 100 years. */
   delayMsMax: 36_525 * 86_400_000,
+  /** Segment size of a delay bucket log. */
+  delaySegmentBytes: 4 * 1024 * 1024,
   /** Due delayed messages released to their stream in one batch. */
   delayReleaseBatchMax: 4_096,
   /** Smallest segment age limit a log may be configured with. */

@@ -55,6 +55,11 @@ export interface PublishAck {
   readonly offset: number;
   /** True when dedup recognised a retry: confirmed, not stored again. */
   readonly duplicate: boolean;
+  /**
+   * True when the message waits in the stream's delay index (deliver-after in the future):
+   * durable, and appended with its offset when due; `offset` is -1 until then.
+   */
+  readonly delayed?: boolean;
 }
 
 export type Retention = 'limits' | 'interest' | 'workqueue';
@@ -152,6 +157,8 @@ export interface StreamInfo {
   readonly partitions: readonly PartitionInfo[];
   readonly published: number;
   readonly rejectedFull: number;
+  /** Delayed messages waiting in the stream's delay index. */
+  readonly delayed: number;
 }
 
 export interface ConsumerInfo {
