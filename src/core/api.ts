@@ -110,6 +110,11 @@ export interface ConsumerConfig {
   /** Unacked deliveries across all attached clients before delivery pauses. */
   readonly maxAckPending: number;
   readonly dispatch: Dispatch;
+  /**
+   * A JMS message selector (SQL-92 subset over headers and JMS fields); only messages it
+   * selects are delivered. See consumer-selection.ts and selector/selector.ts.
+   */
+  readonly selector?: string;
 }
 
 export type ConsumerConfigInput = Partial<ConsumerConfig> & Pick<ConsumerConfig, 'name'>;
@@ -186,6 +191,8 @@ export interface ConsumerInfo {
   readonly pausedByAckPending: number;
   readonly pausedByAckHoles: number;
   readonly scanSkipped: number;
+  /** Messages the consumer's selector did not select, settled without delivery. */
+  readonly selectorSkipped: number;
 }
 
 /** Which dead letters `redrive` republishes, from a dead-letter stream. */
