@@ -41,6 +41,24 @@ export const Limits = {
   liveSubscriptionsPerSessionMax: 10_000,
   /** Delayed messages held in memory for live subscriptions, across the broker. */
   liveDelayedMessagesMax: 100_000,
+  /** A consumer's message selector, in characters. */
+  selectorLengthMax: 64 * 1024,
+  /** Nesting of one selector (parentheses, NOT, unary signs), so compiling cannot overflow the stack. */
+  selectorDepthMax: 128,
+  /** The longest delay a message may have (deliverAfterMs - now): 100 years. */
+  delayMsMax: 36_525 * 86_400_000,
+  /** Idempotent producers remembered per stream partition; the one idle longest is forgotten first. */
+  producersPerPartitionMax: 10_000,
+  /** Ids one stream's message-id dedup window may hold (its memory is fixed: see message-id-window.ts). */
+  dedupWindowIdsMax: 1_000_000,
+  /** Default capacity of a message-id dedup window. */
+  dedupWindowIdsDefault: 100_000,
+  /** Longest message-id dedup window. */
+  dedupWindowMsMax: 7 * 86_400_000,
+  /** Segment size of a delay bucket log. */
+  delaySegmentBytes: 4 * 1024 * 1024,
+  /** Due delayed messages released to their stream in one batch. */
+  delayReleaseBatchMax: 4_096,
   /** Smallest segment age limit a log may be configured with. */
   segmentAgeMsMin: 1,
   /** Largest `interval:<ms>` fsync period. */
