@@ -32,6 +32,7 @@ import { parseConsumerConfig } from './consumer-config.js';
 import { ConsumerStateLog } from './consumer-state-log.js';
 import type { Consumer, DeadLetterDetails } from './consumer.js';
 import { deadLetterInput, deadLetterStreamName, redriveInput } from './dead-letter.js';
+import { DelayedDelivery } from './delayed-delivery.js';
 import { DefinitionStore } from './definition-store.js';
 import { consumerInfo, streamInfo } from './info.js';
 import { LiveRouter } from './live-router.js';
@@ -179,6 +180,8 @@ export class BrokerCore {
     const stored = new Promise<PublishAck>((resolve, reject) => {
       settle = (error, partition, offset) => {
         if (error !== undefined) reject(error);
+        else if (offset < 0)
+          resolve({ stream: stream.name, partition, offset, duplicate: false, delayed: true });
         else resolve({ stream: stream.name, partition, offset, duplicate: false });
       };
     });
@@ -195,16 +198,6 @@ export class BrokerCore {
       this.#captureCache.set(message.subject, stream);
     }
     if (stream === null) return undefined;
-    if (
-      stream !== undefined &&
-      message.deliverAfterMs !== undefined &&
-      message.deliverAfterMs > this.clock.nowMs()
-    ) {
-      throw new WeirError(
-        ErrorCode.NotSupported,
-        `delayed delivery to stream '${stream.name}' is not supported yet (only live subscriptions honour deliverAfter)`,
-      );
-    }
     return stream;
   }
 
@@ -410,6 +403,8 @@ export class BrokerCore {
       stateLog,
       states,
     );
+    // core2 hook: delayed delivery (delayed-delivery.ts).
+    stream.delayed = await DelayedDelivery.open(logs.delay, this.clock, stream.partitions, this.#report);
     this.#streams.set(config.name, stream);
     for (const subject of config.subjects) this.#capture.add(subject, stream);
     this.#captureCache.clear();

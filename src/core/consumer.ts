@@ -18,6 +18,7 @@ import { ConsumerPartition, type InFlight, type Receiver } from './consumer-part
 import { ConsumerReader } from './consumer-reader.js';
 import type { ConsumerStateLog, PartitionSnapshot } from './consumer-state-log.js';
 import { ReceiverSet } from './receiver-set.js';
+import { compileSelector, type Selector } from './selector/selector.js';
 import type { StoredMessage, StreamPartition } from './stream-partition.js';
 import { TimerHeap, type TimerEntry } from './timer-heap.js';
 
@@ -57,6 +58,8 @@ export interface ConsumerMetrics {
   expiredMessages: number;
   pausedByAckPending: number;
   pausedByAckHoles: number;
+  /** Messages the selector did not select, settled without delivery (core2). */
+  selectorSkipped: number;
 }
 
 export interface PartitionStart {
@@ -85,7 +88,10 @@ export class Consumer {
     expiredMessages: 0,
     pausedByAckPending: 0,
     pausedByAckHoles: 0,
+    selectorSkipped: 0,
   };
+  /** The compiled message selector, if the consumer has one (core2: consumer-selection.ts). */
+  readonly selector: Selector | undefined;
   readonly receivers: ReceiverSet;
   readonly #reader: ConsumerReader;
   readonly #ackWaits: TimerHeap;
@@ -103,6 +109,7 @@ export class Consumer {
     this.host = host;
     this.config = config;
     this.receivers = new ReceiverSet(config.dispatch);
+    this.selector = config.selector === undefined ? undefined : compileSelector(config.selector);
     this.partitions = starts.map((start, index) => {
       const partition = new ConsumerPartition(index, start.floor, start.scanUntil);
       for (const range of start.acked) partition.tracker.ackRange(range.start, range.end);

@@ -20,6 +20,7 @@ export function streamInfo(stream: Stream): StreamInfo {
     published: stream.counters.published,
     rejectedFull: stream.counters.rejectedFull,
     consumerStateSnapshots: stream.stateLog.snapshots,
+    delayed: stream.delayed?.pendingCount ?? 0,
   };
 }
 

@@ -19,6 +19,7 @@ import { ErrorCode, WeirError } from '../common/errors.js';
 import type { ConsumerConfig, Message, StreamConfig } from './api.js';
 import { Consumer, type ConsumerHost, type DeadLetterDetails, type PartitionStart } from './consumer.js';
 import type { ConsumerState, ConsumerStateLog } from './consumer-state-log.js';
+import type { DelayedDelivery } from './delayed-delivery.js';
 import { partitionForKey } from './partition-hash.js';
 import { startPositions } from './start-position.js';
 import { type StoredMessage, StreamPartition } from './stream-partition.js';
@@ -44,6 +45,8 @@ export class Stream implements ConsumerHost {
   readonly stateLog: ConsumerStateLog;
   readonly consumers = new Map<string, Consumer>();
   readonly counters: StreamCounters = { published: 0, rejectedFull: 0 };
+  /** Delayed delivery (core2), set once the stream's delay index is open. */
+  delayed: DelayedDelivery | undefined;
   readonly #host: StreamHost;
   readonly #filtered = new SubjectTrie<Consumer>();
   readonly #unfiltered = new Set<Consumer>();
@@ -117,6 +120,12 @@ export class Stream implements ConsumerHost {
         : message.key === undefined
           ? this.#turn++ % count
           : partitionForKey(message.key, count);
+    // core2 hook: a message due later waits in the delay index (delayed-delivery.ts).
+    if (this.delayed?.holds(message) === true) {
+      this.delayed.schedule(index, message, confirm);
+      this.counters.published += 1;
+      return;
+    }
     const partition = this.partitions[index] as StreamPartition;
     partition.enqueue(
       message,
@@ -215,6 +224,7 @@ export class Stream implements ConsumerHost {
     this.#ageTimer?.cancel();
     for (const consumer of this.consumers.values())
       consumer.close(new WeirError(ErrorCode.Closed, 'broker closed'));
+    await this.delayed?.close();
     for (const partition of this.partitions) await partition.whenIdle();
     await this.#deletions;
     await this.stateLog.close();
