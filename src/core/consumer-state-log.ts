@@ -67,6 +67,7 @@ export class ConsumerStateLog {
   #ackRuns = new Map<string, { consumer: string; partition: number; runs: number[] }>();
   #flushScheduled = false;
   #writing: Promise<void> = Promise.resolve();
+  #failure: Error | undefined;
   #bytesSinceSnapshot = 0;
   #snapshotProvider: SnapshotProvider | undefined;
   #closed = false;
@@ -161,7 +162,9 @@ export class ConsumerStateLog {
   /** Resolves once everything recorded so far is in the log. */
   flush(): Promise<void> {
     this.#write();
-    return this.#writing;
+    return this.#writing.then(() => {
+      if (this.#failure !== undefined) throw this.#failure;
+    });
   }
 
   async close(): Promise<void> {
@@ -198,9 +201,14 @@ export class ConsumerStateLog {
     const compact = this.#bytesSinceSnapshot >= this.#snapshotBytes;
     this.#writing = this.#writing
       .then(async () => {
+        if (this.#failure !== undefined) return;
         for (const records of batches) await this.#log.append({ records });
+        if (compact) await this.#compact();
       })
-      .then(() => (compact ? this.#compact() : undefined));
+      .catch((error: unknown) => {
+        // Kept, and thrown by every later flush: consumer state stops being durable, loudly.
+        this.#failure ??= error instanceof Error ? error : new Error(String(error));
+      });
   }
 
   async #compact(): Promise<void> {
