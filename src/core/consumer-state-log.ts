@@ -65,6 +65,7 @@ export class ConsumerStateLog {
   #entries: Entry[] = [];
   /** Open ack runs per consumer partition, coalesced until the next flush. */
   #ackRuns = new Map<string, { consumer: string; partition: number; runs: number[] }>();
+  #lastRuns: { consumer: string; partition: number; runs: number[] } | undefined;
   #flushScheduled = false;
   #writing: Promise<void> = Promise.resolve();
   #failure: Error | undefined;
@@ -117,11 +118,16 @@ export class ConsumerStateLog {
   }
 
   recordAckRange(consumer: string, partition: number, start: number, end: number): void {
-    const id = `${partition}\u0000${consumer}`;
-    let open = this.#ackRuns.get(id);
-    if (open === undefined) {
-      open = { consumer, partition, runs: [] };
-      this.#ackRuns.set(id, open);
+    let open = this.#lastRuns;
+    if (open === undefined || open.consumer !== consumer || open.partition !== partition) {
+      // Acks come in streaks for one consumer partition: only a change of target pays a lookup.
+      const id = `${partition}\u0000${consumer}`;
+      open = this.#ackRuns.get(id);
+      if (open === undefined) {
+        open = { consumer, partition, runs: [] };
+        this.#ackRuns.set(id, open);
+      }
+      this.#lastRuns = open;
     }
     const runs = open.runs;
     const lastEnd = runs[runs.length - 1];
@@ -190,6 +196,7 @@ export class ConsumerStateLog {
       }
     }
     this.#ackRuns.clear();
+    this.#lastRuns = undefined;
   }
 
   #write(): void {

@@ -209,7 +209,10 @@ export class Consumer {
   closeSession(sessionId: string): void {
     if (this.#closed) return;
     for (const receiver of [...this.receivers.push, ...this.receivers.pull]) {
-      if (receiver.sessionId === sessionId) this.removeReceiver(receiver, true);
+      if (receiver.sessionId !== sessionId) continue;
+      this.removeReceiver(receiver, true);
+      // A fetch still waiting ends with the session.
+      if (receiver.kind === 'pull') receiver.onClosed(new WeirError(ErrorCode.Closed, 'session closed'));
     }
     this.#redeliverWhere((entry) => entry.receiver.sessionId === sessionId);
     this.#releaseSession(sessionId, true);
