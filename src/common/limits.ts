@@ -164,6 +164,8 @@ export const NativeLimits = {
   clientPendingBytesMax: 64 * 1024 * 1024,
   /** Longest reconnect backoff. */
   reconnectDelayMsMax: 30_000,
+} as const;
+
 /** STOMP (src/protocols/stomp): frame limits, per-connection state and timers. */
 export const StompLimits = {
   /** Command line plus headers of one frame, escapes included. */
