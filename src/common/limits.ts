@@ -115,8 +115,8 @@ export const Limits = {
   /** Credit one attachment may hold. */
   attachCreditMax: 1_000_000,
   /** Decoded messages each partition keeps after append so tailing consumers skip a log read. */
-  tailCacheMessagesMax: 8_192,
-  /** Bytes the tail cache of one partition may hold. */
+  tailCacheMessagesMax: 16_384,
+  /** Bytes the tail cache of one partition may hold (encoded size plus ~200 bytes per decoded message). */
   tailCacheBytesMax: 8 * 1024 * 1024,
   /** Messages one consumer reads ahead of delivery, per partition. */
   consumerReadAheadMessagesMax: 2_048,

@@ -29,6 +29,9 @@ interface PendingAppend {
   readonly confirm: ((error: Error | undefined, offset: number) => void) | undefined;
 }
 
+/** What a decoded message costs beyond its encoded bytes, roughly (objects, headers, slices). */
+const cacheOverheadBytes = 200;
+
 export type AppendedListener = (partition: number, stored: readonly StoredMessage[]) => void;
 
 export class StreamPartition {
@@ -222,7 +225,7 @@ export class StreamPartition {
   #remember(stored: readonly StoredMessage[]): void {
     for (const entry of stored) {
       this.#cache.push(entry);
-      this.#cacheBytes += entry.sizeBytes;
+      this.#cacheBytes += entry.sizeBytes + cacheOverheadBytes;
     }
     while (
       this.#cache.length - this.#cacheHead > Limits.tailCacheMessagesMax ||
@@ -230,7 +233,7 @@ export class StreamPartition {
     ) {
       const evicted = this.#cache[this.#cacheHead];
       assert(evicted !== undefined, 'cache is not empty');
-      this.#cacheBytes -= evicted.sizeBytes;
+      this.#cacheBytes -= evicted.sizeBytes + cacheOverheadBytes;
       this.#cacheHead += 1;
     }
     if (this.#cacheHead > 4096 && this.#cacheHead * 2 > this.#cache.length) {
