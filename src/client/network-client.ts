@@ -315,12 +315,14 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     if (this.#connection !== undefined && (this.#pendingBytes > 0 || this.#inFlight.size > 0)) {
       this.#flushSettles();
       this.#flushPublishes();
+      let timer: TimerHandle | undefined;
       await Promise.race([
-        this.drained(0),
-        new Promise<void>((resolve) =>
-          this.#options.clock.setTimeout(resolve, this.#options.requestTimeoutMs),
+        this.#settled(),
+        new Promise<void>(
+          (resolve) => (timer = this.#options.clock.setTimeout(resolve, this.#options.requestTimeoutMs)),
         ),
       ]);
+      timer?.cancel();
     }
     this.#flushSettles();
     this.#state = 'closed';
@@ -370,6 +372,17 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
         else this.#drainWaiters.push(check);
       };
       this.#drainWaiters.push(check);
+    });
+  }
+
+  /** Resolves when every publish has been sent and every confirmed one answered. */
+  #settled(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.#pendingBytes === 0 || this.#state === 'closed') resolve();
+        else this.#drainWaiters.push(check);
+      };
+      check();
     });
   }
 
