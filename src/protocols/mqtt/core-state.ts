@@ -50,6 +50,7 @@ type AdminCore = Pick<
   | 'addConsumer'
   | 'deleteConsumer'
   | 'listConsumers'
+  | 'consumerInfo'
 >;
 
 function isAdminCore(core: ProtocolCore): core is ProtocolCore & AdminCore {
@@ -122,9 +123,14 @@ class CoreState implements DurableState {
     // else may, so this does until the stream is read.
     const holdOpen = setInterval(() => undefined, 60_000);
     try {
+      // A no-wait fetch returns what reads under way bring; an empty one is the end only
+      // once the consumer has nothing left to read (its pending count is an upper bound).
       for (;;) {
-        const batch = await this.#publisher.fetch(stream, name, { batch: 1000, expiresMs: 0 });
-        if (batch.length === 0) break;
+        let batch = await this.#publisher.fetch(stream, name, { batch: 1000, expiresMs: 0 });
+        if (batch.length === 0) {
+          if (this.#core.consumerInfo(stream, name).pending === 0) break;
+          batch = await this.#publisher.fetch(stream, name, { batch: 1000, expiresMs: 50 });
+        }
         for (const delivery of batch) messages.push(delivery.message);
       }
     } finally {
