@@ -272,3 +272,51 @@ describe('keep alive on a manual clock', () => {
     }
   });
 });
+
+describe('limits', () => {
+  test('past the connection limit CONNECT is refused: 0x89 (5.0), 0x03 (3.1.1)', async () => {
+    const broker = await startTestBroker({ connectionsMax: 1 });
+    try {
+      const first = await RawClient.connect(broker.port, 5);
+      first.send({ ...connect5, clientId: 'first' } as Packet, 5);
+      await first.next('connack');
+      const v5 = await RawClient.connect(broker.port, 5);
+      v5.send({ ...connect5, clientId: 'second' } as Packet, 5);
+      assert.equal(((await v5.next('connack')) as { reasonCode?: number }).reasonCode, 0x89);
+      assert.equal(await v5.waitClosed(), true);
+      const v4 = await RawClient.connect(broker.port, 4);
+      v4.send({ ...connect4, clientId: 'third' } as Packet);
+      assert.equal(((await v4.next('connack')) as { returnCode?: number }).returnCode, 0x03);
+      first.end();
+    } finally {
+      await broker.close();
+    }
+  });
+
+  test('a message over messageBytesMax: PUBACK 0x97 Quota exceeded in 5.0', async () => {
+    const broker = await startTestBroker({ messageBytesMax: 100 });
+    try {
+      const client = await RawClient.connect(broker.port, 5);
+      client.send(connect5, 5);
+      await client.next('connack');
+      client.send(
+        {
+          cmd: 'publish',
+          topic: 'big',
+          payload: Buffer.alloc(200),
+          qos: 1,
+          messageId: 5,
+          dup: false,
+          retain: false,
+        },
+        5,
+      );
+      const puback = (await client.next('puback')) as { reasonCode?: number; messageId?: number };
+      assert.equal(puback.messageId, 5);
+      assert.equal(puback.reasonCode, 0x97);
+      client.end();
+    } finally {
+      await broker.close();
+    }
+  });
+});

@@ -20,6 +20,8 @@ export class MqttRegistry {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly durable: DurableState;
+  /** The largest message body accepted (the server's `limits.messageBytesMax`). */
+  readonly messageBytesMax: number;
   readonly stats: MqttStats;
   readonly retained: RetainedIndex;
   readonly sessions = new Map<string, SessionState>();
@@ -38,7 +40,9 @@ export class MqttRegistry {
     logger: Logger,
     clock: Clock,
     durable: DurableState,
+    messageBytesMax: number,
   ) {
+    this.messageBytesMax = messageBytesMax;
     this.options = options;
     this.core = core;
     this.authenticator = authenticator;

@@ -46,6 +46,11 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
     connection.protocolError(ReasonCode.malformedPacket, 'QoS > 0 PUBLISH without a packet id');
     return;
   }
+  if (v5 && packet.properties?.subscriptionIdentifier !== undefined) {
+    // [MQTT-3.3.4-6]: a PUBLISH from a client carries no Subscription Identifier.
+    connection.protocolError(ReasonCode.protocolError, 'Subscription Identifier in a PUBLISH from a client');
+    return;
+  }
   let topic = packet.topic;
   const alias = packet.properties?.topicAlias;
   if (v5 && alias !== undefined) {
@@ -95,6 +100,12 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
     }
   }
   const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+  if (refusal === undefined && payload.length > registry.messageBytesMax) {
+    refusal = {
+      reasonCode: ReasonCode.packetTooLarge,
+      reason: `message of ${payload.length} bytes is over the limit of ${registry.messageBytesMax}`,
+    };
+  }
   if (refusal === undefined && v5 && packet.properties?.payloadFormatIndicator === true && !isUtf8(payload)) {
     refusal = {
       reasonCode: ReasonCode.payloadFormatInvalid,
