@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
+import type { BrokerCore } from '../../src/core/broker.js';
 import { encodePacket } from '../../src/protocols/mqtt/codec/encoder.js';
 import type { Packet } from '../../src/protocols/mqtt/codec/packets.js';
 import { RawClient, startTestBroker } from './helpers.js';
@@ -14,7 +15,7 @@ const connect4: Packet = { cmd: 'connect', clientId: 'raw4', protocolVersion: 4,
 const connect5: Packet = { cmd: 'connect', clientId: 'raw5', protocolVersion: 5, clean: true, keepalive: 0 };
 
 describe('raw packets', () => {
-  let broker: TestBroker;
+  let broker: TestBroker & { core: BrokerCore };
   before(async () => {
     broker = await startTestBroker({
       mqtt: { packetBytesMax: 4096, receiveMaximum: 2, topicAliasMaximum: 2 },
@@ -104,10 +105,10 @@ describe('raw packets', () => {
   });
 
   test('more QoS 1 PUBLISH packets than Receive Maximum unacknowledged: DISCONNECT 0x93', async () => {
+    // A stream captures the topic, so each PUBACK waits for the fsync that confirms it;
+    // Receive Maximum is 2, and a third PUBLISH sent before any PUBACK is one too many.
+    await broker.core.addStream({ name: 'rm', subjects: ['rm.>'] });
     const client = await connected(5);
-    assert.ok(client);
-    // Receive Maximum is 2; the third before any PUBACK could go out is one too many. The
-    // acknowledgements wait for the core's confirmation, so three back to back exceed it.
     const publish = (id: number): Packet => ({
       cmd: 'publish',
       topic: 'rm/x',

@@ -92,6 +92,7 @@ class CoreState implements DurableState {
   readonly #core: ProtocolCore & AdminCore;
   readonly #options: MqttOptions;
   #session: CoreSession | undefined;
+  onStreamsChanged: (() => void) | undefined;
 
   constructor(core: ProtocolCore & AdminCore, options: MqttOptions) {
     this.#core = core;
@@ -241,10 +242,12 @@ class CoreState implements DurableState {
         maxAgeMs: this.#options.queueAgeMaxMs,
         discard: 'old',
       });
+      this.onStreamsChanged?.();
       return name;
     }
     const subjects = target.config.subjects.filter((subject) => !filterCovers(filter, subject));
     await this.#core.updateStream({ name: target.config.name, subjects: [...subjects, filter] });
+    this.onStreamsChanged?.();
     return target.config.name;
   }
 
@@ -276,5 +279,6 @@ class CoreState implements DurableState {
     );
     if (kept.length === info.config.subjects.length || kept.length === 0) return;
     await this.#core.updateStream({ name: stream, subjects: kept });
+    this.onStreamsChanged?.();
   }
 }

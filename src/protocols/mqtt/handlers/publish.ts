@@ -145,21 +145,41 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
   }
   connection.inboundUnacknowledged++;
   const pending = connection.reserveAcknowledgement(qos === 1 ? 'puback' : 'pubrec', packetId);
+  if (!packet.retain && !registry.captures.captured(input.subject)) {
+    // No stream captures it: handing it to live subscribers is all the core would do.
+    try {
+      core.publish(input);
+    } catch (error) {
+      refuseAfterPublish(connection, pending, packetId, qos, error);
+      return;
+    }
+    if (qos === 2) connection.session?.inboundReleases.add(packetId);
+    connection.completeAcknowledgement(pending, ReasonCode.success);
+    return;
+  }
   confirm(registry, core, input, packet).then(
     () => {
       if (qos === 2) connection.session?.inboundReleases.add(packetId);
       connection.completeAcknowledgement(pending, ReasonCode.success);
     },
-    (error: unknown) => {
-      connection.logger.debug('publish failed', { topic, error: String(error) });
-      if (!v5) {
-        connection.abort();
-        return;
-      }
-      if (qos === 2) connection.session?.inboundReleases.add(packetId);
-      connection.completeAcknowledgement(pending, reasonCodeFor(error), (error as Error).message);
-    },
+    (error: unknown) => refuseAfterPublish(connection, pending, packetId, qos, error),
   );
+}
+
+function refuseAfterPublish(
+  connection: MqttSession,
+  pending: ReturnType<MqttSession['reserveAcknowledgement']>,
+  packetId: number,
+  qos: Qos,
+  error: unknown,
+): void {
+  connection.logger.debug('publish failed', { error: String(error) });
+  if (connection.protocolVersion !== 5) {
+    connection.abort();
+    return;
+  }
+  if (qos === 2) connection.session?.inboundReleases.add(packetId);
+  connection.completeAcknowledgement(pending, reasonCodeFor(error), (error as Error).message);
 }
 
 /** Publishes with confirmation; no stream capturing the subject means live delivery only. */
