@@ -332,10 +332,27 @@ export class StompConnection {
     return this.#write(encodeFrame(frame, this.version));
   }
 
+  /**
+   * Frames written in one run of the event loop (a burst of deliveries, the RECEIPTs of one
+   * fsync) leave in one socket write: the stream is corked at the first and uncorked on the
+   * next tick (DESIGN.md §8).
+   */
   #write(bytes: Buffer): boolean {
     this.#lastWriteMs = this.context.clock.nowMs();
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#stream.cork();
+      process.nextTick(this.#uncork);
+    }
     return this.#stream.write(bytes);
   }
+
+  #corked = false;
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#stream.uncork();
+  };
 
   nextDeliveryId(): string {
     return `${this.id}-${++this.#deliverySequence}`;
@@ -371,6 +388,19 @@ export class StompConnection {
     const ackId = `${this.nextDeliveryId()}.live`;
     this.#write(this.#messageFrame(subscription, message, ackId, false));
     return true;
+  }
+
+  /** Closes a live subscription, and says in the log if the core had to drop messages for it. */
+  closeLive(subscription: LiveStompSubscription): void {
+    const live = subscription.live;
+    if (live === undefined) return;
+    live.close();
+    if (live.droppedCount > 0) {
+      this.logger.warn('live subscription dropped messages it could not buffer', {
+        subscription: subscription.id,
+        dropped: live.droppedCount,
+      });
+    }
   }
 
   /** A live subscriber that cannot keep up is disconnected rather than fed without bound. */
@@ -504,10 +534,10 @@ export class StompConnection {
     this.transactions.clear();
     for (const subscription of this.subscriptions.values()) {
       if (subscription.kind === 'consumer') subscription.attachment?.close();
-      else subscription.live?.close();
+      else this.closeLive(subscription);
     }
     this.subscriptions.clear();
-    for (const temp of this.tempQueues.values()) temp.live?.close();
+    for (const temp of this.tempQueues.values()) this.closeLive(temp);
     this.tempQueues.clear();
     this.pendingAcks.clear();
     const session = this.#session;

@@ -69,6 +69,7 @@ export function handleSubscribe(connection: StompConnection, frame: StompFrame):
       const subscription: LiveStompSubscription = { kind: 'live', id, destination, ackMode, live: undefined };
       connection.subscriptions.set(id, subscription);
       subscription.live = connection.session.subscribeLive(destination.filter, {
+        bufferMessagesMax: StompLimits.liveBufferMessages,
         onMessage: (message) => {
           if (!connection.deliverLive(subscription, message)) connection.slowConsumer(subscription);
         },
