@@ -24,7 +24,7 @@ interface RawClient {
   destroy(): void;
 }
 
-function raw(): Promise<RawClient> {
+function raw(version: '1.0' | '1.2' = '1.2'): Promise<RawClient> {
   return new Promise((resolve) => {
     const socket = net.connect(harness.tcpPort, '127.0.0.1', () =>
       resolve({
@@ -35,7 +35,7 @@ function raw(): Promise<RawClient> {
       }),
     );
     const parser = new StompParser();
-    parser.setVersion('1.2');
+    parser.setVersion(version);
     const frames = new Inbox<StompFrame>();
     socket.on('data', (chunk: Buffer) => {
       for (const frame of parser.push(chunk).frames) frames.push(frame);
@@ -166,5 +166,41 @@ test('a delay header on a topic delays live delivery', async () => {
   const message = await client.frames.next();
   assert.ok(Date.now() - sentAt >= 250);
   assert.equal(message.body.toString(), 'later');
+  client.destroy();
+});
+
+test('login and passcode go through the authenticator', async () => {
+  const good = await raw();
+  good.write('CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0');
+  assert.equal((await good.frames.next()).command, 'CONNECTED');
+  good.destroy();
+  for (const [login, passcode] of [
+    ['guest', 'wrong'],
+    ['alice', 'secret'],
+  ]) {
+    const bad = await raw();
+    bad.write(
+      `CONNECT\naccept-version:1.2\nhost:/\nlogin:${login}\npasscode:${passcode}\n\n\0SEND\ndestination:/queue/a\n\nx\0`,
+    );
+    const error = await bad.frames.next();
+    assert.equal(error.command, 'ERROR');
+    assert.equal(header(error, 'message'), 'authentication failed');
+    await bad.closed;
+  }
+});
+
+test('STOMP 1.0 frames: no escaping, spaces trimmed, message-id acks', async () => {
+  const client = await raw('1.0');
+  client.write(
+    'CONNECT\n\n\0SUBSCRIBE\ndestination: /queue/old10\nack: client\n\n\0' +
+      'SEND\ndestination: /queue/old10\nx-path: C:\\dir\n\nten\0',
+  );
+  assert.equal(header(await client.frames.next(), 'version'), '1.0');
+  const message = await client.frames.next();
+  assert.equal(header(message, 'x-path'), 'C:\\dir');
+  assert.equal(header(message, 'subscription'), '/queue/old10');
+  assert.equal(header(message, 'ack'), undefined);
+  client.write(`ACK\nmessage-id:${header(message, 'message-id') ?? ''}\nreceipt:a\n\n\0`);
+  assert.equal(header(await client.frames.next(), 'receipt-id'), 'a');
   client.destroy();
 });
