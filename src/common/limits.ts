@@ -41,6 +41,24 @@ export const Limits = {
   liveSubscriptionsPerSessionMax: 10_000,
   /** Delayed messages held in memory for live subscriptions, across the broker. */
   liveDelayedMessagesMax: 100_000,
+  /** A consumer's message selector, in characters. */
+  selectorLengthMax: 64 * 1024,
+  /** Nesting of one selector (parentheses, NOT, unary signs), so compiling cannot overflow the stack. */
+  selectorDepthMax: 128,
+  /** The longest delay a message may have (deliverAfterMs - now): 100 years. */
+  delayMsMax: 36_525 * 86_400_000,
+  /** Idempotent producers remembered per stream partition; the one idle longest is forgotten first. */
+  producersPerPartitionMax: 10_000,
+  /** Ids one stream's message-id dedup window may hold (its memory is fixed: see message-id-window.ts). */
+  dedupWindowIdsMax: 1_000_000,
+  /** Default capacity of a message-id dedup window. */
+  dedupWindowIdsDefault: 100_000,
+  /** Longest message-id dedup window. */
+  dedupWindowMsMax: 7 * 86_400_000,
+  /** Segment size of a delay bucket log. */
+  delaySegmentBytes: 4 * 1024 * 1024,
+  /** Due delayed messages released to their stream in one batch. */
+  delayReleaseBatchMax: 4_096,
   /** Smallest segment age limit a log may be configured with. */
   segmentAgeMsMin: 1,
   /** Largest `interval:<ms>` fsync period. */
@@ -117,6 +135,35 @@ export const Limits = {
   consumerStateSegmentBytes: 1024 * 1024,
   /** Dead letters one redrive call may republish. */
   redriveMessagesMax: 100_000,
+} as const;
+
+/** Native protocol (src/protocols/native/, src/client/): bounds on every window and buffer. */
+export const NativeLimits = {
+  /** Largest frame either side accepts unless configured lower. */
+  frameBytesDefault: 8 * 1024 * 1024,
+  /** Credit one attachment may hold at the broker; a larger grant is capped. */
+  creditMax: 10_000,
+  /** Default prefetch of a push subscription. */
+  creditDefault: 1_000,
+  /** Push and live subscriptions on one connection. */
+  subscriptionsMax: 10_000,
+  /** Confirmed messages awaiting durability on one connection before the broker stops reading it. */
+  publishesInFlightMax: 50_000,
+  /** Deliveries a connection remembers for ack, nack and term; the oldest are forgotten past this. */
+  trackedDeliveriesMax: 100_000,
+  /** Messages a live subscription holds while its socket is not draining (default; the client may ask for fewer). */
+  liveBufferMessagesDefault: 10_000,
+  /** Heartbeat interval a client proposes by default; the broker caps it. */
+  heartbeatMsDefault: 15_000,
+  heartbeatMsMax: 120_000,
+  /** Heartbeat intervals of silence after which a peer is considered gone. */
+  heartbeatMissesMax: 3,
+  /** Messages in one PUBLISH or DELIVER frame. */
+  batchMessagesMax: 4_096,
+  /** Bytes a client buffers for publishes while disconnected or under backpressure. */
+  clientPendingBytesMax: 64 * 1024 * 1024,
+  /** Longest reconnect backoff. */
+  reconnectDelayMsMax: 30_000,
 } as const;
 
 /** STOMP (src/protocols/stomp): frame limits, per-connection state and timers. */

@@ -55,6 +55,11 @@ export interface PublishAck {
   readonly offset: number;
   /** True when dedup recognised a retry: confirmed, not stored again. */
   readonly duplicate: boolean;
+  /**
+   * True when the message waits in the stream's delay index (deliver-after in the future):
+   * durable, and appended with its offset when due; `offset` is -1 until then.
+   */
+  readonly delayed?: boolean;
 }
 
 export type Retention = 'limits' | 'interest' | 'workqueue';
@@ -105,6 +110,11 @@ export interface ConsumerConfig {
   /** Unacked deliveries across all attached clients before delivery pauses. */
   readonly maxAckPending: number;
   readonly dispatch: Dispatch;
+  /**
+   * A JMS message selector (SQL-92 subset over headers and JMS fields); only messages it
+   * selects are delivered. See consumer-selection.ts and selector/selector.ts.
+   */
+  readonly selector?: string;
 }
 
 export type ConsumerConfigInput = Partial<ConsumerConfig> & Pick<ConsumerConfig, 'name'>;
@@ -152,6 +162,10 @@ export interface StreamInfo {
   readonly partitions: readonly PartitionInfo[];
   readonly published: number;
   readonly rejectedFull: number;
+  /** Compactions of the stream's consumer-state log since the broker opened. */
+  readonly consumerStateSnapshots: number;
+  /** Delayed messages waiting in the stream's delay index. */
+  readonly delayed: number;
 }
 
 export interface ConsumerInfo {
@@ -179,6 +193,8 @@ export interface ConsumerInfo {
   readonly pausedByAckPending: number;
   readonly pausedByAckHoles: number;
   readonly scanSkipped: number;
+  /** Messages the consumer's selector did not select, settled without delivery. */
+  readonly selectorSkipped: number;
 }
 
 /** Which dead letters `redrive` republishes, from a dead-letter stream. */

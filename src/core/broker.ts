@@ -32,6 +32,7 @@ import { parseConsumerConfig } from './consumer-config.js';
 import { ConsumerStateLog } from './consumer-state-log.js';
 import type { Consumer, DeadLetterDetails } from './consumer.js';
 import { deadLetterInput, deadLetterStreamName, redriveInput } from './dead-letter.js';
+import { DelayedDelivery } from './delayed-delivery.js';
 import { DefinitionStore } from './definition-store.js';
 import { consumerInfo, streamInfo } from './info.js';
 import { LiveRouter } from './live-router.js';
@@ -55,6 +56,10 @@ export interface BrokerCoreOptions {
   readonly segmentBytesMax?: number;
   /** Default buffer of a live subscription that does not choose one. */
   readonly liveBufferMessagesDefault?: number;
+  /** Unacked holes per consumer partition before new deliveries pause; default and maximum Limits.consumerAckHolesMax. */
+  readonly consumerAckHolesMax?: number;
+  /** Consumer-state log growth between snapshots; default Limits.consumerStateSnapshotBytes. */
+  readonly consumerStateSnapshotBytes?: number;
   /** Errors no caller can receive (a failed background deletion); default: ignored after counting. */
   readonly onError?: (error: unknown) => void;
 }
@@ -78,6 +83,8 @@ export class BrokerCore {
   readonly #capture = new SubjectTrie<Stream>();
   readonly #sessions = new Map<string, Session>();
   readonly #onError: ((error: unknown) => void) | undefined;
+  readonly #snapshotBytes: number;
+  readonly #ackHolesMax: number;
   #admin: Promise<unknown> = Promise.resolve();
   #nextSessionId = 1;
   #published = 0;
@@ -91,6 +98,14 @@ export class BrokerCore {
     this.#definitions = new DefinitionStore(dataDir);
     this.#store = new StreamStore(dataDir, this.clock, options.segmentBytesMax);
     this.#onError = options.onError;
+    this.#snapshotBytes = options.consumerStateSnapshotBytes ?? Limits.consumerStateSnapshotBytes;
+    const ackHolesMax = options.consumerAckHolesMax ?? Limits.consumerAckHolesMax;
+    if (!Number.isSafeInteger(ackHolesMax) || ackHolesMax < 1 || ackHolesMax > Limits.consumerAckHolesMax) {
+      throw new InvalidArgumentError(
+        `consumerAckHolesMax must be an integer from 1 to ${Limits.consumerAckHolesMax}`,
+      );
+    }
+    this.#ackHolesMax = ackHolesMax;
     this.liveRouter = new LiveRouter({
       clock: this.clock,
       bufferMessagesMaxDefault: options.liveBufferMessagesDefault ?? 1_000,
@@ -130,53 +145,47 @@ export class BrokerCore {
     this.#assertOpen();
     const message = createMessage(input, this.clock.nowMs());
     const stream = this.#capturing(message);
+    // The stream first: when it refuses (full), live subscribers do not see the message either.
+    stream?.publish(message);
     const live = this.liveRouter.publish(message, sessionId);
-    if (stream === undefined) {
-      if (live === 0) this.#dropped += 1;
-      else this.#published += 1;
-      return;
-    }
-    stream.publish(message);
-    this.#published += 1;
+    if (stream === undefined && live === 0) this.#dropped += 1;
+    else this.#published += 1;
   }
 
   publishConfirmed(input: PublishInput, sessionId: string | undefined): Promise<PublishAck> {
     this.#assertOpen();
     const message = createMessage(input, this.clock.nowMs());
     const stream = this.#capturing(message);
-    this.liveRouter.publish(message, sessionId);
     if (stream === undefined) {
+      this.liveRouter.publish(message, sessionId);
       return Promise.reject(
         new WeirError(ErrorCode.NoStream, `no stream captures subject '${message.subject}'`),
       );
     }
-    return this.#store_(stream, message).then((ack) => {
-      this.#published += 1;
-      return ack;
-    });
+    // Queued synchronously: a full stream throws here, before live subscribers see anything.
+    const stored = this.#store_(stream, message);
+    this.liveRouter.publish(message, sessionId);
+    this.#published += 1;
+    return stored;
   }
 
+  /** Queues `message` on `stream` (throws if the stream refuses it); resolves once stored. */
   #store_(stream: Stream, message: Message): Promise<PublishAck> {
-    return new Promise((resolve, reject) => {
-      stream.publish(message, (error, partition, offset) => {
+    let settle: (error: Error | undefined, partition: number, offset: number) => void = () => undefined;
+    const stored = new Promise<PublishAck>((resolve, reject) => {
+      settle = (error, partition, offset) => {
         if (error !== undefined) reject(error);
+        else if (offset < 0)
+          resolve({ stream: stream.name, partition, offset, duplicate: false, delayed: true });
         else resolve({ stream: stream.name, partition, offset, duplicate: false });
-      });
+      };
     });
+    stream.publish(message, (error, partition, offset) => settle(error, partition, offset));
+    return stored;
   }
 
   #capturing(message: Message): Stream | undefined {
     const [stream] = this.#capture.match(message.subject);
-    if (
-      stream !== undefined &&
-      message.deliverAfterMs !== undefined &&
-      message.deliverAfterMs > this.clock.nowMs()
-    ) {
-      throw new WeirError(
-        ErrorCode.NotSupported,
-        `delayed delivery to stream '${stream.name}' is not supported yet (only live subscriptions honour deliverAfter)`,
-      );
-    }
     return stream;
   }
 
@@ -242,6 +251,20 @@ export class BrokerCore {
       await this.#saveDefinitions();
       return true;
     });
+  }
+
+  /**
+   * The stream a topic subscription should use for `filter`: one whose subjects include it,
+   * else the first whose subjects overlap it (its messages outside the filter are filtered out).
+   */
+  findStreamFor(filter: string): string | undefined {
+    for (const stream of this.#streams.values()) {
+      if (stream.config.subjects.includes(filter)) return stream.name;
+    }
+    for (const stream of this.#streams.values()) {
+      if (stream.config.subjects.some((subject) => filtersOverlap(subject, filter))) return stream.name;
+    }
+    return undefined;
   }
 
   streamInfo(name: string): StreamInfo {
@@ -351,10 +374,11 @@ export class BrokerCore {
 
   async #openStream(config: StreamInfo['config']): Promise<Stream> {
     const logs = await this.#store.open(config);
-    const { stateLog, states } = await ConsumerStateLog.open(logs.consumerState);
+    const { stateLog, states } = await ConsumerStateLog.open(logs.consumerState, this.#snapshotBytes);
     const stream = new Stream(
       {
         clock: this.clock,
+        ackHolesMax: this.#ackHolesMax,
         deadLetter: (source, stored, details) => this.#deadLetter(source, stored, details),
         onConsumerIdle: (source, consumer) =>
           void this.deleteConsumer(source.name, consumer.name).catch(this.#report),
@@ -365,6 +389,8 @@ export class BrokerCore {
       stateLog,
       states,
     );
+    // core2 hook: delayed delivery (delayed-delivery.ts).
+    stream.delayed = await DelayedDelivery.open(logs.delay, this.clock, stream.partitions, this.#report);
     this.#streams.set(config.name, stream);
     for (const subject of config.subjects) this.#capture.add(subject, stream);
     return stream;

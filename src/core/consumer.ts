@@ -12,13 +12,13 @@
 
 import type { Clock } from '../common/clock.js';
 import { ErrorCode, InvalidArgumentError, WeirError } from '../common/errors.js';
-import { Limits } from '../common/limits.js';
 import type { AckOutcome, ConsumerConfig, Delivery, NackOptions, StreamConfig } from './api.js';
 import { backoffDelayMs } from './consumer-config.js';
 import { ConsumerPartition, type InFlight, type Receiver } from './consumer-partition.js';
 import { ConsumerReader } from './consumer-reader.js';
 import type { ConsumerStateLog, PartitionSnapshot } from './consumer-state-log.js';
 import { ReceiverSet } from './receiver-set.js';
+import { compileSelector, type Selector } from './selector/selector.js';
 import type { StoredMessage, StreamPartition } from './stream-partition.js';
 import { TimerHeap, type TimerEntry } from './timer-heap.js';
 
@@ -30,6 +30,8 @@ export interface ConsumerHost {
   readonly partitions: readonly StreamPartition[];
   readonly clock: Clock;
   readonly stateLog: ConsumerStateLog;
+  /** Holes (unacked offsets below the highest ack) past which new deliveries pause. */
+  readonly ackHolesMax: number;
   deadLetter(stored: StoredMessage, details: DeadLetterDetails): Promise<void>;
   onAcked(consumer: Consumer): void;
   onIdle(consumer: Consumer): void;
@@ -56,6 +58,8 @@ export interface ConsumerMetrics {
   expiredMessages: number;
   pausedByAckPending: number;
   pausedByAckHoles: number;
+  /** Messages the selector did not select, settled without delivery (core2). */
+  selectorSkipped: number;
 }
 
 export interface PartitionStart {
@@ -84,7 +88,10 @@ export class Consumer {
     expiredMessages: 0,
     pausedByAckPending: 0,
     pausedByAckHoles: 0,
+    selectorSkipped: 0,
   };
+  /** The compiled message selector, if the consumer has one (core2: consumer-selection.ts). */
+  readonly selector: Selector | undefined;
   readonly receivers: ReceiverSet;
   readonly #reader: ConsumerReader;
   readonly #ackWaits: TimerHeap;
@@ -96,11 +103,13 @@ export class Consumer {
   #dispatchAgain = false;
   #partitionTurn = 0;
   #closed = false;
+  #idleWaiters: (() => void)[] = [];
 
   constructor(host: ConsumerHost, config: ConsumerConfig, starts: readonly PartitionStart[]) {
     this.host = host;
     this.config = config;
     this.receivers = new ReceiverSet(config.dispatch);
+    this.selector = config.selector === undefined ? undefined : compileSelector(config.selector);
     this.partitions = starts.map((start, index) => {
       const partition = new ConsumerPartition(index, start.floor, start.scanUntil);
       for (const range of start.acked) partition.tracker.ackRange(range.start, range.end);
@@ -116,8 +125,7 @@ export class Consumer {
     this.#ackWaits = new TimerHeap(
       host.clock,
       (entry) => this.#onAckWaitExpired(entry),
-      (entry) =>
-        this.partitions[entry.partition]?.inFlight.get(entry.offset)?.deliveryCount === entry.deliveryCount,
+      (entry) => this.partitions[entry.partition]?.inFlight.get(entry.offset) === entry,
     );
     this.#delays = new TimerHeap(
       host.clock,
@@ -148,7 +156,8 @@ export class Consumer {
     let bytes = 0;
     for (const partition of this.partitions) {
       bytes += partition.tracker.memoryBytes();
-      bytes += partition.inFlight.size * 120 + partition.deliveryCounts.size * 40;
+      // Measured (bench/suites/core.ts): about 290 bytes per in-flight delivery, all included.
+      bytes += partition.inFlight.size * 290 + partition.deliveryCounts.size * 60;
       bytes += partition.matchedLength * 8;
       for (let index = partition.readAheadHead; index < partition.readAhead.length; index++) {
         bytes += (partition.readAhead[index]?.sizeBytes ?? 0) + 200;
@@ -316,6 +325,16 @@ export class Consumer {
     this.receivers.pull = [];
   }
 
+  /** Resolves once no partition has a log read in flight (what a no-wait fetch waits for). */
+  whenReadsIdle(): Promise<void> {
+    if (!this.#reading()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #reading(): boolean {
+    return this.partitions.some((partition) => partition.reading || partition.loadingRedeliveries);
+  }
+
   /** Delivers whatever the receivers have credit for. Safe to call at any time. */
   dispatch(): void {
     if (this.#closed) return;
@@ -333,6 +352,13 @@ export class Consumer {
       this.#dispatching = false;
     }
     for (const waiter of [...this.receivers.pull]) waiter.settle?.();
+    this.notifyReadSettled();
+  }
+
+  notifyReadSettled(): void {
+    if (this.#idleWaiters.length > 0 && !this.#reading()) {
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
   }
 
   #dispatchRound(): void {
@@ -355,12 +381,21 @@ export class Consumer {
     let delivered = 0;
     while (delivered < 256) {
       const redelivery = partition.redeliverReady[0];
+      if (
+        redelivery === undefined &&
+        partition.redeliverDue.length + (partition.loadingRedeliveries ? 1 : 0) > 0
+      ) {
+        // Ordered dispatch: a redelivery being loaded goes before anything newer.
+        this.#reader.refill(partition);
+        if (this.config.dispatch !== 'shared') return delivered;
+      }
       const next = redelivery ?? partition.peekReadAhead();
       if (next === undefined) {
         this.#reader.refill(partition);
         return delivered;
       }
-      if (redelivery === undefined && explicit && !this.#mayDeliverNew(partition)) return delivered;
+      if (redelivery === undefined && explicit && !this.#mayDeliverNew(partition, next.offset))
+        return delivered;
       this.#paused = undefined;
       const expiresAtMs = next.message.expiresAtMs;
       if (expiresAtMs !== undefined && expiresAtMs <= this.host.clock.nowMs()) {
@@ -380,13 +415,14 @@ export class Consumer {
     return delivered;
   }
 
-  #mayDeliverNew(partition: ConsumerPartition): boolean {
+  #mayDeliverNew(partition: ConsumerPartition, offset: number): boolean {
     if (this.#unacked >= this.config.maxAckPending) {
       if (this.#paused !== 'ack_pending') this.metrics.pausedByAckPending += 1;
       this.#paused = 'ack_pending';
       return false;
     }
-    if (partition.tracker.holes >= Limits.consumerAckHolesMax) {
+    // Holes only grow past the highest ack; delivering a hole (after a restart) closes one.
+    if (offset >= partition.tracker.highestEnd && partition.tracker.holes >= this.host.ackHolesMax) {
       if (this.#paused !== 'ack_holes') this.metrics.pausedByAckHoles += 1;
       this.#paused = 'ack_holes';
       return false;
@@ -413,16 +449,21 @@ export class Consumer {
     if (previous > 0) this.metrics.redelivered += 1;
     if (explicit) {
       if (!redelivery) this.#unacked += 1;
-      partition.deliveryCounts.set(stored.offset, deliveryCount);
+      // First attempts keep their count in the in-flight entry only; repeated ones also in
+      // deliveryCounts, which snapshots persist.
+      if (previous > 0) partition.deliveryCounts.set(stored.offset, deliveryCount);
       const key = stored.message.key;
-      partition.inFlight.set(stored.offset, { offset: stored.offset, deliveryCount, receiver, key });
-      this.receivers.noteDelivered(receiver, key);
-      this.#ackWaits.push({
+      const entry: InFlight = {
         dueMs: this.host.clock.nowMs() + this.config.ackWaitMs,
         partition: partition.index,
         offset: stored.offset,
         deliveryCount,
-      });
+        receiver,
+        key,
+      };
+      partition.inFlight.set(stored.offset, entry);
+      this.receivers.noteDelivered(receiver, key);
+      this.#ackWaits.push(entry);
     } else {
       // Ack policy none: at-most-once, settled as it leaves.
       partition.deliveryCounts.delete(stored.offset);
@@ -496,6 +537,7 @@ export class Consumer {
       this.#deadLetter(partition, offset, count, 'max_deliveries', error ?? partition.lastErrors.get(offset));
       return;
     }
+    partition.deliveryCounts.set(offset, count);
     if (error !== undefined) partition.lastErrors.set(offset, error);
     this.host.stateLog.recordDeliveryFailure(this.name, partition.index, offset, count, error);
     if (delayMs > 0) {

@@ -8,7 +8,8 @@
 //
 // Retention moves a partition's `firstOffset` up and asks the log to delete the whole
 // segments below it:
-// - limits: max messages (exact), max bytes (whole segments), max age (exact, by timestamp);
+// - limits: max messages (exact), max bytes (whole segments), max age (exact by timestamp,
+//   checked every min(maxAgeMs, 1 s) on the injected clock);
 // - workqueue: the lowest ack floor of its consumers (kept while it has none);
 // - interest: the lowest ack floor of its consumers (nothing is kept while it has none).
 
@@ -18,6 +19,7 @@ import { ErrorCode, WeirError } from '../common/errors.js';
 import type { ConsumerConfig, Message, StreamConfig } from './api.js';
 import { Consumer, type ConsumerHost, type DeadLetterDetails, type PartitionStart } from './consumer.js';
 import type { ConsumerState, ConsumerStateLog } from './consumer-state-log.js';
+import type { DelayedDelivery } from './delayed-delivery.js';
 import { partitionForKey } from './partition-hash.js';
 import { startPositions } from './start-position.js';
 import { type StoredMessage, StreamPartition } from './stream-partition.js';
@@ -26,6 +28,7 @@ import type { Log } from '../storage/log.js';
 
 export interface StreamHost {
   readonly clock: Clock;
+  readonly ackHolesMax: number;
   deadLetter(stream: Stream, stored: StoredMessage, details: DeadLetterDetails): Promise<void>;
   onConsumerIdle(stream: Stream, consumer: Consumer): void;
   onError(error: unknown): void;
@@ -42,8 +45,11 @@ export class Stream implements ConsumerHost {
   readonly stateLog: ConsumerStateLog;
   readonly consumers = new Map<string, Consumer>();
   readonly counters: StreamCounters = { published: 0, rejectedFull: 0 };
+  /** Delayed delivery (core2), set once the stream's delay index is open. */
+  delayed: DelayedDelivery | undefined;
   readonly #host: StreamHost;
   readonly #filtered = new SubjectTrie<Consumer>();
+  readonly #unfiltered = new Set<Consumer>();
   #turn = 0;
   #trimScheduled = false;
   #ageTimer: TimerHandle | undefined;
@@ -80,6 +86,10 @@ export class Stream implements ConsumerHost {
     return this.#host.clock;
   }
 
+  get ackHolesMax(): number {
+    return this.#host.ackHolesMax;
+  }
+
   get name(): string {
     return this.config.name;
   }
@@ -110,6 +120,12 @@ export class Stream implements ConsumerHost {
         : message.key === undefined
           ? this.#turn++ % count
           : partitionForKey(message.key, count);
+    // core2 hook: a message due later waits in the delay index (delayed-delivery.ts).
+    if (this.delayed?.holds(message) === true) {
+      this.delayed.schedule(index, message, confirm);
+      this.counters.published += 1;
+      return;
+    }
     const partition = this.partitions[index] as StreamPartition;
     partition.enqueue(
       message,
@@ -171,6 +187,7 @@ export class Stream implements ConsumerHost {
     const consumer = new Consumer(this, config, finalStarts);
     this.consumers.set(config.name, consumer);
     if (config.filterSubject !== undefined) this.#filtered.add(config.filterSubject, consumer);
+    else this.#unfiltered.add(consumer);
     if (replayed === undefined) this.stateLog.recordSnapshot(config.name, consumer.snapshot());
     await this.stateLog.flush();
     return consumer;
@@ -207,6 +224,7 @@ export class Stream implements ConsumerHost {
     this.#ageTimer?.cancel();
     for (const consumer of this.consumers.values())
       consumer.close(new WeirError(ErrorCode.Closed, 'broker closed'));
+    await this.delayed?.close();
     for (const partition of this.partitions) await partition.whenIdle();
     await this.#deletions;
     await this.stateLog.close();
@@ -214,16 +232,21 @@ export class Stream implements ConsumerHost {
   }
 
   #onAppended(partitionIndex: number, stored: readonly StoredMessage[]): void {
+    // Filtered consumers hear only of batches that hold a match for them: the work per batch
+    // is the matches plus the unfiltered consumers, however many filtered ones exist.
+    const woken = new Set<Consumer>();
     if (this.#filtered.size > 0) {
       for (const entry of stored) {
         for (const consumer of this.#filtered.match(entry.message.subject)) {
           consumer.partitions[partitionIndex]?.addMatch(entry.offset);
+          woken.add(consumer);
         }
       }
     }
     const partition = this.partitions[partitionIndex] as StreamPartition;
     this.#applyLimits(partition);
-    for (const consumer of this.consumers.values()) consumer.onAppended();
+    for (const consumer of this.#unfiltered) consumer.onAppended();
+    for (const consumer of woken) consumer.onAppended();
   }
 
   #applyLimits(partition: StreamPartition): void {
