@@ -118,7 +118,7 @@ test('malformed, oversized and unknown frames: ERROR with message and body, then
     ],
     [`${connect}SEND\n${'h:v\n'.repeat(300)}\n\0`, 'frame too large'],
     [`${connect}SEND\ndestination:/amq/queue/a\n\nx\0`, 'not supported'],
-    [`${connect}SEND\ndestination:/queue/delayed\nAMQ_SCHEDULED_DELAY:1000\n\nx\0`, 'not supported'],
+    [`${connect}SUBSCRIBE\nid:1\ndestination:/topic/a\nselector:a = = 1\n\n\0`, 'invalid selector'],
     [`${connect}SEND\ndestination:/queue/a\nAMQ_SCHEDULED_PERIOD:1000\n\nx\0`, 'not supported'],
     [`${connect}SEND\ndestination:/queue/a\npriority:12\n\nx\0`, 'invalid header'],
     [`${connect}SUBSCRIBE\nid:1\ndestination:/topic/a\nactivemq.subscriptionName:s\n\n\0`, 'malformed frame'],
@@ -151,6 +151,56 @@ test('an expired message is not delivered', async () => {
   while (receipts < 2) if ((await client.frames.next()).command === 'RECEIPT') receipts++;
   assert.ok(Number(header(message, 'expires')) > Date.now());
   assert.ok(await client.frames.quiet());
+  client.destroy();
+});
+
+test('a delay header delays queue delivery (both dialects)', async () => {
+  const client = await raw();
+  client.write(
+    `${connect}SUBSCRIBE\nid:0\ndestination:/queue/later\nreceipt:s\n\n\0` +
+      `SEND\ndestination:/queue/later\nAMQ_SCHEDULED_DELAY:300\nreceipt:1\n\nfirst\0` +
+      `SEND\ndestination:/queue/later\nx-delay:300\nreceipt:2\n\nsecond\0`,
+  );
+  await client.frames.next();
+  const sentAt = Date.now();
+  const bodies: string[] = [];
+  while (bodies.length < 2) {
+    const frame = await client.frames.next();
+    if (frame.command === 'MESSAGE') bodies.push(frame.body.toString());
+  }
+  assert.ok(Date.now() - sentAt >= 250);
+  assert.deepEqual(bodies.sort(), ['first', 'second']);
+  client.destroy();
+});
+
+test('selectors on live and durable topic subscriptions', async () => {
+  const client = await raw();
+  client.write(
+    `${connect}SUBSCRIBE\nid:live\ndestination:/topic/sel.live\nselector:region = 'eu' AND JMSPriority > 5\nreceipt:a\n\n\0` +
+      `SUBSCRIBE\nid:dur\ndestination:/topic/sel.durable\ndurable:true\nselector:region = 'eu'\nreceipt:b\n\n\0`,
+  );
+  await client.frames.next();
+  await client.frames.next();
+  await client.frames.next();
+  client.write(
+    `SEND\ndestination:/topic/sel.live\nregion:us\npriority:9\n\nno\0` +
+      `SEND\ndestination:/topic/sel.live\nregion:eu\npriority:1\n\nno\0` +
+      `SEND\ndestination:/topic/sel.live\nregion:eu\npriority:9\n\nyes live\0` +
+      `SEND\ndestination:/topic/sel.durable\nregion:us\nreceipt:1\n\nno\0` +
+      `SEND\ndestination:/topic/sel.durable\nregion:eu\nreceipt:2\n\nyes durable\0`,
+  );
+  const bodies: string[] = [];
+  while (bodies.length < 2) {
+    const frame = await client.frames.next();
+    if (frame.command === 'MESSAGE') bodies.push(frame.body.toString());
+  }
+  assert.deepEqual(bodies.sort(), ['yes durable', 'yes live']);
+  // Whatever else arrives (RECEIPTs) holds no further MESSAGE.
+  for (;;) {
+    const frame = await client.frames.next(300).catch(() => undefined);
+    if (frame === undefined) break;
+    assert.notEqual(frame.command, 'MESSAGE', frame.body.toString());
+  }
   client.destroy();
 });
 
