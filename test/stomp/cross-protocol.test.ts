@@ -6,6 +6,8 @@ import { after, before, test } from 'node:test';
 import { connectAsync as mqttConnect } from 'mqtt';
 import { SystemClock } from '../../src/common/clock.js';
 import { silentLogger } from '../../src/common/logger.js';
+import { InProcessClient } from '../../src/client/in-process-client.js';
+import type { ReceivedMessage } from '../../src/client/types.js';
 import { UsersAuthenticator } from '../../src/core/auth.js';
 import { createMqttServer } from '../../src/protocols/mqtt/server.js';
 import type { Delivery, Message } from '../../src/core/api.js';
@@ -144,5 +146,29 @@ test('MQTT and STOMP on one core: topics both ways, MQTT into a STOMP queue', as
     await stomp.close();
     await mqttServer.close();
     await new Promise<void>((resolve) => listener.close(() => resolve()));
+  }
+});
+
+test('the in-process client and STOMP share queues and topics', async () => {
+  const client = new InProcessClient(harness.core.core);
+  const stomp = await connectStompJs({ ws: harness.wsUrl });
+  try {
+    await client.createQueue('work');
+    const received = new Inbox<ReceivedMessage>();
+    client.subscribe({ stream: 'work', consumer: 'work' }, { callback: received.push });
+    await publishWithReceipt(stomp.client, '/queue/work', 'task', { 'x-step': '1', 'correlation-id': 'w1' });
+    const task = await received.next();
+    assert.equal(task.body.toString(), 'task');
+    assert.equal(task.headers['x-step'], '1');
+    assert.equal(task.correlationId, 'w1');
+    client.ack(task);
+    const topic = await subscribeWithReceipt(stomp.client, '/topic/client.events');
+    client.publish('client.events', 'started', { headers: { 'x-from': 'client' } });
+    const event = await topic.inbox.next();
+    assert.equal(event.body, 'started');
+    assert.equal(event.headers['x-from'], 'client');
+  } finally {
+    await stomp.close();
+    await client.close();
   }
 });
