@@ -228,6 +228,8 @@ export async function run(args: string[]): Promise<void> {
       await fanoutWorkload(peer, settings, warmup);
       const fanout = await fanoutWorkload(peer, settings, settings.messages);
       record(`stomp.topic-fanout-x${settings.subscribers}`, peer.system, 'deliveries_per_s', fanout, 'msg/s');
+      const inspected = peer.inspect?.();
+      if (inspected !== undefined) notes.push(`${peer.system}: ${inspected}`);
     } catch (error) {
       const reason = `${peer.system}: workload failed: ${(error as Error).message}`;
       notes.push(reason);
