@@ -80,24 +80,19 @@ export function resolveReplyTo(connection: StompConnection, value: string | unde
  * that no stream captures has only live subscribers: the core delivered it to them and there
  * is nothing to make durable, so that confirms too.
  */
-export async function publishDurable(
+export function publishDurable(
   connection: StompConnection,
   input: PublishInput,
   destination: Destination,
-): Promise<void> {
-  try {
-    await connection.session.publishConfirmed(input);
-  } catch (error) {
-    if (isWeirError(error, ErrorCode.NoStream)) {
-      if (destination.kind !== 'queue') {
-        // Live subscribers get messages on the core's next delivery turn; the RECEIPT waits
-        // for it, so a producer pacing itself by receipts cannot outrun them.
-        await new Promise((resolve) => setImmediate(resolve));
-        return;
-      }
-      connection.context.queues.forget(destination.name);
-      throw new StompProtocolError(`queue '${destination.name}' no longer exists`, ErrorCode.StreamNotFound);
+): Promise<unknown> {
+  return connection.session.publishConfirmed(input).catch((error: unknown) => {
+    if (!isWeirError(error, ErrorCode.NoStream)) throw error;
+    if (destination.kind !== 'queue') {
+      // Live subscribers get messages on the core's next delivery turn; the RECEIPT waits
+      // for it, so a producer pacing itself by receipts cannot outrun them.
+      return new Promise((resolve) => setImmediate(resolve));
     }
-    throw error;
-  }
+    connection.context.queues.forget(destination.name);
+    throw new StompProtocolError(`queue '${destination.name}' no longer exists`, ErrorCode.StreamNotFound);
+  });
 }

@@ -128,7 +128,10 @@ export class StompConnection {
   #session: CoreSession | undefined;
   readonly #queue: (StompFrame | WeirError)[] = [];
   #busy = false;
-  #confirmTail: Promise<void> = Promise.resolve();
+  #confirmSequence = 0;
+  #settledThrough = 0;
+  readonly #settledAhead = new Set<number>();
+  readonly #receiptWaiters: { readonly after: number; readonly run: () => void }[] = [];
   #outstandingConfirms = 0;
   #pausedForConfirms = false;
   #deliverySequence = 0;
@@ -282,24 +285,43 @@ export class StompConnection {
     if (held.error !== undefined) this.#queue.push(held.error);
   }
 
-  /** Registers durability work that later RECEIPTs must wait for; a rejection ends the connection. */
+  /**
+   * Registers durability work that later RECEIPTs must wait for; a rejection ends the
+   * connection. Confirms are numbered in frame order; `#settledThrough` is the highest number
+   * below which all have settled, and a RECEIPT waits for the number current when its frame
+   * was handled. No promise chain per frame.
+   */
   trackConfirm(work: Promise<unknown>, frame: StompFrame): void {
+    const sequence = ++this.#confirmSequence;
     this.#outstandingConfirms++;
-    const settled = work.then(
-      () => {
-        this.#outstandingConfirms--;
-        this.#maybeResume();
-      },
+    work.then(
+      () => this.#settle(sequence),
       (error: unknown) => {
-        this.#outstandingConfirms--;
+        this.#settle(sequence);
         this.fail(error, frame);
       },
     );
-    this.#confirmTail = this.#confirmTail.then(() => settled);
     if (this.#outstandingConfirms >= StompLimits.pendingConfirmsMax && !this.#pausedForConfirms) {
       this.#pausedForConfirms = true;
       this.#stream.pause();
     }
+  }
+
+  #settle(sequence: number): void {
+    this.#outstandingConfirms--;
+    if (sequence === this.#settledThrough + 1) {
+      this.#settledThrough = sequence;
+      while (this.#settledAhead.delete(this.#settledThrough + 1)) this.#settledThrough++;
+    } else {
+      this.#settledAhead.add(sequence);
+    }
+    while (this.#receiptWaiters.length > 0) {
+      const waiter = this.#receiptWaiters[0];
+      if (waiter === undefined || waiter.after > this.#settledThrough) break;
+      this.#receiptWaiters.shift();
+      waiter.run();
+    }
+    this.#maybeResume();
   }
 
   #maybeResume(): void {
@@ -309,22 +331,22 @@ export class StompConnection {
     }
   }
 
+  /** Runs `run` once every confirm registered so far has settled, after earlier waiters. */
+  #afterConfirms(run: () => void): void {
+    if (this.#receiptWaiters.length === 0 && this.#settledThrough === this.#confirmSequence) run();
+    else this.#receiptWaiters.push({ after: this.#confirmSequence, run });
+  }
+
   sendReceipt(receiptId: string): void {
-    if (this.#outstandingConfirms === 0) {
+    this.#afterConfirms(() => {
+      if (this.#failed || this.#state === 'closed') return;
       this.sendFrame({ command: 'RECEIPT', headers: [['receipt-id', receiptId]], body: Buffer.alloc(0) });
-      return;
-    }
-    void this.#confirmTail.then(() => {
-      if (this.#state === 'connected' || this.#state === 'closing') {
-        if (this.#state === 'closing' && this.#failed) return;
-        this.sendFrame({ command: 'RECEIPT', headers: [['receipt-id', receiptId]], body: Buffer.alloc(0) });
-      }
     });
   }
 
   /** Resolves once every confirm registered so far has settled. */
   confirmsSettled(): Promise<void> {
-    return this.#confirmTail;
+    return new Promise((resolve) => this.#afterConfirms(resolve));
   }
 
   sendFrame(frame: StompFrame): boolean {
