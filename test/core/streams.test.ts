@@ -197,17 +197,3 @@ test('interest retention keeps a message until every consumer acked it, and noth
     await core.close();
   }
 });
-
-test('delayed publish to a stream is refused as not supported (core II)', async () => {
-  const core = await openCore({ storage: 'memory' });
-  try {
-    await core.addStream({ name: 's', subjects: ['s'] });
-    const session = core.openSession();
-    assert.throws(
-      () => session.publish({ subject: 's', body: 'x', delayMs: 1000 }),
-      (e) => isWeirError(e, 'WEIR_NOT_SUPPORTED'),
-    );
-  } finally {
-    await core.close();
-  }
-});
