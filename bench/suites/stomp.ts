@@ -13,9 +13,12 @@
 //            non-persistent 1 KiB messages, a RECEIPT every 100 as flow control.
 //            Metric: deliveries/s across all subscribers.
 //
-// Every peer runs a short warm-up of each workload first. Ratios are Weir's value divided
-// by the peer's.
+// Every peer runs a short warm-up of each workload first, then `repeat` (default 3) measured
+// runs; the median is reported, the individual runs are printed. Ratios are Weir's value
+// divided by the peer's. The machine's load average is printed before each peer, since other
+// work on the machine moves these numbers.
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { emit, printTable, type BenchResult } from '../report.js';
 import { BenchClient } from './stomp-lib/client.js';
 import { startActiveMq, startRabbitMq, startWeir, type Peer } from './stomp-lib/peers.js';
@@ -27,6 +30,8 @@ interface Settings {
   readonly bodyBytes: number;
   readonly peers: readonly string[];
   readonly timeoutMs: number;
+  /** Measured runs of each workload per peer; the median is reported. */
+  readonly repeat: number;
 }
 
 export function parseArgs(args: readonly string[]): Settings {
@@ -41,6 +46,7 @@ export function parseArgs(args: readonly string[]): Settings {
     bodyBytes: Number(value('size') ?? 1024),
     peers: (value('peers') ?? 'weir,activemq,rabbitmq').split(','),
     timeoutMs: Number(value('timeout') ?? 120_000),
+    repeat: Number(value('repeat') ?? 3),
   };
 }
 
@@ -176,6 +182,14 @@ export async function fanoutWorkload(peer: Peer, settings: Settings, messages: n
   return (messages * settings.subscribers * 1000) / elapsedMs;
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
 const starters: Record<string, () => Promise<Peer>> = {
   weir: startWeir,
   activemq: startActiveMq,
@@ -212,22 +226,39 @@ export async function run(args: string[]): Promise<void> {
       continue;
     }
     notes.push(`${peer.system} durability: ${peer.durability}`);
+    notes.push(
+      `${peer.system} ran at load average ${os
+        .loadavg()
+        .map((load) => load.toFixed(1))
+        .join(' ')}`,
+    );
     console.error(`${peer.system} started on 127.0.0.1:${peer.port} (${peer.durability})`);
     try {
       const warmup = Math.max(500, Math.floor(settings.messages / 10));
       await queueWorkload(peer, settings, warmup);
-      const queue = await queueWorkload(peer, settings, settings.messages);
+      const queueRuns: QueueResult[] = [];
+      for (let run = 0; run < settings.repeat; run++) {
+        queueRuns.push(await queueWorkload(peer, settings, settings.messages));
+      }
+      const sends = queueRuns.map((result) => result.sendPerSecond);
+      const consumed = queueRuns.map((result) => result.consumePerSecond);
+      record('stomp.queue-persistent-1KiB', peer.system, 'receipted_sends_per_s', median(sends), 'msg/s');
+      record('stomp.queue-persistent-1KiB', peer.system, 'consumed_per_s', median(consumed), 'msg/s');
+      await fanoutWorkload(peer, settings, warmup);
+      const fanoutRuns: number[] = [];
+      for (let run = 0; run < settings.repeat; run++) {
+        fanoutRuns.push(await fanoutWorkload(peer, settings, settings.messages));
+      }
       record(
-        'stomp.queue-persistent-1KiB',
+        `stomp.topic-fanout-x${settings.subscribers}`,
         peer.system,
-        'receipted_sends_per_s',
-        queue.sendPerSecond,
+        'deliveries_per_s',
+        median(fanoutRuns),
         'msg/s',
       );
-      record('stomp.queue-persistent-1KiB', peer.system, 'consumed_per_s', queue.consumePerSecond, 'msg/s');
-      await fanoutWorkload(peer, settings, warmup);
-      const fanout = await fanoutWorkload(peer, settings, settings.messages);
-      record(`stomp.topic-fanout-x${settings.subscribers}`, peer.system, 'deliveries_per_s', fanout, 'msg/s');
+      console.error(
+        `${peer.system} runs: queue receipted sends/s ${sends.map(Math.round).join(', ')}; fan-out deliveries/s ${fanoutRuns.map(Math.round).join(', ')}`,
+      );
       const inspected = peer.inspect?.();
       if (inspected !== undefined) notes.push(`${peer.system}: ${inspected}`);
     } catch (error) {
