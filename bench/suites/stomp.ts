@@ -234,7 +234,7 @@ export async function run(args: string[]): Promise<void> {
     );
     console.error(`${peer.system} started on 127.0.0.1:${peer.port} (${peer.durability})`);
     try {
-      const warmup = Math.max(500, Math.floor(settings.messages / 10));
+      const warmup = Math.max(2000, Math.floor(settings.messages / 4));
       await queueWorkload(peer, settings, warmup);
       const queueRuns: QueueResult[] = [];
       for (let run = 0; run < settings.repeat; run++) {
