@@ -187,6 +187,11 @@ export const StompLimits = {
   prefetchMax: 65_535,
   /** Receipted SENDs awaiting durability before the connection stops reading. */
   pendingConfirmsMax: 4096,
+  /**
+   * Messages the core buffers for one live (topic, temporary queue) subscription of a STOMP
+   * client: a burst of one socket read can be thousands of frames.
+   */
+  liveBufferMessages: 10_000,
   /** Bytes queued on the socket before a live (topic) subscriber counts as slow. */
   writeBufferBytesMax: 8 * 1024 * 1024,
   /** Heart-beat interval the server offers and asks for; clients may only ask for slower. */
