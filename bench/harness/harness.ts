@@ -113,6 +113,7 @@ export async function runHarness(options: HarnessOptions): Promise<number> {
     return 0;
   }
   const startedAt = new Date();
+  const loadAverageStart = os.loadavg()[0] ?? 0;
   const runId = startedAt.getTime().toString(36).slice(-5);
   const workDirectory = mkdtempSync(path.join(os.tmpdir(), 'weir-bench-'));
   const workloads = workloadsFor(options.profile).filter(
@@ -211,7 +212,7 @@ export async function runHarness(options: HarnessOptions): Promise<number> {
     profile: options.profile,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: describeMachine(os.tmpdir()),
+    machine: { ...describeMachine(os.tmpdir()), loadAverageStart, loadAverageEnd: os.loadavg()[0] ?? 0 },
     workloads: workloads.map(({ name, title, kind, messageBytes }) => ({ name, title, kind, messageBytes })),
     protocols,
     systems: systemRecords,

@@ -65,6 +65,9 @@ export interface MachineRecord {
   readonly os: string;
   readonly node: string;
   readonly disk: string;
+  /** 1-minute load average when the run started and when it ended: other work on the machine. */
+  readonly loadAverageStart?: number;
+  readonly loadAverageEnd?: number;
 }
 
 export interface WorkloadRecord {
