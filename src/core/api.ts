@@ -55,6 +55,11 @@ export interface PublishAck {
   readonly offset: number;
   /** True when dedup recognised a retry: confirmed, not stored again. */
   readonly duplicate: boolean;
+  /**
+   * True when the message waits in the stream's delay index (deliver-after in the future):
+   * durable, and appended with its offset when due; `offset` is -1 until then.
+   */
+  readonly delayed?: boolean;
 }
 
 export type Retention = 'limits' | 'interest' | 'workqueue';
@@ -105,6 +110,11 @@ export interface ConsumerConfig {
   /** Unacked deliveries across all attached clients before delivery pauses. */
   readonly maxAckPending: number;
   readonly dispatch: Dispatch;
+  /**
+   * A JMS message selector (SQL-92 subset over headers and JMS fields); only messages it
+   * selects are delivered. See consumer-selection.ts and selector/selector.ts.
+   */
+  readonly selector?: string;
 }
 
 export type ConsumerConfigInput = Partial<ConsumerConfig> & Pick<ConsumerConfig, 'name'>;
@@ -125,6 +135,84 @@ export interface NackOptions {
   readonly delayMs?: number;
   /** Error text kept with the message, and in dead-letter headers. */
   readonly reason?: string;
+}
+
+export interface AckOptions {
+  /** Exclusive and failover consumers only: also ack every earlier in-flight delivery. */
+  readonly cumulative?: boolean;
+}
+
+/** What an ack, nack or term did: `stale` (an old attempt) and `duplicate` changed nothing. */
+export type AckOutcome = 'acked' | 'duplicate' | 'stale';
+
+export interface PartitionInfo {
+  readonly partition: number;
+  readonly firstOffset: number;
+  /** The offset the next message will get. */
+  readonly nextOffset: number;
+  readonly messages: number;
+  readonly bytes: number;
+}
+
+export interface StreamInfo {
+  readonly config: StreamConfig;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly consumers: number;
+  readonly partitions: readonly PartitionInfo[];
+  readonly published: number;
+  readonly rejectedFull: number;
+  /** Compactions of the stream's consumer-state log since the broker opened. */
+  readonly consumerStateSnapshots: number;
+  /** Delayed messages waiting in the stream's delay index. */
+  readonly delayed: number;
+}
+
+export interface ConsumerInfo {
+  readonly stream: string;
+  readonly config: ConsumerConfig;
+  /** Delivered, not yet acked (in flight, waiting for redelivery, being dead-lettered). */
+  readonly ackPending: number;
+  /** Messages not yet delivered (for filtered consumers: an upper bound). */
+  readonly pending: number;
+  readonly ackFloors: readonly number[];
+  readonly attached: number;
+  /** Why delivery of new messages is paused, if it is. */
+  readonly paused: 'ack_pending' | 'ack_holes' | undefined;
+  readonly memoryBytes: number;
+  readonly delivered: number;
+  readonly redelivered: number;
+  readonly acked: number;
+  readonly nacked: number;
+  readonly expiredAckWaits: number;
+  readonly staleAcks: number;
+  readonly duplicateAcks: number;
+  readonly deadLettered: number;
+  readonly deadLetterFailures: number;
+  readonly expiredMessages: number;
+  readonly pausedByAckPending: number;
+  readonly pausedByAckHoles: number;
+  readonly scanSkipped: number;
+  /** Messages the consumer's selector did not select, settled without delivery. */
+  readonly selectorSkipped: number;
+}
+
+/** Which dead letters `redrive` republishes, from a dead-letter stream. */
+export interface RedriveSelection {
+  readonly partition?: number;
+  /** Exactly these offsets. */
+  readonly offsets?: readonly number[];
+  /** Or a range: from this offset (default the first) … */
+  readonly fromOffset?: number;
+  /** … up to, not including, this one (default the end). */
+  readonly toOffset?: number;
+  readonly maxMessages?: number;
+}
+
+export interface RedriveResult {
+  readonly redriven: number;
+  /** Selected messages that were not dead letters. */
+  readonly skipped: number;
 }
 
 /** A client's attachment to a consumer for push delivery. */
@@ -170,10 +258,15 @@ export interface CoreSession {
   publishConfirmed(input: PublishInput): Promise<PublishAck>;
   attach(stream: string, consumer: string, options: AttachOptions): Attachment;
   fetch(stream: string, consumer: string, options: { batch: number; expiresMs: number }): Promise<Delivery[]>;
-  ack(delivery: Delivery): void;
-  nack(delivery: Delivery, options?: NackOptions): void;
+  /**
+   * Acks one delivery (with `cumulative`, on an exclusive or failover consumer, also every
+   * earlier one in flight on that partition). Returns `stale` when the delivery is not the
+   * current attempt (it was redelivered after its ack wait): rejected, counted, not applied.
+   */
+  ack(delivery: Delivery, options?: AckOptions): AckOutcome;
+  nack(delivery: Delivery, options?: NackOptions): AckOutcome;
   /** Rejects the message for good: dead-lettered with reason `rejected`. */
-  term(delivery: Delivery, reason?: string): void;
+  term(delivery: Delivery, reason?: string): AckOutcome;
   subscribeLive(filter: string, options: LiveSubscribeOptions): LiveSubscription;
   close(): Promise<void>;
 }

@@ -23,7 +23,11 @@ export class TcpListener {
     const remoteAddress = socket.remoteAddress ?? '';
     const remotePort = socket.remotePort ?? 0;
     this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
+    this.#logger.debug('connection accepted', { remoteAddress, remotePort });
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      this.#logger.debug('connection closed', { remoteAddress, remotePort });
+    });
     // A reset before the adapter attaches its own listener must not crash the broker.
     socket.on('error', (error) =>
       this.#logger.debug('connection error', { remoteAddress, remotePort, error: error.message }),

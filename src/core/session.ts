@@ -1,0 +1,194 @@
+// One client's view of the broker (a connection, or an in-process client): see api.ts.
+// Everything the session owns — attachments, pending fetches, live subscriptions, unacked
+// deliveries — is released when it closes, and its unacked deliveries are redelivered.
+
+import type { Clock } from '../common/clock.js';
+import { ErrorCode, InvalidArgumentError, WeirError } from '../common/errors.js';
+import { Limits } from '../common/limits.js';
+import type {
+  AckOptions,
+  AckOutcome,
+  Attachment,
+  AttachOptions,
+  CoreSession,
+  Delivery,
+  LiveSubscribeOptions,
+  LiveSubscription,
+  NackOptions,
+  PublishAck,
+  PublishInput,
+} from './api.js';
+import type { Receiver } from './consumer-partition.js';
+import type { Consumer } from './consumer.js';
+import type { LiveRouter } from './live-router.js';
+
+/** What a session needs from the broker. */
+export interface SessionHost {
+  readonly clock: Clock;
+  readonly liveRouter: LiveRouter;
+  publish(input: PublishInput, sessionId: string): void;
+  publishConfirmed(input: PublishInput, sessionId: string): Promise<PublishAck>;
+  consumer(stream: string, name: string): Consumer;
+  onSessionClosed(session: Session): void;
+}
+
+export class Session implements CoreSession {
+  readonly id: string;
+  readonly clientId: string | undefined;
+  readonly #host: SessionHost;
+  readonly #consumers = new Set<Consumer>();
+  readonly #live = new Set<LiveSubscription>();
+  #closed = false;
+
+  constructor(host: SessionHost, id: string, clientId: string | undefined) {
+    this.#host = host;
+    this.id = id;
+    this.clientId = clientId;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  publish(input: PublishInput): void {
+    this.#assertOpen();
+    this.#host.publish(input, this.id);
+  }
+
+  publishConfirmed(input: PublishInput): Promise<PublishAck> {
+    if (this.#closed) return Promise.reject(closedError());
+    try {
+      return this.#host.publishConfirmed(input, this.id);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  attach(stream: string, consumerName: string, options: AttachOptions): Attachment {
+    this.#assertOpen();
+    checkCount('credit', options.credit, 0, Limits.attachCreditMax);
+    const consumer = this.#host.consumer(stream, consumerName);
+    const receiver: Receiver = {
+      id: consumer.newReceiverId(),
+      sessionId: this.id,
+      kind: 'push',
+      credit: options.credit,
+      creditOnAck: options.creditOnAck ?? true,
+      closed: false,
+      deliver: (delivery) => {
+        try {
+          options.onDelivery(delivery);
+        } catch (error) {
+          // The client's callback failed: detach it (its deliveries are redelivered) and tell it why.
+          queueMicrotask(() => {
+            consumer.removeReceiver(receiver, true);
+            options.onClosed?.(error instanceof Error ? error : new Error(String(error)));
+          });
+        }
+      },
+      onClosed: (error) => options.onClosed?.(error),
+    };
+    consumer.addReceiver(receiver);
+    this.#consumers.add(consumer);
+    return {
+      grant: (credit: number) => {
+        checkCount('credit', credit, 0, Limits.attachCreditMax);
+        if (receiver.closed) return;
+        receiver.credit = Math.min(Limits.attachCreditMax, receiver.credit + credit);
+        consumer.dispatch();
+      },
+      close: () => consumer.removeReceiver(receiver, true),
+    };
+  }
+
+  fetch(
+    stream: string,
+    consumerName: string,
+    options: { batch: number; expiresMs: number },
+  ): Promise<Delivery[]> {
+    if (this.#closed) return Promise.reject(closedError());
+    try {
+      checkCount('batch', options.batch, 1, Limits.fetchBatchMax);
+      checkCount('expiresMs', options.expiresMs, 0, Limits.fetchWaitMsMax);
+      const consumer = this.#host.consumer(stream, consumerName);
+      this.#consumers.add(consumer);
+      return new Promise((resolve) => {
+        const deliveries: Delivery[] = [];
+        let done = false;
+        const finish = (): void => {
+          if (done) return;
+          done = true;
+          timer?.cancel();
+          consumer.removeReceiver(waiter, false);
+          resolve(deliveries);
+        };
+        const waiter: Receiver = {
+          id: consumer.newReceiverId(),
+          sessionId: this.id,
+          kind: 'pull',
+          credit: options.batch,
+          creditOnAck: false,
+          closed: false,
+          deliver: (delivery) => deliveries.push(delivery),
+          onClosed: finish,
+          settle: () => {
+            if (deliveries.length > 0) finish();
+          },
+        };
+        const timer =
+          options.expiresMs > 0 ? this.#host.clock.setTimeout(finish, options.expiresMs) : undefined;
+        consumer.addReceiver(waiter);
+        // No wait: take what the reads already under way bring, then return.
+        if (options.expiresMs === 0) void consumer.whenReadsIdle().then(finish);
+      });
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  ack(delivery: Delivery, options?: AckOptions): AckOutcome {
+    return this.#host
+      .consumer(delivery.stream, delivery.consumer)
+      .ack(delivery, options?.cumulative === true);
+  }
+
+  nack(delivery: Delivery, options?: NackOptions): AckOutcome {
+    return this.#host.consumer(delivery.stream, delivery.consumer).nack(delivery, options);
+  }
+
+  term(delivery: Delivery, reason?: string): AckOutcome {
+    return this.#host.consumer(delivery.stream, delivery.consumer).term(delivery, reason);
+  }
+
+  subscribeLive(filter: string, options: LiveSubscribeOptions): LiveSubscription {
+    this.#assertOpen();
+    const subscription = this.#host.liveRouter.subscribe(this.id, filter, options);
+    this.#live.add(subscription);
+    return subscription;
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    for (const consumer of this.#consumers) consumer.closeSession(this.id);
+    this.#consumers.clear();
+    this.#host.liveRouter.closeSession(this.id);
+    this.#live.clear();
+    this.#host.onSessionClosed(this);
+    return Promise.resolve();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw closedError();
+  }
+}
+
+function closedError(): WeirError {
+  return new WeirError(ErrorCode.Closed, 'session is closed');
+}
+
+function checkCount(name: string, value: number, min: number, max: number): void {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+  }
+}

@@ -1,0 +1,114 @@
+// Stream definitions: defaults and validation. Every input passes through one parse function
+// that rejects bad values with InvalidArgumentError (STYLE.md), so the rest of the core
+// trusts a StreamConfig.
+
+import { InvalidArgumentError } from '../common/errors.js';
+import { Limits } from '../common/limits.js';
+import type { FsyncPolicy } from '../storage/log.js';
+import type { StreamConfig, StreamConfigInput } from './api.js';
+import { validateFilter, validateSubject } from './subject.js';
+
+const namePattern = /^[A-Za-z0-9_-]+$/;
+
+export function validateName(kind: 'stream' | 'consumer', name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError(`${kind} name must be a non-empty string`);
+  }
+  if (name.length > Limits.nameLengthMax) {
+    throw new InvalidArgumentError(`${kind} name is longer than ${Limits.nameLengthMax} characters`);
+  }
+  if (!namePattern.test(name)) {
+    throw new InvalidArgumentError(`${kind} name '${name}' may only hold letters, digits, '_' and '-'`);
+  }
+  return name;
+}
+
+export function defaultDeadLetterSubject(streamName: string): string {
+  return `$DLQ.${streamName}`;
+}
+
+export function parseStreamConfig(input: StreamConfigInput): StreamConfig {
+  const name = validateName('stream', input.name);
+  if (!Array.isArray(input.subjects) || input.subjects.length === 0) {
+    throw new InvalidArgumentError(`stream '${name}' must capture at least one subject`);
+  }
+  if (input.subjects.length > Limits.streamSubjectsMax) {
+    throw new InvalidArgumentError(
+      `stream '${name}' captures more than ${Limits.streamSubjectsMax} subjects`,
+    );
+  }
+  const subjects = [...new Set(input.subjects)];
+  for (const subject of subjects) validateFilter(subject);
+  const retention = input.retention ?? 'limits';
+  if (retention !== 'limits' && retention !== 'interest' && retention !== 'workqueue') {
+    throw new InvalidArgumentError(
+      `retention must be limits, interest or workqueue, not '${String(retention)}'`,
+    );
+  }
+  const discard = input.discard ?? 'old';
+  if (discard !== 'old' && discard !== 'new') {
+    throw new InvalidArgumentError(`discard must be old or new, not '${String(discard)}'`);
+  }
+  const storage = input.storage ?? 'file';
+  if (storage !== 'file' && storage !== 'memory') {
+    throw new InvalidArgumentError(`storage must be file or memory, not '${String(storage)}'`);
+  }
+  const partitions = input.partitions ?? 1;
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > Limits.partitionsMax) {
+    throw new InvalidArgumentError(`partitions must be an integer from 1 to ${Limits.partitionsMax}`);
+  }
+  const deadLetterSubject = input.deadLetterSubject ?? defaultDeadLetterSubject(name);
+  validateSubject(deadLetterSubject);
+  return {
+    name,
+    subjects,
+    retention,
+    maxAgeMs: optionalPositive('maxAgeMs', input.maxAgeMs),
+    maxBytes: optionalPositive('maxBytes', input.maxBytes),
+    maxMessages: optionalPositive('maxMessages', input.maxMessages),
+    discard,
+    storage,
+    partitions,
+    fsync: parseFsync(input.fsync ?? { kind: 'always' }),
+    deadLetterSubject,
+  };
+}
+
+/** What `updateStream` may change; the rest is fixed at creation. */
+export function mergeStreamUpdate(current: StreamConfig, input: StreamConfigInput): StreamConfig {
+  const next = parseStreamConfig({ ...current, ...input });
+  const fixed = ['storage', 'partitions', 'retention'] as const;
+  for (const field of fixed) {
+    if (next[field] !== current[field]) {
+      throw new InvalidArgumentError(`stream '${current.name}': ${field} cannot change after creation`);
+    }
+  }
+  return next;
+}
+
+export function parseFsync(input: unknown): FsyncPolicy {
+  if (typeof input === 'string') {
+    if (input === 'always' || input === 'never') return { kind: input };
+    const match = /^interval:(\d+)$/.exec(input);
+    if (match?.[1] !== undefined) return parseFsync({ kind: 'interval', intervalMs: Number(match[1]) });
+  }
+  if (typeof input === 'object' && input !== null && 'kind' in input) {
+    const policy = input as { kind: unknown; intervalMs?: unknown };
+    if (policy.kind === 'always' || policy.kind === 'never') return { kind: policy.kind };
+    if (policy.kind === 'interval') {
+      const intervalMs = policy.intervalMs;
+      if (typeof intervalMs === 'number' && Number.isInteger(intervalMs) && intervalMs > 0) {
+        return { kind: 'interval', intervalMs };
+      }
+    }
+  }
+  throw new InvalidArgumentError(`fsync must be always, never or interval:<ms>`);
+}
+
+function optionalPositive(field: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidArgumentError(`${field} must be a positive integer`);
+  }
+  return value;
+}

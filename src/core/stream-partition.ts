@@ -1,0 +1,241 @@
+// One partition of a stream: its Log, the append queue in front of it, and a tail cache.
+//
+// Appends are group-committed: publishes queue records, and one `Log.append` per turn of
+// the event loop writes everything queued as one batch. One append is in flight at a time
+// (the Log has one writer), so offsets are assigned in publish order; the partition learns
+// them when the append resolves and hands the stored messages to its stream.
+//
+// The tail cache keeps the most recently appended messages, decoded, so consumers that keep
+// up read them without touching the log. It is bounded by count and bytes.
+
+import { assert } from '../common/assert.js';
+import { Offset } from '../common/branded.js';
+import { ErrorCode, WeirError } from '../common/errors.js';
+import { Limits } from '../common/limits.js';
+import type { Log, RecordInput } from '../storage/log.js';
+import type { Message } from './api.js';
+import { decodeMessage, encodeMessage } from './message-codec.js';
+
+/** A message as the log holds it. */
+export interface StoredMessage {
+  readonly offset: number;
+  readonly message: Message;
+  readonly sizeBytes: number;
+}
+
+interface PendingAppend {
+  readonly message: Message;
+  readonly record: RecordInput;
+  readonly confirm: ((error: Error | undefined, offset: number) => void) | undefined;
+}
+
+export type AppendedListener = (partition: number, stored: readonly StoredMessage[]) => void;
+
+export class StreamPartition {
+  readonly index: number;
+  readonly log: Log;
+  /** The first offset consumers may read: retention and acked-range deletion move it up. */
+  firstOffset: number;
+  /** One past the last offset appended and handed to the stream. */
+  nextOffset: number;
+  readonly #onAppended: AppendedListener;
+  #queue: PendingAppend[] = [];
+  #queueBytes = 0;
+  #appending = false;
+  #flushScheduled = false;
+  #closed = false;
+  #idle: (() => void)[] = [];
+  readonly #cache: StoredMessage[] = [];
+  #cacheHead = 0;
+  #cacheBytes = 0;
+
+  constructor(index: number, log: Log, onAppended: AppendedListener) {
+    this.index = index;
+    this.log = log;
+    this.firstOffset = log.startOffset;
+    this.nextOffset = log.nextOffset;
+    this.#onAppended = onAppended;
+  }
+
+  /** Messages queued but not yet in the log. */
+  get queuedMessages(): number {
+    return this.#queue.length;
+  }
+
+  get queuedBytes(): number {
+    return this.#queueBytes;
+  }
+
+  /** Messages stored and readable. */
+  get messageCount(): number {
+    return this.nextOffset - this.firstOffset;
+  }
+
+  enqueue(message: Message, confirm?: (error: Error | undefined, offset: number) => void): void {
+    if (this.#closed) throw new WeirError(ErrorCode.Closed, 'stream is closed');
+    if (this.#queue.length >= Limits.appendQueueMessagesMax) {
+      throw new WeirError(ErrorCode.Overloaded, 'append queue is full; publish more slowly');
+    }
+    const value = encodeMessage(message);
+    const record: RecordInput = {
+      timestampMs: message.timestampMs,
+      key: message.key === undefined ? undefined : Buffer.from(message.key, 'utf8'),
+      value,
+    };
+    this.#queue.push({ message, record, confirm });
+    this.#queueBytes += value.length;
+    this.#scheduleFlush();
+  }
+
+  /** Resolves once everything queued so far is in the log. */
+  whenIdle(): Promise<void> {
+    if (!this.#appending && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.whenIdle();
+    this.#closed = true;
+    await this.log.close();
+  }
+
+  /**
+   * Messages from `fromOffset` on, at most `maxCount` of them, and only offsets `wanted`
+   * accepts when given (the others are not decoded). Returns `scannedTo`, one past the last
+   * offset looked at, so a caller knows where to continue even when nothing was wanted.
+   */
+  async read(
+    fromOffset: number,
+    maxCount: number,
+    wanted?: (offset: number) => boolean,
+    readBytesMax: number = Limits.consumerReadBytesMax,
+  ): Promise<{ messages: StoredMessage[]; scannedTo: number }> {
+    // The log may already have dropped segments below firstOffset's next move (retention runs async).
+    const from = Math.max(fromOffset, this.firstOffset, this.log.startOffset);
+    if (from >= this.nextOffset || maxCount <= 0) return { messages: [], scannedTo: from };
+    const cached = this.#fromCache(from, maxCount, wanted);
+    if (cached !== undefined) return cached;
+    const batches = await this.log.read(Offset(from), readBytesMax);
+    const messages: StoredMessage[] = [];
+    let scannedTo = from;
+    for (const batch of batches) {
+      for (const record of batch.records()) {
+        if (record.offset < from) continue;
+        if (record.offset >= this.nextOffset) return { messages, scannedTo };
+        scannedTo = record.offset + 1;
+        if (wanted !== undefined && !wanted(record.offset)) continue;
+        messages.push({
+          offset: record.offset,
+          message: decodeMessage(record.value),
+          sizeBytes: record.value.length,
+        });
+        if (messages.length >= maxCount) return { messages, scannedTo };
+      }
+    }
+    return { messages, scannedTo };
+  }
+
+  /** The one message at `offset`, or undefined when it is gone. */
+  async readOne(offset: number): Promise<StoredMessage | undefined> {
+    const { messages } = await this.read(offset, 1, (candidate) => candidate === offset, 1);
+    const first = messages[0];
+    return first?.offset === offset ? first : undefined;
+  }
+
+  #fromCache(
+    from: number,
+    maxCount: number,
+    wanted: ((offset: number) => boolean) | undefined,
+  ): { messages: StoredMessage[]; scannedTo: number } | undefined {
+    const head = this.#cache[this.#cacheHead];
+    if (head === undefined || from < head.offset) return undefined;
+    const start = this.#cacheHead + (from - head.offset);
+    if (start >= this.#cache.length) return undefined;
+    if (wanted === undefined) {
+      const messages = this.#cache.slice(start, Math.min(this.#cache.length, start + maxCount));
+      return { messages, scannedTo: from + messages.length };
+    }
+    const messages: StoredMessage[] = [];
+    let scannedTo = from;
+    for (let index = start; index < this.#cache.length && messages.length < maxCount; index++) {
+      const stored = this.#cache[index] as StoredMessage;
+      scannedTo = stored.offset + 1;
+      if (wanted(stored.offset)) messages.push(stored);
+    }
+    return { messages, scannedTo };
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#appending) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#appending || this.#queue.length === 0) return;
+    this.#appending = true;
+    const batch = this.#takeBatch();
+    try {
+      const result = await this.log.append({ records: batch.map((pending) => pending.record) });
+      assert(
+        result.lastOffset - result.baseOffset + 1 === batch.length,
+        'append assigned one offset per record',
+      );
+      assert(result.baseOffset === this.nextOffset, 'appends are contiguous');
+      const stored: StoredMessage[] = batch.map((pending, index) => ({
+        offset: result.baseOffset + index,
+        message: pending.message,
+        sizeBytes: pending.record.value.length,
+      }));
+      this.nextOffset = result.lastOffset + 1;
+      this.#remember(stored);
+      for (const [index, pending] of batch.entries()) pending.confirm?.(undefined, result.baseOffset + index);
+      this.#onAppended(this.index, stored);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      for (const pending of batch) pending.confirm?.(failure, -1);
+    } finally {
+      this.#appending = false;
+      if (this.#queue.length > 0) this.#scheduleFlush();
+      else for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+
+  #takeBatch(): PendingAppend[] {
+    let bytes = 0;
+    let count = 0;
+    for (const pending of this.#queue) {
+      const size = pending.record.value.length + 64;
+      if (count > 0 && (count >= Limits.batchRecordsMax || bytes + size > Limits.batchBytesMax / 2)) break;
+      bytes += size;
+      count += 1;
+    }
+    const batch = this.#queue.length === count ? this.#queue : this.#queue.slice(0, count);
+    this.#queue = this.#queue.length === count ? [] : this.#queue.slice(count);
+    for (const pending of batch) this.#queueBytes -= pending.record.value.length;
+    return batch;
+  }
+
+  #remember(stored: readonly StoredMessage[]): void {
+    for (const entry of stored) {
+      this.#cache.push(entry);
+      this.#cacheBytes += entry.sizeBytes;
+    }
+    while (
+      this.#cache.length - this.#cacheHead > Limits.tailCacheMessagesMax ||
+      this.#cacheBytes > Limits.tailCacheBytesMax
+    ) {
+      const evicted = this.#cache[this.#cacheHead];
+      assert(evicted !== undefined, 'cache is not empty');
+      this.#cacheBytes -= evicted.sizeBytes;
+      this.#cacheHead += 1;
+    }
+    if (this.#cacheHead > 4096 && this.#cacheHead * 2 > this.#cache.length) {
+      this.#cache.splice(0, this.#cacheHead);
+      this.#cacheHead = 0;
+    }
+  }
+}

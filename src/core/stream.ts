@@ -1,0 +1,340 @@
+// A stream: its partitions, its consumers, and the retention that bounds it (DESIGN.md §1).
+//
+// Publishing picks a partition (key hash, or round-robin without a key), checks the limits
+// when `discard: new` (a publisher over the limit gets WEIR_STREAM_FULL), and queues the
+// message on the partition. When the partition has appended a batch the stream matches each
+// message's subject once against the filtered consumers' subject trie (DESIGN.md §4) and
+// wakes its consumers.
+//
+// Retention moves a partition's `firstOffset` up and asks the log to delete the whole
+// segments below it:
+// - limits: max messages (exact), max bytes (whole segments), max age (exact by timestamp,
+//   checked every min(maxAgeMs, 1 s) on the injected clock);
+// - workqueue: the lowest ack floor of its consumers (kept while it has none);
+// - interest: the lowest ack floor of its consumers (nothing is kept while it has none).
+
+import type { Clock, TimerHandle } from '../common/clock.js';
+import { Offset } from '../common/branded.js';
+import { ErrorCode, WeirError } from '../common/errors.js';
+import type { ConsumerConfig, Message, StreamConfig } from './api.js';
+import { Consumer, type ConsumerHost, type DeadLetterDetails, type PartitionStart } from './consumer.js';
+import type { ConsumerState, ConsumerStateLog } from './consumer-state-log.js';
+import type { DelayedDelivery } from './delayed-delivery.js';
+import { partitionForKey } from './partition-hash.js';
+import { startPositions } from './start-position.js';
+import { type StoredMessage, StreamPartition } from './stream-partition.js';
+import { SubjectTrie } from './subject-trie.js';
+import type { Log } from '../storage/log.js';
+
+export interface StreamHost {
+  readonly clock: Clock;
+  readonly ackHolesMax: number;
+  deadLetter(stream: Stream, stored: StoredMessage, details: DeadLetterDetails): Promise<void>;
+  onConsumerIdle(stream: Stream, consumer: Consumer): void;
+  onError(error: unknown): void;
+}
+
+export interface StreamCounters {
+  published: number;
+  rejectedFull: number;
+}
+
+export class Stream implements ConsumerHost {
+  config: StreamConfig;
+  readonly partitions: StreamPartition[];
+  readonly stateLog: ConsumerStateLog;
+  readonly consumers = new Map<string, Consumer>();
+  readonly counters: StreamCounters = { published: 0, rejectedFull: 0 };
+  /** Delayed delivery (core2), set once the stream's delay index is open. */
+  delayed: DelayedDelivery | undefined;
+  readonly #host: StreamHost;
+  readonly #filtered = new SubjectTrie<Consumer>();
+  readonly #unfiltered = new Set<Consumer>();
+  #turn = 0;
+  #trimScheduled = false;
+  #ageTimer: TimerHandle | undefined;
+  #closed = false;
+  /** Consumer state replayed from the state log, used once when each consumer is defined. */
+  #replayed: Map<string, ConsumerState>;
+  #deletions: Promise<void> = Promise.resolve();
+
+  constructor(
+    host: StreamHost,
+    config: StreamConfig,
+    logs: readonly Log[],
+    stateLog: ConsumerStateLog,
+    replayed: Map<string, ConsumerState>,
+  ) {
+    this.#host = host;
+    this.config = config;
+    this.stateLog = stateLog;
+    this.#replayed = replayed;
+    this.partitions = logs.map(
+      (log, index) =>
+        new StreamPartition(index, log, (partition, stored) => this.#onAppended(partition, stored)),
+    );
+    stateLog.setSnapshotProvider(() =>
+      [...this.consumers.values()].map((consumer) => ({
+        consumer: consumer.name,
+        partitions: consumer.snapshot(),
+      })),
+    );
+    this.#armAgeTimer();
+  }
+
+  get clock(): Clock {
+    return this.#host.clock;
+  }
+
+  get ackHolesMax(): number {
+    return this.#host.ackHolesMax;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  messageCount(): number {
+    let count = 0;
+    for (const partition of this.partitions) count += partition.messageCount;
+    return count;
+  }
+
+  sizeBytes(): number {
+    let bytes = 0;
+    for (const partition of this.partitions) bytes += partition.log.sizeBytes;
+    return bytes;
+  }
+
+  /** Queues a message; `confirm` runs once it is stored (or failed). Throws WEIR_STREAM_FULL. */
+  publish(
+    message: Message,
+    confirm?: (error: Error | undefined, partition: number, offset: number) => void,
+  ): void {
+    if (this.#closed) throw new WeirError(ErrorCode.Closed, `stream '${this.name}' is closed`);
+    if (this.config.discard === 'new') this.#checkRoom(message);
+    const count = this.partitions.length;
+    const index =
+      count === 1
+        ? 0
+        : message.key === undefined
+          ? this.#turn++ % count
+          : partitionForKey(message.key, count);
+    // core2 hook: a message due later waits in the delay index (delayed-delivery.ts).
+    if (this.delayed?.holds(message) === true) {
+      this.delayed.schedule(index, message, confirm);
+      this.counters.published += 1;
+      return;
+    }
+    const partition = this.partitions[index] as StreamPartition;
+    partition.enqueue(
+      message,
+      confirm === undefined ? undefined : (error, offset) => confirm(error, index, offset),
+    );
+    this.counters.published += 1;
+  }
+
+  #checkRoom(message: Message): void {
+    const { maxMessages, maxBytes } = this.config;
+    let messages = 0;
+    let bytes = 0;
+    for (const partition of this.partitions) {
+      messages += partition.messageCount + partition.queuedMessages;
+      bytes += partition.log.sizeBytes + partition.queuedBytes;
+    }
+    const overMessages = maxMessages !== undefined && messages + 1 > maxMessages;
+    const overBytes = maxBytes !== undefined && bytes + message.body.length > maxBytes;
+    if (overMessages || overBytes) {
+      this.counters.rejectedFull += 1;
+      throw new WeirError(
+        ErrorCode.StreamFull,
+        `stream '${this.name}' is full (${overMessages ? `max ${maxMessages} messages` : `max ${maxBytes} bytes`}, discard new)`,
+      );
+    }
+  }
+
+  /** Defines a consumer: from replayed state after a restart, else from its start position. */
+  async addConsumer(config: ConsumerConfig): Promise<Consumer> {
+    const replayed = this.#replayed.get(config.name);
+    this.#replayed.delete(config.name);
+    let starts: PartitionStart[];
+    if (replayed !== undefined) {
+      starts = this.partitions.map((partition) => {
+        const state = replayed.get(partition.index);
+        return {
+          floor: Math.max(state?.floor ?? partition.firstOffset, 0),
+          acked: state?.acked ?? [],
+          counts: state?.counts ?? new Map(),
+          scanUntil: partition.nextOffset,
+        };
+      });
+    } else {
+      starts = await startPositions(this.partitions, config);
+    }
+    if (this.consumers.has(config.name)) {
+      throw new WeirError(
+        ErrorCode.ConsumerExists,
+        `consumer '${config.name}' exists on stream '${this.name}'`,
+      );
+    }
+    // Synchronous from here: no append can slip between scanUntil and the trie registration.
+    const finalStarts = starts.map((start, index) => {
+      const partition = this.partitions[index] as StreamPartition;
+      const floor =
+        config.deliverPolicy.kind === 'new' && replayed === undefined ? partition.nextOffset : start.floor;
+      return { ...start, floor, scanUntil: partition.nextOffset };
+    });
+    const consumer = new Consumer(this, config, finalStarts);
+    this.consumers.set(config.name, consumer);
+    if (config.filterSubject !== undefined) this.#filtered.add(config.filterSubject, consumer);
+    else this.#unfiltered.add(consumer);
+    if (replayed === undefined) this.stateLog.recordSnapshot(config.name, consumer.snapshot());
+    await this.stateLog.flush();
+    return consumer;
+  }
+
+  deleteConsumer(name: string): boolean {
+    const consumer = this.consumers.get(name);
+    if (consumer === undefined) return false;
+    this.consumers.delete(name);
+    if (consumer.config.filterSubject !== undefined)
+      this.#filtered.remove(consumer.config.filterSubject, consumer);
+    consumer.close(new WeirError(ErrorCode.ConsumerNotFound, `consumer '${name}' was deleted`));
+    this.stateLog.recordDeleted(name);
+    this.#scheduleTrim();
+    return true;
+  }
+
+  // ConsumerHost
+  deadLetter(stored: StoredMessage, details: DeadLetterDetails): Promise<void> {
+    return this.#host.deadLetter(this, stored, details);
+  }
+
+  onAcked(): void {
+    if (this.config.retention !== 'limits') this.#scheduleTrim();
+  }
+
+  onIdle(consumer: Consumer): void {
+    this.#host.onConsumerIdle(this, consumer);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ageTimer?.cancel();
+    for (const consumer of this.consumers.values())
+      consumer.close(new WeirError(ErrorCode.Closed, 'broker closed'));
+    await this.delayed?.close();
+    for (const partition of this.partitions) await partition.whenIdle();
+    await this.#deletions;
+    await this.stateLog.close();
+    for (const partition of this.partitions) await partition.close();
+  }
+
+  #onAppended(partitionIndex: number, stored: readonly StoredMessage[]): void {
+    // Filtered consumers hear only of batches that hold a match for them: the work per batch
+    // is the matches plus the unfiltered consumers, however many filtered ones exist.
+    const woken = new Set<Consumer>();
+    if (this.#filtered.size > 0) {
+      for (const entry of stored) {
+        for (const consumer of this.#filtered.match(entry.message.subject)) {
+          consumer.partitions[partitionIndex]?.addMatch(entry.offset);
+          woken.add(consumer);
+        }
+      }
+    }
+    const partition = this.partitions[partitionIndex] as StreamPartition;
+    this.#applyLimits(partition);
+    for (const consumer of this.#unfiltered) consumer.onAppended();
+    for (const consumer of woken) consumer.onAppended();
+  }
+
+  #applyLimits(partition: StreamPartition): void {
+    const { maxMessages, maxBytes, retention } = this.config;
+    if (retention === 'interest' && this.consumers.size === 0) {
+      this.#truncate(partition, partition.nextOffset);
+      return;
+    }
+    if (this.config.discard === 'old' && maxMessages !== undefined) {
+      // The limit is per stream; each partition keeps its share.
+      const share = Math.max(1, Math.floor(maxMessages / this.partitions.length));
+      if (partition.messageCount > share) this.#truncate(partition, partition.nextOffset - share);
+    }
+    if (this.config.discard === 'old' && maxBytes !== undefined) {
+      const share = Math.max(1, Math.floor(maxBytes / this.partitions.length));
+      if (partition.log.sizeBytes > share) {
+        this.#queueDeletion(async () => {
+          const start = await partition.log.enforceRetention({ maxBytes: share }, this.clock.nowMs());
+          this.#truncate(partition, start);
+        });
+      }
+    }
+  }
+
+  /** Makes everything below `offset` unreadable and reclaims the whole segments below it. */
+  #truncate(partition: StreamPartition, offset: number): void {
+    const target = Math.min(offset, partition.nextOffset);
+    if (target <= partition.firstOffset) return;
+    partition.firstOffset = target;
+    for (const consumer of this.consumers.values()) consumer.onTruncated(partition.index, target);
+    this.#queueDeletion(() => partition.log.deleteBefore(Offset(target)));
+  }
+
+  #queueDeletion(work: () => Promise<void>): void {
+    this.#deletions = this.#deletions.then(work).catch((error: unknown) => {
+      if (!this.#closed) this.#host.onError(error);
+    });
+  }
+
+  #scheduleTrim(): void {
+    if (this.#trimScheduled || this.config.retention === 'limits') return;
+    this.#trimScheduled = true;
+    setImmediate(() => {
+      this.#trimScheduled = false;
+      if (this.#closed) return;
+      for (const partition of this.partitions) {
+        let floor = Number.POSITIVE_INFINITY;
+        for (const consumer of this.consumers.values()) {
+          floor = Math.min(floor, consumer.partitions[partition.index]?.tracker.floor ?? 0);
+        }
+        if (floor === Number.POSITIVE_INFINITY) {
+          if (this.config.retention === 'interest') this.#truncate(partition, partition.nextOffset);
+          continue;
+        }
+        this.#truncate(partition, floor);
+      }
+    });
+  }
+
+  #armAgeTimer(): void {
+    const maxAgeMs = this.config.maxAgeMs;
+    if (maxAgeMs === undefined || this.#closed) return;
+    const checkMs = Math.max(10, Math.min(maxAgeMs, 1_000));
+    this.#ageTimer = this.clock.setTimeout(() => {
+      this.#ageTimer = undefined;
+      this.enforceMaxAge();
+      this.#armAgeTimer();
+    }, checkMs);
+  }
+
+  /** Drops messages older than maxAgeMs now (also run by the stream's age timer). */
+  enforceMaxAge(): void {
+    const maxAgeMs = this.config.maxAgeMs;
+    if (maxAgeMs === undefined) return;
+    const cutoffMs = this.clock.nowMs() - maxAgeMs;
+    for (const partition of this.partitions) {
+      this.#queueDeletion(async () => {
+        const offset = await partition.log.offsetForTimestamp(cutoffMs);
+        this.#truncate(partition, offset);
+      });
+    }
+  }
+
+  /** Re-reads limits after `updateStream`. */
+  reconfigure(config: StreamConfig): void {
+    this.config = config;
+    this.#ageTimer?.cancel();
+    this.#armAgeTimer();
+    for (const partition of this.partitions) this.#applyLimits(partition);
+  }
+}
