@@ -79,6 +79,8 @@ export interface WorkloadRecord {
 
 export interface RunRecord {
   readonly profile: string;
+  /** Said by whoever ran it (`--note`), shown at the top of the report. */
+  readonly notes?: readonly string[];
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly machine: MachineRecord;
