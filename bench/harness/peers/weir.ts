@@ -107,15 +107,21 @@ export const weir: SystemDefinition = {
         'adapter not available yet (this build serves neither MQTT nor STOMP)',
       );
     }
-    const description =
-      'segmented log; streams default to fsync always (group commit: a confirm waits for the fsync that covers it)';
     return {
       name: 'weir',
       version: weirVersion(),
       ports,
       durability: {
-        mqtt: { fsyncBeforeConfirm: true, description },
-        stomp: { fsyncBeforeConfirm: true, description },
+        mqtt: {
+          fsyncBeforeConfirm: false,
+          description:
+            'clean sessions: a QoS 1 message no stream captures is acked once handed to live subscribers; persistent sessions (backlog) queue it in a stream of the log',
+        },
+        stomp: {
+          fsyncBeforeConfirm: true,
+          description:
+            '/queue: a workqueue stream, fsync always by default: the RECEIPT waits for the group-commit fsync; /topic (fan-out): live subscriptions, at most once',
+        },
       },
       settings: [
         `weir serve; node ${process.version}`,
