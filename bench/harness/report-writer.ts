@@ -6,7 +6,7 @@ import path from 'node:path';
 import { barChart, colorFor, lineChart, type Bar, type Series } from './charts.js';
 import type { GeneratorProtocol } from './generator-messages.js';
 import { OutcomeStatus, type RunRecord, type WorkloadOutcome, type WorkloadRecord } from './outcome.js';
-import { WorkloadKind } from './workloads.js';
+import { subscriberIdleTimeoutMs, WorkloadKind } from './workloads.js';
 
 export interface RenderedReport {
   readonly markdown: string;
@@ -150,6 +150,20 @@ export function renderReport(record: RunRecord, chartsPrefix = 'charts'): Render
   );
   lines.push(...howItMeasures(record), '');
   lines.push(...summary(record, peers), '');
+  const failures = record.outcomes.filter((outcome) => outcome.status === OutcomeStatus.Failed);
+  if (failures.length > 0) {
+    lines.push(
+      '## Failures',
+      '',
+      'These runs broke their delivery promise (or could not run); they have no figures below.',
+      '',
+      ...failures.map(
+        (failure) =>
+          `- **${failure.system}**, ${failure.protocol} \`${failure.workload}\`: ${failure.reason ?? ''}`,
+      ),
+      '',
+    );
+  }
   for (const protocol of record.protocols) {
     lines.push(`## ${protocolTitles[protocol]}`, '');
     for (const workload of record.workloads) {
@@ -179,6 +193,10 @@ function howItMeasures(record: RunRecord): string[] {
     '- msg/s counts deliveries to subscribers (all of them, for fan-out) from the first send to the last',
     '  delivery; MB/s is that times the message size (10^6 bytes). Latency is send to delivery, HDR histogram.',
     '  Broker CPU and RSS cover the whole process group the harness started (VmRSS from /proc).',
+    '- MQTT runs use clean sessions, except the backlog, whose subscriber keeps a persistent session while',
+    '  away. STOMP runs use one /queue per stream, except fan-out, which subscribes to a /topic.',
+    `- A subscriber waits until it has every confirmed message or nothing new arrived for ${subscriberIdleTimeoutMs / 1000} s, so a`,
+    '  message the broker redelivers after its ack timeout still counts (and shows in the tail latency).',
     `- Workloads follow the OpenMessaging Benchmark's shapes; the ${record.profile} profile's sizes are in each title.`,
   ];
 }

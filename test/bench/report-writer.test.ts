@@ -167,6 +167,10 @@ test('each workload has one row per system and the ratio of Weir to each peer', 
 
 test('a failed run is shown as FAILED with its reason and no figures', () => {
   const { markdown } = renderReport(record);
+  assert.match(
+    markdown,
+    /## Failures\n\n.*\n\n- \*\*weir\*\*, mqtt `latency-1000-per-s`: 3 confirmed messages/,
+  );
   const section = markdown.slice(markdown.indexOf('### latency'), markdown.indexOf('### peak'));
   assert.match(
     section,
