@@ -49,6 +49,8 @@ export const Limits = {
   delayMsMax: 36_525 * 86_400_000,
   /** Idempotent producers remembered per stream partition; the one idle longest is forgotten first. */
   producersPerPartitionMax: 10_000,
+  /** Named idempotent producers (initProducer with a name) one broker remembers. */
+  producersNamedMax: 100_000,
   /** Ids one stream's message-id dedup window may hold (its memory is fixed: see message-id-window.ts). */
   dedupWindowIdsMax: 1_000_000,
   /** Default capacity of a message-id dedup window. */

@@ -20,6 +20,8 @@ import type {
   ConsumerInfo,
   CoreSession,
   Message,
+  ProducerIdentity,
+  ProducerStamp,
   PublishAck,
   PublishInput,
   RedriveResult,
@@ -33,6 +35,9 @@ import { ConsumerStateLog } from './consumer-state-log.js';
 import type { Consumer, DeadLetterDetails } from './consumer.js';
 import { deadLetterInput, deadLetterStreamName, redriveInput } from './dead-letter.js';
 import { DelayedDelivery } from './delayed-delivery.js';
+import { ProducerRegistry } from './dedup/producer-registry.js';
+import { checkStamp } from './dedup/producer-state.js';
+import { StreamDedup } from './dedup/stream-dedup.js';
 import { DefinitionStore } from './definition-store.js';
 import { consumerInfo, streamInfo } from './info.js';
 import { LiveRouter } from './live-router.js';
@@ -79,6 +84,8 @@ export class BrokerCore {
   readonly #capture = new SubjectTrie<Stream>();
   readonly #sessions = new Map<string, Session>();
   readonly #onError: ((error: unknown) => void) | undefined;
+  /** core2: idempotent producer identities (dedup/producer-registry.ts). */
+  #producers!: ProducerRegistry;
   #admin: Promise<unknown> = Promise.resolve();
   #nextSessionId = 1;
   #published = 0;
@@ -101,6 +108,7 @@ export class BrokerCore {
   /** Opens the broker: reloads every stream and durable consumer defined in `dataDir`. */
   static async open(options: BrokerCoreOptions = {}): Promise<BrokerCore> {
     const core = new BrokerCore(options);
+    core.#producers = await ProducerRegistry.open(options.storage === 'memory' ? undefined : options.dataDir);
     for (const definition of await core.#definitions.load()) {
       const stream = await core.#openStream(definition.config);
       for (const consumer of definition.consumers) await stream.addConsumer(consumer);
@@ -130,6 +138,7 @@ export class BrokerCore {
   publish(input: PublishInput, sessionId: string | undefined): void {
     this.#assertOpen();
     const message = createMessage(input, this.clock.nowMs());
+    this.#checkProducer(input);
     const stream = this.#capturing(message);
     const live = this.liveRouter.publish(message, sessionId);
     if (stream === undefined) {
@@ -137,13 +146,14 @@ export class BrokerCore {
       else this.#published += 1;
       return;
     }
-    stream.publish(message);
+    stream.publish(message, undefined, input.producer);
     this.#published += 1;
   }
 
   publishConfirmed(input: PublishInput, sessionId: string | undefined): Promise<PublishAck> {
     this.#assertOpen();
     const message = createMessage(input, this.clock.nowMs());
+    this.#checkProducer(input);
     const stream = this.#capturing(message);
     this.liveRouter.publish(message, sessionId);
     if (stream === undefined) {
@@ -151,21 +161,39 @@ export class BrokerCore {
         new WeirError(ErrorCode.NoStream, `no stream captures subject '${message.subject}'`),
       );
     }
-    return this.#store_(stream, message).then((ack) => {
+    return this.#store_(stream, message, input.producer).then((ack) => {
       this.#published += 1;
       return ack;
     });
   }
 
-  #store_(stream: Stream, message: Message): Promise<PublishAck> {
+  #store_(stream: Stream, message: Message, producer?: ProducerStamp): Promise<PublishAck> {
     return new Promise((resolve, reject) => {
-      stream.publish(message, (error, partition, offset) => {
-        if (error !== undefined) reject(error);
-        else if (offset < 0)
-          resolve({ stream: stream.name, partition, offset, duplicate: false, delayed: true });
-        else resolve({ stream: stream.name, partition, offset, duplicate: false });
-      });
+      stream.publish(
+        message,
+        (error, partition, offset, duplicate) => {
+          if (error !== undefined) reject(error);
+          else if (duplicate === true) resolve({ stream: stream.name, partition, offset, duplicate: true });
+          else if (offset < 0)
+            resolve({ stream: stream.name, partition, offset, duplicate: false, delayed: true });
+          else resolve({ stream: stream.name, partition, offset, duplicate: false });
+        },
+        producer,
+      );
     });
+  }
+
+  /** core2: idempotent producer stamps are checked, and fenced epochs refused, before storing. */
+  #checkProducer(input: PublishInput): void {
+    const producer = input.producer;
+    if (producer === undefined) return;
+    checkStamp(producer);
+    this.#producers.checkEpoch(producer.id, producer.epoch);
+  }
+
+  initProducer(name: string | undefined): Promise<ProducerIdentity> {
+    this.#assertOpen();
+    return this.#producers.initProducer(name);
   }
 
   #capturing(message: Message): Stream | undefined {
@@ -372,8 +400,17 @@ export class BrokerCore {
       stateLog,
       states,
     );
-    // core2 hook: delayed delivery (delayed-delivery.ts).
+    // core2 hooks: delayed delivery (delayed-delivery.ts) and dedup (dedup/stream-dedup.ts).
     stream.delayed = await DelayedDelivery.open(logs.delay, this.clock, stream.partitions, this.#report);
+    stream.dedup = await StreamDedup.open(
+      logs.partitions,
+      logs.directory,
+      {
+        windowMs: config.dedupWindowMs,
+        windowIds: config.dedupWindowIds ?? Limits.dedupWindowIdsDefault,
+      },
+      this.clock,
+    );
     this.#streams.set(config.name, stream);
     for (const subject of config.subjects) this.#capture.add(subject, stream);
     return stream;

@@ -20,6 +20,7 @@ export function streamInfo(stream: Stream): StreamInfo {
     published: stream.counters.published,
     rejectedFull: stream.counters.rejectedFull,
     delayed: stream.delayed?.pendingCount ?? 0,
+    duplicates: stream.dedup?.duplicates ?? 0,
   };
 }
 

@@ -15,6 +15,7 @@ import type {
   LiveSubscribeOptions,
   LiveSubscription,
   NackOptions,
+  ProducerIdentity,
   PublishAck,
   PublishInput,
 } from './api.js';
@@ -30,6 +31,7 @@ export interface SessionHost {
   publishConfirmed(input: PublishInput, sessionId: string): Promise<PublishAck>;
   consumer(stream: string, name: string): Consumer;
   onSessionClosed(session: Session): void;
+  initProducer(name: string | undefined): Promise<ProducerIdentity>;
 }
 
 export class Session implements CoreSession {
@@ -164,6 +166,11 @@ export class Session implements CoreSession {
     const subscription = this.#host.liveRouter.subscribe(this.id, filter, options);
     this.#live.add(subscription);
     return subscription;
+  }
+
+  initProducer(options?: { readonly name?: string }): Promise<ProducerIdentity> {
+    this.#assertOpen();
+    return this.#host.initProducer(options?.name);
   }
 
   close(): Promise<void> {
