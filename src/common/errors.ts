@@ -42,6 +42,8 @@ export const ErrorCode = {
   ListenFailed: 'WEIR_LISTEN_FAILED',
   /** An HTTP path or resource that does not exist. */
   NotFound: 'WEIR_NOT_FOUND',
+  /** An unexpected failure inside the broker (an I/O error, say); the message says what. */
+  Internal: 'WEIR_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -138,3 +138,63 @@ export const Limits = {
   /** Dead letters one redrive call may republish. */
   redriveMessagesMax: 100_000,
 } as const;
+
+/** Native protocol (src/protocols/native/, src/client/): bounds on every window and buffer. */
+export const NativeLimits = {
+  /** Largest frame either side accepts unless configured lower. */
+  frameBytesDefault: 8 * 1024 * 1024,
+  /** Credit one attachment may hold at the broker; a larger grant is capped. */
+  creditMax: 10_000,
+  /** Default prefetch of a push subscription. */
+  creditDefault: 1_000,
+  /** Push and live subscriptions on one connection. */
+  subscriptionsMax: 10_000,
+  /** Confirmed messages awaiting durability on one connection before the broker stops reading it. */
+  publishesInFlightMax: 50_000,
+  /** Deliveries a connection remembers for ack, nack and term; the oldest are forgotten past this. */
+  trackedDeliveriesMax: 100_000,
+  /** Messages a live subscription holds while its socket is not draining (default; the client may ask for fewer). */
+  liveBufferMessagesDefault: 10_000,
+  /** Heartbeat interval a client proposes by default; the broker caps it. */
+  heartbeatMsDefault: 15_000,
+  heartbeatMsMax: 120_000,
+  /** Heartbeat intervals of silence after which a peer is considered gone. */
+  heartbeatMissesMax: 3,
+  /** Messages in one PUBLISH or DELIVER frame. */
+  batchMessagesMax: 4_096,
+  /** Bytes a client buffers for publishes while disconnected or under backpressure. */
+  clientPendingBytesMax: 64 * 1024 * 1024,
+  /** Longest reconnect backoff. */
+  reconnectDelayMsMax: 30_000,
+} as const;
+
+/** STOMP (src/protocols/stomp): frame limits, per-connection state and timers. */
+export const StompLimits = {
+  /** Command line plus headers of one frame, escapes included. */
+  headerBytesMax: 64 * 1024,
+  /** Header entries in one frame. */
+  headersMax: 256,
+  /** Body of one frame; a message body is also bounded by `recordBytesMax`. */
+  bodyBytesMax: 4 * 1024 * 1024,
+  /** Subscriptions one connection may hold at once. */
+  subscriptionsMax: 1024,
+  /** Transactions one connection may have open at once. */
+  transactionsMax: 64,
+  /** Frames (SEND, ACK, NACK) buffered in one transaction. */
+  transactionFramesMax: 10_000,
+  /** Body bytes buffered in one transaction. */
+  transactionBytesMax: 16 * 1024 * 1024,
+  /** Prefetch of a subscription with neither `prefetch-count` nor `activemq.prefetchSize`. */
+  prefetchDefault: 1000,
+  prefetchMax: 65_535,
+  /** Receipted SENDs awaiting durability before the connection stops reading. */
+  pendingConfirmsMax: 4096,
+  /** Bytes queued on the socket before a live (topic) subscriber counts as slow. */
+  writeBufferBytesMax: 8 * 1024 * 1024,
+  /** Heart-beat interval the server offers and asks for; clients may only ask for slower. */
+  heartBeatIntervalMs: 10_000,
+  /** The shortest heart-beat interval the server agrees to send or expect. */
+  heartBeatIntervalMinMs: 1_000,
+  /** Time to wait for CONNECT after the transport opens. */
+  connectTimeoutMs: 10_000,
+} as const;

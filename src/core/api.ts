@@ -187,6 +187,8 @@ export interface StreamInfo {
   readonly partitions: readonly PartitionInfo[];
   readonly published: number;
   readonly rejectedFull: number;
+  /** Compactions of the stream's consumer-state log since the broker opened. */
+  readonly consumerStateSnapshots: number;
   /** Delayed messages waiting in the stream's delay index. */
   readonly delayed: number;
   /** Publishes recognised as duplicates (producer retries, message ids in the window). */

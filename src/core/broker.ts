@@ -61,6 +61,10 @@ export interface BrokerCoreOptions {
   readonly segmentBytesMax?: number;
   /** Default buffer of a live subscription that does not choose one. */
   readonly liveBufferMessagesDefault?: number;
+  /** Unacked holes per consumer partition before new deliveries pause; default and maximum Limits.consumerAckHolesMax. */
+  readonly consumerAckHolesMax?: number;
+  /** Consumer-state log growth between snapshots; default Limits.consumerStateSnapshotBytes. */
+  readonly consumerStateSnapshotBytes?: number;
   /** Errors no caller can receive (a failed background deletion); default: ignored after counting. */
   readonly onError?: (error: unknown) => void;
 }
@@ -84,6 +88,8 @@ export class BrokerCore {
   readonly #capture = new SubjectTrie<Stream>();
   readonly #sessions = new Map<string, Session>();
   readonly #onError: ((error: unknown) => void) | undefined;
+  readonly #snapshotBytes: number;
+  readonly #ackHolesMax: number;
   /** core2: idempotent producer identities (dedup/producer-registry.ts). */
   #producers!: ProducerRegistry;
   #admin: Promise<unknown> = Promise.resolve();
@@ -99,6 +105,14 @@ export class BrokerCore {
     this.#definitions = new DefinitionStore(dataDir);
     this.#store = new StreamStore(dataDir, this.clock, options.segmentBytesMax);
     this.#onError = options.onError;
+    this.#snapshotBytes = options.consumerStateSnapshotBytes ?? Limits.consumerStateSnapshotBytes;
+    const ackHolesMax = options.consumerAckHolesMax ?? Limits.consumerAckHolesMax;
+    if (!Number.isSafeInteger(ackHolesMax) || ackHolesMax < 1 || ackHolesMax > Limits.consumerAckHolesMax) {
+      throw new InvalidArgumentError(
+        `consumerAckHolesMax must be an integer from 1 to ${Limits.consumerAckHolesMax}`,
+      );
+    }
+    this.#ackHolesMax = ackHolesMax;
     this.liveRouter = new LiveRouter({
       clock: this.clock,
       bufferMessagesMaxDefault: options.liveBufferMessagesDefault ?? 1_000,
@@ -140,14 +154,11 @@ export class BrokerCore {
     const message = createMessage(input, this.clock.nowMs());
     this.#checkProducer(input);
     const stream = this.#capturing(message);
+    // The stream first: when it refuses (full), live subscribers do not see the message either.
+    stream?.publish(message, undefined, input.producer);
     const live = this.liveRouter.publish(message, sessionId);
-    if (stream === undefined) {
-      if (live === 0) this.#dropped += 1;
-      else this.#published += 1;
-      return;
-    }
-    stream.publish(message, undefined, input.producer);
-    this.#published += 1;
+    if (stream === undefined && live === 0) this.#dropped += 1;
+    else this.#published += 1;
   }
 
   publishConfirmed(input: PublishInput, sessionId: string | undefined): Promise<PublishAck> {
@@ -155,32 +166,42 @@ export class BrokerCore {
     const message = createMessage(input, this.clock.nowMs());
     this.#checkProducer(input);
     const stream = this.#capturing(message);
-    this.liveRouter.publish(message, sessionId);
     if (stream === undefined) {
+      this.liveRouter.publish(message, sessionId);
       return Promise.reject(
         new WeirError(ErrorCode.NoStream, `no stream captures subject '${message.subject}'`),
       );
     }
-    return this.#store_(stream, message, input.producer).then((ack) => {
-      this.#published += 1;
-      return ack;
-    });
+    // Queued synchronously: a full stream throws here, before live subscribers see anything.
+    const stored = this.#store_(stream, message, input.producer);
+    this.liveRouter.publish(message, sessionId);
+    this.#published += 1;
+    return stored;
   }
 
+  /** Queues `message` on `stream` (throws if the stream refuses it); resolves once stored. */
   #store_(stream: Stream, message: Message, producer?: ProducerStamp): Promise<PublishAck> {
-    return new Promise((resolve, reject) => {
-      stream.publish(
-        message,
-        (error, partition, offset, duplicate) => {
-          if (error !== undefined) reject(error);
-          else if (duplicate === true) resolve({ stream: stream.name, partition, offset, duplicate: true });
-          else if (offset < 0)
-            resolve({ stream: stream.name, partition, offset, duplicate: false, delayed: true });
-          else resolve({ stream: stream.name, partition, offset, duplicate: false });
-        },
-        producer,
-      );
+    let settle: (
+      error: Error | undefined,
+      partition: number,
+      offset: number,
+      duplicate?: boolean,
+    ) => void = () => undefined;
+    const stored = new Promise<PublishAck>((resolve, reject) => {
+      settle = (error, partition, offset, duplicate) => {
+        if (error !== undefined) reject(error);
+        else if (duplicate === true) resolve({ stream: stream.name, partition, offset, duplicate: true });
+        else if (offset < 0)
+          resolve({ stream: stream.name, partition, offset, duplicate: false, delayed: true });
+        else resolve({ stream: stream.name, partition, offset, duplicate: false });
+      };
     });
+    stream.publish(
+      message,
+      (error, partition, offset, duplicate) => settle(error, partition, offset, duplicate),
+      producer,
+    );
+    return stored;
   }
 
   /** core2: idempotent producer stamps are checked, and fenced epochs refused, before storing. */
@@ -386,10 +407,11 @@ export class BrokerCore {
 
   async #openStream(config: StreamInfo['config']): Promise<Stream> {
     const logs = await this.#store.open(config);
-    const { stateLog, states } = await ConsumerStateLog.open(logs.consumerState);
+    const { stateLog, states } = await ConsumerStateLog.open(logs.consumerState, this.#snapshotBytes);
     const stream = new Stream(
       {
         clock: this.clock,
+        ackHolesMax: this.#ackHolesMax,
         deadLetter: (source, stored, details) => this.#deadLetter(source, stored, details),
         onConsumerIdle: (source, consumer) =>
           void this.deleteConsumer(source.name, consumer.name).catch(this.#report),

@@ -120,7 +120,7 @@ export class Session implements CoreSession {
         const finish = (): void => {
           if (done) return;
           done = true;
-          timer.cancel();
+          timer?.cancel();
           consumer.removeReceiver(waiter, false);
           resolve(deliveries);
         };
@@ -137,7 +137,8 @@ export class Session implements CoreSession {
             if (deliveries.length > 0) finish();
           },
         };
-        const timer = this.#host.clock.setTimeout(finish, options.expiresMs);
+        const timer =
+          options.expiresMs > 0 ? this.#host.clock.setTimeout(finish, options.expiresMs) : undefined;
         consumer.addReceiver(waiter);
         // No wait: take what the reads already under way bring, then return.
         if (options.expiresMs === 0) void consumer.whenReadsIdle().then(finish);

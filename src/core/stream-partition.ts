@@ -126,7 +126,8 @@ export class StreamPartition {
     wanted?: (offset: number) => boolean,
     readBytesMax: number = Limits.consumerReadBytesMax,
   ): Promise<{ messages: StoredMessage[]; scannedTo: number }> {
-    const from = Math.max(fromOffset, this.firstOffset);
+    // The log may already have dropped segments below firstOffset's next move (retention runs async).
+    const from = Math.max(fromOffset, this.firstOffset, this.log.startOffset);
     if (from >= this.nextOffset || maxCount <= 0) return { messages: [], scannedTo: from };
     const cached = this.#fromCache(from, maxCount, wanted);
     if (cached !== undefined) return cached;

@@ -8,7 +8,8 @@
 //
 // Retention moves a partition's `firstOffset` up and asks the log to delete the whole
 // segments below it:
-// - limits: max messages (exact), max bytes (whole segments), max age (exact, by timestamp);
+// - limits: max messages (exact), max bytes (whole segments), max age (exact by timestamp,
+//   checked every min(maxAgeMs, 1 s) on the injected clock);
 // - workqueue: the lowest ack floor of its consumers (kept while it has none);
 // - interest: the lowest ack floor of its consumers (nothing is kept while it has none).
 
@@ -28,6 +29,7 @@ import type { Log } from '../storage/log.js';
 
 export interface StreamHost {
   readonly clock: Clock;
+  readonly ackHolesMax: number;
   deadLetter(stream: Stream, stored: StoredMessage, details: DeadLetterDetails): Promise<void>;
   onConsumerIdle(stream: Stream, consumer: Consumer): void;
   onError(error: unknown): void;
@@ -50,6 +52,7 @@ export class Stream implements ConsumerHost {
   dedup: StreamDedup | undefined;
   readonly #host: StreamHost;
   readonly #filtered = new SubjectTrie<Consumer>();
+  readonly #unfiltered = new Set<Consumer>();
   #turn = 0;
   #trimScheduled = false;
   #ageTimer: TimerHandle | undefined;
@@ -84,6 +87,10 @@ export class Stream implements ConsumerHost {
 
   get clock(): Clock {
     return this.#host.clock;
+  }
+
+  get ackHolesMax(): number {
+    return this.#host.ackHolesMax;
   }
 
   get name(): string {
@@ -198,6 +205,7 @@ export class Stream implements ConsumerHost {
     const consumer = new Consumer(this, config, finalStarts);
     this.consumers.set(config.name, consumer);
     if (config.filterSubject !== undefined) this.#filtered.add(config.filterSubject, consumer);
+    else this.#unfiltered.add(consumer);
     if (replayed === undefined) this.stateLog.recordSnapshot(config.name, consumer.snapshot());
     await this.stateLog.flush();
     return consumer;
@@ -243,16 +251,21 @@ export class Stream implements ConsumerHost {
   }
 
   #onAppended(partitionIndex: number, stored: readonly StoredMessage[]): void {
+    // Filtered consumers hear only of batches that hold a match for them: the work per batch
+    // is the matches plus the unfiltered consumers, however many filtered ones exist.
+    const woken = new Set<Consumer>();
     if (this.#filtered.size > 0) {
       for (const entry of stored) {
         for (const consumer of this.#filtered.match(entry.message.subject)) {
           consumer.partitions[partitionIndex]?.addMatch(entry.offset);
+          woken.add(consumer);
         }
       }
     }
     const partition = this.partitions[partitionIndex] as StreamPartition;
     this.#applyLimits(partition);
-    for (const consumer of this.consumers.values()) consumer.onAppended();
+    for (const consumer of this.#unfiltered) consumer.onAppended();
+    for (const consumer of woken) consumer.onAppended();
   }
 
   #applyLimits(partition: StreamPartition): void {

@@ -12,7 +12,13 @@ import { assert } from '../common/assert.js';
 import { CorruptLogError, ErrorCode, WeirError } from '../common/errors.js';
 import type { RecordBatch } from './log.js';
 import { OffsetIndex } from './offset-index.js';
-import { batchHeaderBytes, checkBatch, DecodedBatch, peekBatchLength } from './record-batch.js';
+import {
+  batchHeaderBytes,
+  checkBatch,
+  DecodedBatch,
+  isWholeBatchAt,
+  peekBatchLength,
+} from './record-batch.js';
 import { noTimestampMs, TimeIndex } from './time-index.js';
 
 /** Persist index entries once this many are waiting, so that recovery has little to rescan. */
@@ -108,10 +114,9 @@ export class LogSegment {
   ): void {
     assert(!this.#closed && !this.#deleted, 'append to an open segment');
     assert(baseOffset === this.nextOffset, 'a batch starts where the segment ends');
-    assert(
-      bytes.length === bytes.readUInt32BE(4) && checkBatch(bytes, 0) === undefined,
-      'a whole valid batch',
-    );
+    // The CRC was computed over these very bytes by encodeBatch; checking it again would double
+    // the cost of an append, so the paired check here is the cheap one, and reads check the CRC.
+    assert(isWholeBatchAt(bytes, baseOffset), 'a whole batch at its offset');
     const position = this.sizeBytes;
     assert(position + bytes.length <= 0xffff_ffff, 'segment positions fit 32 bits');
     try {
@@ -144,7 +149,7 @@ export class LogSegment {
     position: number,
   ): void {
     assert(baseOffset === this.nextOffset && position === this.sizeBytes, 'recovered batches are contiguous');
-    assert(checkBatch(bytes, 0) === undefined, 'recovered batch is valid');
+    assert(isWholeBatchAt(bytes, baseOffset), 'recovered batch is whole');
     this.#indexLocked(baseOffset, position);
     this.sizeBytes = position + bytes.length;
     this.nextOffset = nextOffset;
@@ -185,8 +190,13 @@ export class LogSegment {
 
   /** fdatasync of the log file, off the event loop. */
   sync(): Promise<void> {
+    // Counted as a reader: retention may delete the segment while the fsync runs, and the
+    // descriptor must stay open until it ends.
+    this.#readers++;
     return new Promise((resolve, reject) => {
       fs.fdatasync(this.#fd, (error) => {
+        this.#readers--;
+        if (this.#deleted || this.#closed) this.#releaseIfUnused();
         if (error === null) resolve();
         else reject(storageFailed(`fsync of ${this.logPath}`, error));
       });
@@ -225,9 +235,16 @@ export class LogSegment {
     this.#readers++;
     try {
       while (position < end) {
-        const chunk = Buffer.allocUnsafe(Math.min(wantBytes, end - position));
+        const chunk = Buffer.allocUnsafe(this.#readLength(position, wantBytes, end));
         const bytesRead = await readAt(this.#fd, chunk, position, this.logPath);
         if (this.#deleted) return { bytes, reachedEnd: true };
+        if (bytesRead < chunk.length) {
+          throw new CorruptLogError(
+            this.logPath,
+            position + bytesRead,
+            `the file ends before its written end ${end}`,
+          );
+        }
         let cursor = 0;
         while (cursor < bytesRead) {
           const length = peekBatchLength(chunk, cursor);
@@ -269,8 +286,18 @@ export class LogSegment {
       return { bytes, reachedEnd: true };
     } finally {
       this.#readers--;
-      if (this.#deleted) this.#releaseIfUnused();
+      if (this.#deleted || this.#closed) this.#releaseIfUnused();
     }
+  }
+
+  /**
+   * How much to read from `position`: about `wantBytes`, ending where an indexed batch starts
+   * when one lies in reach, so that a read neither cuts a batch nor fetches bytes it drops.
+   */
+  #readLength(position: number, wantBytes: number, end: number): number {
+    if (position + wantBytes >= end) return end - position;
+    const boundary = this.offsetIndex.floorPosition(position + wantBytes);
+    return boundary > position ? boundary - position : wantBytes;
   }
 
   /** The first offset in this segment stamped at or after `timestampMs`, if any. */
