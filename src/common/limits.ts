@@ -57,6 +57,12 @@ export const Limits = {
   dedupWindowIdsDefault: 100_000,
   /** Longest message-id dedup window. */
   dedupWindowMsMax: 7 * 86_400_000,
+  /** Longest a request may wait for its reply. */
+  requestTimeoutMsMax: 10 * 60_000,
+  /** Requests one session may have waiting for replies. */
+  requestsPendingPerSessionMax: 10_000,
+  /** Temporary queues one session may own. */
+  temporaryQueuesPerSessionMax: 1_000,
   /** Segment size of a delay bucket log. */
   delaySegmentBytes: 4 * 1024 * 1024,
   /** Due delayed messages released to their stream in one batch. */

@@ -60,6 +60,20 @@ export interface ProducerStamp {
   readonly sequence: number;
 }
 
+/** A request: everything a publish takes but subject, body and replyTo, and a timeout. */
+export type RequestOptions = Omit<PublishInput, 'subject' | 'body' | 'replyTo'> & {
+  readonly timeoutMs: number;
+};
+
+/** A queue that lives as long as the session that made it. */
+export interface TemporaryQueue {
+  /** Publish here to enqueue. */
+  readonly subject: string;
+  /** Attach or fetch with this stream and consumer. */
+  readonly stream: string;
+  readonly consumer: string;
+}
+
 /** An idempotent producer's identity: stamp publishes with it. */
 export interface ProducerIdentity {
   readonly producerId: bigint;
@@ -300,5 +314,14 @@ export interface CoreSession {
    * earlier instances of that name are fenced (WEIR_PRODUCER_FENCED).
    */
   initProducer(options?: { readonly name?: string }): Promise<ProducerIdentity>;
+  /**
+   * Publishes a request with a reply subject in this session's inbox and resolves with the
+   * first reply. Fails with WEIR_NO_RESPONDERS (nothing took it), WEIR_TIMEOUT, WEIR_CLOSED.
+   */
+  request(subject: string, body: PublishInput['body'], options: RequestOptions): Promise<Message>;
+  /** A subject for a temporary topic (live subscriptions only), owned by this session. */
+  createTemporaryTopic(): string;
+  /** A temporary queue (memory workqueue stream and consumer), deleted when this session closes. */
+  createTemporaryQueue(): Promise<TemporaryQueue>;
   close(): Promise<void>;
 }

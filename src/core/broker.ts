@@ -38,6 +38,7 @@ import { DelayedDelivery } from './delayed-delivery.js';
 import { ProducerRegistry } from './dedup/producer-registry.js';
 import { checkStamp } from './dedup/producer-state.js';
 import { StreamDedup } from './dedup/stream-dedup.js';
+import { isTemporaryQueue } from './request-reply.js';
 import { DefinitionStore } from './definition-store.js';
 import { consumerInfo, streamInfo } from './info.js';
 import { LiveRouter } from './live-router.js';
@@ -149,7 +150,8 @@ export class BrokerCore {
 
   // Publishing (SessionHost).
 
-  publish(input: PublishInput, sessionId: string | undefined): void {
+  /** Returns how many took it: a capturing stream counts one, plus each live subscriber. */
+  publish(input: PublishInput, sessionId: string | undefined): number {
     this.#assertOpen();
     const message = createMessage(input, this.clock.nowMs());
     this.#checkProducer(input);
@@ -159,6 +161,7 @@ export class BrokerCore {
     const live = this.liveRouter.publish(message, sessionId);
     if (stream === undefined && live === 0) this.#dropped += 1;
     else this.#published += 1;
+    return (stream === undefined ? 0 : 1) + live;
   }
 
   publishConfirmed(input: PublishInput, sessionId: string | undefined): Promise<PublishAck> {
@@ -210,6 +213,17 @@ export class BrokerCore {
     if (producer === undefined) return;
     checkStamp(producer);
     this.#producers.checkEpoch(producer.id, producer.epoch);
+  }
+
+  /** core2: a session's temporary queue (request-reply.ts): a memory workqueue and its consumer. */
+  async addTemporaryQueue(stream: string, subject: string): Promise<void> {
+    await this.addStream({ name: stream, subjects: [subject], retention: 'workqueue', storage: 'memory' });
+    await this.addConsumer(stream, { name: stream, dispatch: 'shared' });
+  }
+
+  async deleteTemporaryQueue(stream: string): Promise<void> {
+    if (this.#closed) return;
+    await this.deleteStream(stream);
   }
 
   initProducer(name: string | undefined): Promise<ProducerIdentity> {
@@ -479,10 +493,13 @@ export class BrokerCore {
 
   #saveDefinitions(): Promise<void> {
     return this.#definitions.save(
-      [...this.#streams.values()].map((stream) => ({
-        config: stream.config,
-        consumers: [...stream.consumers.values()].map((consumer) => consumer.config),
-      })),
+      // core2: temporary queues (request-reply.ts) end with their session, never persist.
+      [...this.#streams.values()]
+        .filter((stream) => !isTemporaryQueue(stream.config))
+        .map((stream) => ({
+          config: stream.config,
+          consumers: [...stream.consumers.values()].map((consumer) => consumer.config),
+        })),
     );
   }
 
