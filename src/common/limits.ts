@@ -49,12 +49,20 @@ export const Limits = {
   delayMsMax: 36_525 * 86_400_000,
   /** Idempotent producers remembered per stream partition; the one idle longest is forgotten first. */
   producersPerPartitionMax: 10_000,
+  /** Named idempotent producers (initProducer with a name) one broker remembers. */
+  producersNamedMax: 100_000,
   /** Ids one stream's message-id dedup window may hold (its memory is fixed: see message-id-window.ts). */
   dedupWindowIdsMax: 1_000_000,
   /** Default capacity of a message-id dedup window. */
   dedupWindowIdsDefault: 100_000,
   /** Longest message-id dedup window. */
   dedupWindowMsMax: 7 * 86_400_000,
+  /** Longest a request may wait for its reply. */
+  requestTimeoutMsMax: 10 * 60_000,
+  /** Requests one session may have waiting for replies. */
+  requestsPendingPerSessionMax: 10_000,
+  /** Temporary queues one session may own. */
+  temporaryQueuesPerSessionMax: 1_000,
   /** Segment size of a delay bucket log. */
   delaySegmentBytes: 4 * 1024 * 1024,
   /** Due delayed messages released to their stream in one batch. */
