@@ -118,10 +118,7 @@ test('malformed, oversized and unknown frames: ERROR with message and body, then
     ],
     [`${connect}SEND\n${'h:v\n'.repeat(300)}\n\0`, 'frame too large'],
     [`${connect}SEND\ndestination:/amq/queue/a\n\nx\0`, 'not supported'],
-<<<<<<< HEAD
     [`${connect}SUBSCRIBE\nid:1\ndestination:/topic/a\nselector:a = = 1\n\n\0`, 'invalid selector'],
-=======
->>>>>>> core2
     [`${connect}SEND\ndestination:/queue/a\nAMQ_SCHEDULED_PERIOD:1000\n\nx\0`, 'not supported'],
     [`${connect}SEND\ndestination:/queue/a\npriority:12\n\nx\0`, 'invalid header'],
     [`${connect}SUBSCRIBE\nid:1\ndestination:/topic/a\nactivemq.subscriptionName:s\n\n\0`, 'malformed frame'],
