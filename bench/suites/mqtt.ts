@@ -189,37 +189,36 @@ export async function run(args: string[]): Promise<void> {
   const options = parseArgs(args);
   const results: BenchResult[] = [];
   for (const system of options.systems) {
-    const workDir = await mkdtemp(path.join(os.tmpdir(), `weir-bench-mqtt-${system}-`));
-    let peer = await startPeer(system, workDir);
-    try {
-      for (const workload of workloads) {
-        if (!peer.alive()) peer = await startPeer(system, workDir);
-        let lines: GeneratorLine[];
-        try {
-          lines = await runGenerator(peer, options, workload);
-        } catch (error) {
-          // A peer that falls over under a workload is reported as such, not as a number.
-          const crashed = !peer.alive();
-          process.stderr.write(`${system} ${workload}: ${crashed ? 'broker crashed' : String(error)}\n`);
-          lines = [
-            { workload, metric: crashed ? 'broker crashed' : 'generator failed', value: 1, unit: 'count' },
-          ];
-        }
-        for (const line of lines) {
-          const result: BenchResult = {
-            bench: `mqtt.${line.workload}`,
-            system,
-            metric: line.metric,
-            value: line.value,
-            unit: line.unit,
-          };
-          emit(result);
-          results.push(result);
-        }
+    // A fresh broker process per workload: one workload's garbage or crash does not reach the
+    // next, and the idle workload measures RSS from a clean start.
+    for (const workload of workloads) {
+      const workDir = await mkdtemp(path.join(os.tmpdir(), `weir-bench-mqtt-${system}-`));
+      const peer = await startPeer(system, workDir);
+      let lines: GeneratorLine[];
+      try {
+        lines = await runGenerator(peer, options, workload);
+      } catch (error) {
+        // A peer that falls over under a workload is reported as such, not as a number.
+        const crashed = !peer.alive();
+        process.stderr.write(`${system} ${workload}: ${crashed ? 'broker crashed' : String(error)}\n`);
+        lines = [
+          { workload, metric: crashed ? 'broker crashed' : 'generator failed', value: 1, unit: 'count' },
+        ];
+      } finally {
+        await peer.stop();
+        await rm(workDir, { recursive: true, force: true });
       }
-    } finally {
-      await peer.stop();
-      await rm(workDir, { recursive: true, force: true });
+      for (const line of lines) {
+        const result: BenchResult = {
+          bench: `mqtt.${line.workload}`,
+          system,
+          metric: line.metric,
+          value: line.value,
+          unit: line.unit,
+        };
+        emit(result);
+        results.push(result);
+      }
     }
   }
   // Ratios: Weir against each peer, for every metric both report.

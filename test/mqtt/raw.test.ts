@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
+import { AuthenticationFailedError } from '../../src/core/auth.js';
+import type { Authenticator } from '../../src/core/auth.js';
 import type { BrokerCore } from '../../src/core/broker.js';
 import { encodePacket } from '../../src/protocols/mqtt/codec/encoder.js';
 import type { Packet } from '../../src/protocols/mqtt/codec/packets.js';
@@ -316,6 +318,34 @@ describe('limits', () => {
       assert.equal(puback.messageId, 5);
       assert.equal(puback.reasonCode, 0x97);
       client.end();
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('authentication', () => {
+  test('the Authenticator decides: bad credentials get 0x86 (5.0) / 0x04 (3.1.1)', async () => {
+    const authenticator: Authenticator = {
+      authenticate: (request) =>
+        request.username === 'alice' && String(request.password) === 'secret'
+          ? Promise.resolve({ name: 'alice', anonymous: false, protocol: 'mqtt' })
+          : Promise.reject(new AuthenticationFailedError('bad user name or password')),
+    };
+    const broker = await startTestBroker({ authenticator });
+    try {
+      const good = await RawClient.connect(broker.port, 5);
+      good.send({ ...connect5, username: 'alice', password: Buffer.from('secret') } as Packet, 5);
+      assert.equal(((await good.next('connack')) as { reasonCode?: number }).reasonCode, 0);
+      good.end();
+      const bad5 = await RawClient.connect(broker.port, 5);
+      bad5.send({ ...connect5, username: 'alice', password: Buffer.from('wrong') } as Packet, 5);
+      assert.equal(((await bad5.next('connack')) as { reasonCode?: number }).reasonCode, 0x86);
+      assert.equal(await bad5.waitClosed(), true);
+      const bad4 = await RawClient.connect(broker.port, 4);
+      bad4.send({ ...connect4, username: 'mallory', password: Buffer.from('x') } as Packet);
+      assert.equal(((await bad4.next('connack')) as { returnCode?: number }).returnCode, 0x04);
+      assert.equal(await bad4.waitClosed(), true);
     } finally {
       await broker.close();
     }

@@ -82,7 +82,7 @@ const writeBufferBytesMax = 8 * 1024 * 1024;
 export class MqttSession {
   readonly registry: MqttRegistry;
   readonly info: ConnectionInfo;
-  readonly logger: Logger;
+  #logger: Logger | undefined;
   readonly #stream: Duplex;
   readonly #decoder: MqttDecoder;
   state: ConnectionState = 'awaiting-connect';
@@ -136,7 +136,6 @@ export class MqttSession {
     this.overLimit = overLimit;
     this.info = info;
     this.#stream = stream;
-    this.logger = registry.logger.child({ remote: `${info.remoteAddress}:${info.remotePort}` });
     this.#decoder = new MqttDecoder(registry.options.packetBytesMax);
     this.clientReceiveMaximum = registry.options.inflightMax;
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -150,6 +149,15 @@ export class MqttSession {
       // MQTT 3.1.4: a Server closes a connection that does not send CONNECT in reasonable time.
       if (this.state === 'awaiting-connect' || this.state === 'connecting') this.abort();
     }, registry.options.connectTimeoutMs);
+  }
+
+  /** A child logger naming the peer, made on first use (most connections never log). */
+  get logger(): Logger {
+    this.#logger ??= this.registry.logger.child({
+      remote: `${this.info.remoteAddress}:${this.info.remotePort}`,
+      ...(this.clientId.length > 0 ? { clientId: this.clientId } : {}),
+    });
+    return this.#logger;
   }
 
   // ---------------------------------------------------------------------------------------
