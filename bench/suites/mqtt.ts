@@ -609,8 +609,10 @@ async function generate(port: number, brokerPid: number, options: Options, workl
       const subscriber = await open();
       await subscriber.subscribe('bench/lat', 0);
       const latenciesUs: number[] = [];
+      // The first half second warms the broker up (JIT, buffers) and is not measured.
+      const measureFromMs = Date.now() + 500;
       subscriber.onFrame = (frame) => {
-        if (frame.type !== 3) return;
+        if (frame.type !== 3 || Date.now() < measureFromMs) return;
         const topicLength = frame.bytes.readUInt16BE(frame.bodyStart);
         const sentNs = frame.bytes.readBigUInt64BE(frame.bodyStart + 2 + topicLength);
         latenciesUs.push(Number(process.hrtime.bigint() - sentNs) / 1000);
@@ -618,7 +620,7 @@ async function generate(port: number, brokerPid: number, options: Options, workl
       const publisher = await open();
       const perTick = Math.max(1, Math.round(options.latencyRate / 100));
       const body = Buffer.alloc(payloadBytes);
-      const endAt = Date.now() + seconds * 1000;
+      const endAt = measureFromMs + seconds * 1000;
       await new Promise<void>((resolve) => {
         const timer = setInterval(() => {
           if (Date.now() >= endAt) {
