@@ -34,12 +34,16 @@ export const ErrorCode = {
   ProducerFenced: 'WEIR_PRODUCER_FENCED',
   TransactionNotFound: 'WEIR_TRANSACTION_NOT_FOUND',
   TransactionAborted: 'WEIR_TRANSACTION_ABORTED',
+  /** A message selector that does not parse; the message gives the column. */
+  InvalidSelector: 'WEIR_INVALID_SELECTOR',
   SlowConsumer: 'WEIR_SLOW_CONSUMER',
   Overloaded: 'WEIR_OVERLOADED',
   /** A listener could not bind its address (in use, not permitted, not local). */
   ListenFailed: 'WEIR_LISTEN_FAILED',
   /** An HTTP path or resource that does not exist. */
   NotFound: 'WEIR_NOT_FOUND',
+  /** An unexpected failure inside the broker (an I/O error, say); the message says what. */
+  Internal: 'WEIR_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

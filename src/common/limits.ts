@@ -41,6 +41,32 @@ export const Limits = {
   liveSubscriptionsPerSessionMax: 10_000,
   /** Delayed messages held in memory for live subscriptions, across the broker. */
   liveDelayedMessagesMax: 100_000,
+  /** A consumer's message selector, in characters. */
+  selectorLengthMax: 64 * 1024,
+  /** Nesting of one selector (parentheses, NOT, unary signs), so compiling cannot overflow the stack. */
+  selectorDepthMax: 128,
+  /** The longest delay a message may have (deliverAfterMs - now): 100 years. */
+  delayMsMax: 36_525 * 86_400_000,
+  /** Idempotent producers remembered per stream partition; the one idle longest is forgotten first. */
+  producersPerPartitionMax: 10_000,
+  /** Named idempotent producers (initProducer with a name) one broker remembers. */
+  producersNamedMax: 100_000,
+  /** Ids one stream's message-id dedup window may hold (its memory is fixed: see message-id-window.ts). */
+  dedupWindowIdsMax: 1_000_000,
+  /** Default capacity of a message-id dedup window. */
+  dedupWindowIdsDefault: 100_000,
+  /** Longest message-id dedup window. */
+  dedupWindowMsMax: 7 * 86_400_000,
+  /** Longest a request may wait for its reply. */
+  requestTimeoutMsMax: 10 * 60_000,
+  /** Requests one session may have waiting for replies. */
+  requestsPendingPerSessionMax: 10_000,
+  /** Temporary queues one session may own. */
+  temporaryQueuesPerSessionMax: 1_000,
+  /** Segment size of a delay bucket log. */
+  delaySegmentBytes: 4 * 1024 * 1024,
+  /** Due delayed messages released to their stream in one batch. */
+  delayReleaseBatchMax: 4_096,
   /** Smallest segment age limit a log may be configured with. */
   segmentAgeMsMin: 1,
   /** Largest `interval:<ms>` fsync period. */
@@ -97,8 +123,8 @@ export const Limits = {
   /** Credit one attachment may hold. */
   attachCreditMax: 1_000_000,
   /** Decoded messages each partition keeps after append so tailing consumers skip a log read. */
-  tailCacheMessagesMax: 8_192,
-  /** Bytes the tail cache of one partition may hold. */
+  tailCacheMessagesMax: 16_384,
+  /** Bytes the tail cache of one partition may hold (encoded size plus ~200 bytes per decoded message). */
   tailCacheBytesMax: 8 * 1024 * 1024,
   /** Messages one consumer reads ahead of delivery, per partition. */
   consumerReadAheadMessagesMax: 2_048,
@@ -117,4 +143,69 @@ export const Limits = {
   consumerStateSegmentBytes: 1024 * 1024,
   /** Dead letters one redrive call may republish. */
   redriveMessagesMax: 100_000,
+} as const;
+
+/** Native protocol (src/protocols/native/, src/client/): bounds on every window and buffer. */
+export const NativeLimits = {
+  /** Largest frame either side accepts unless configured lower. */
+  frameBytesDefault: 8 * 1024 * 1024,
+  /** Credit one attachment may hold at the broker; a larger grant is capped. */
+  creditMax: 10_000,
+  /** Default prefetch of a push subscription. */
+  creditDefault: 1_000,
+  /** Push and live subscriptions on one connection. */
+  subscriptionsMax: 10_000,
+  /** Confirmed messages awaiting durability on one connection before the broker stops reading it. */
+  publishesInFlightMax: 50_000,
+  /** Deliveries a connection remembers for ack, nack and term; the oldest are forgotten past this. */
+  trackedDeliveriesMax: 100_000,
+  /** Messages a live subscription holds while its socket is not draining (default; the client may ask for fewer). */
+  liveBufferMessagesDefault: 10_000,
+  /** Heartbeat interval a client proposes by default; the broker caps it. */
+  heartbeatMsDefault: 15_000,
+  heartbeatMsMax: 120_000,
+  /** Heartbeat intervals of silence after which a peer is considered gone. */
+  heartbeatMissesMax: 3,
+  /** Messages in one PUBLISH or DELIVER frame. */
+  batchMessagesMax: 4_096,
+  /** Bytes a client buffers for publishes while disconnected or under backpressure. */
+  clientPendingBytesMax: 64 * 1024 * 1024,
+  /** Longest reconnect backoff. */
+  reconnectDelayMsMax: 30_000,
+} as const;
+
+/** STOMP (src/protocols/stomp): frame limits, per-connection state and timers. */
+export const StompLimits = {
+  /** Command line plus headers of one frame, escapes included. */
+  headerBytesMax: 64 * 1024,
+  /** Header entries in one frame. */
+  headersMax: 256,
+  /** Body of one frame; a message body is also bounded by `recordBytesMax`. */
+  bodyBytesMax: 4 * 1024 * 1024,
+  /** Subscriptions one connection may hold at once. */
+  subscriptionsMax: 1024,
+  /** Transactions one connection may have open at once. */
+  transactionsMax: 64,
+  /** Frames (SEND, ACK, NACK) buffered in one transaction. */
+  transactionFramesMax: 10_000,
+  /** Body bytes buffered in one transaction. */
+  transactionBytesMax: 16 * 1024 * 1024,
+  /** Prefetch of a subscription with neither `prefetch-count` nor `activemq.prefetchSize`. */
+  prefetchDefault: 1000,
+  prefetchMax: 65_535,
+  /** Receipted SENDs awaiting durability before the connection stops reading. */
+  pendingConfirmsMax: 4096,
+  /**
+   * Messages the core buffers for one live (topic, temporary queue) subscription of a STOMP
+   * client: a burst of one socket read can be thousands of frames.
+   */
+  liveBufferMessages: 10_000,
+  /** Bytes queued on the socket before a live (topic) subscriber counts as slow. */
+  writeBufferBytesMax: 8 * 1024 * 1024,
+  /** Heart-beat interval the server offers and asks for; clients may only ask for slower. */
+  heartBeatIntervalMs: 10_000,
+  /** The shortest heart-beat interval the server agrees to send or expect. */
+  heartBeatIntervalMinMs: 1_000,
+  /** Time to wait for CONNECT after the transport opens. */
+  connectTimeoutMs: 10_000,
 } as const;

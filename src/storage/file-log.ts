@@ -58,6 +58,11 @@ export class FileLog implements Log {
   readonly #groupCommit: GroupCommit | undefined;
   #intervalTimer: TimerHandle | undefined;
   #intervalSync: Promise<void> | undefined;
+  /**
+   * Appends encode into this buffer and write it out before returning, so one buffer serves
+   * them all: a fresh buffer per batch costs page faults that dominate large appends.
+   */
+  #scratch = Buffer.allocUnsafeSlow(64 * 1024);
 
   private constructor(directory: string, options: ParsedLogOptions, segments: LogSegment[]) {
     assert(segments.length > 0, 'a log has at least one segment');
@@ -190,7 +195,10 @@ export class FileLog implements Log {
       active = this.#rollLocked();
     }
     const baseOffset = active.nextOffset;
-    const bytes = encodeBatch(batch, size, Offset(baseOffset), nowMs);
+    if (size > this.#scratch.length) {
+      this.#scratch = Buffer.allocUnsafeSlow(Math.min(Limits.batchBytesMax, 2 ** Math.ceil(Math.log2(size))));
+    }
+    const bytes = encodeBatch(batch, size, Offset(baseOffset), nowMs, this.#scratch);
     const recordCount = batch.records.length;
     try {
       active.appendLocked(bytes, baseOffset, recordCount, peekMaxTimestampMs(bytes, 0), nowMs);

@@ -1,0 +1,305 @@
+// JMS Session: creates producers, consumers, destinations and messages, and applies the
+// acknowledge mode. Transacted sessions and message selectors need broker core II
+// (transactions, selectors) and fail with WEIR_NOT_SUPPORTED until it lands.
+
+import { ErrorCode, InvalidArgumentError, WeirError, isWeirError } from '../../common/errors.js';
+import type { ReceivedMessage } from '../types.js';
+import type { Subscription } from '../types.js';
+import type { AcknowledgeMode } from './constants.js';
+import { AcknowledgeMode as Modes } from './constants.js';
+import type { Connection } from './connection.js';
+import { MessageConsumer } from './consumer.js';
+import type { Destination, Queue, TemporaryQueue, TemporaryTopic, Topic } from './destinations.js';
+import { inboxSubject, queue, topic } from './destinations.js';
+import type { Acknowledger, Message } from './messages.js';
+import {
+  BytesMessage,
+  MapMessage,
+  ObjectMessage,
+  StreamMessage,
+  TextMessage,
+  fromReceived,
+} from './messages.js';
+import { MessageProducer } from './producer.js';
+
+function rejectSelector(selector: string | undefined): void {
+  if (selector !== undefined && selector.trim() !== '') {
+    throw new WeirError(
+      ErrorCode.NotSupported,
+      'message selectors are not supported by this broker yet (they need selectors from broker core II)',
+    );
+  }
+}
+
+export class Session implements Acknowledger {
+  readonly connection: Connection;
+  readonly acknowledgeMode: AcknowledgeMode;
+  readonly transacted = false;
+  /** CLIENT and INDIVIDUAL modes: delivered and not yet acknowledged, in delivery order. */
+  #unacked: Message[] = [];
+  readonly #consumers = new Set<MessageConsumer>();
+  readonly #producers = new Set<MessageProducer>();
+  #closed = false;
+
+  constructor(connection: Connection, acknowledgeMode: AcknowledgeMode) {
+    this.connection = connection;
+    this.acknowledgeMode = acknowledgeMode;
+  }
+
+  // ---- destinations and messages ----
+
+  createQueue(name: string): Queue {
+    return queue(name);
+  }
+
+  createTopic(name: string): Topic {
+    return topic(name);
+  }
+
+  /** A queue that lives as long as this connection: one consumer of it gets each message. */
+  createTemporaryQueue(): TemporaryQueue {
+    const name = inboxSubject();
+    return {
+      kind: 'temporary-queue',
+      queueName: name,
+      delete: async () => undefined,
+      toString: () => `temp-queue://${name}`,
+    };
+  }
+
+  createTemporaryTopic(): TemporaryTopic {
+    const name = inboxSubject();
+    return {
+      kind: 'temporary-topic',
+      topicName: name,
+      delete: async () => undefined,
+      toString: () => `temp-topic://${name}`,
+    };
+  }
+
+  createTextMessage(text?: string): TextMessage {
+    return new TextMessage(text);
+  }
+
+  createBytesMessage(): BytesMessage {
+    return new BytesMessage();
+  }
+
+  createMapMessage(): MapMessage {
+    return new MapMessage();
+  }
+
+  createObjectMessage(object?: unknown): ObjectMessage {
+    return new ObjectMessage(object);
+  }
+
+  createStreamMessage(): StreamMessage {
+    return new StreamMessage();
+  }
+
+  /** A message with no body (JMS Message): an empty TextMessage. */
+  createMessage(): TextMessage {
+    return new TextMessage();
+  }
+
+  // ---- producers and consumers ----
+
+  createProducer(destination?: Destination): MessageProducer {
+    this.#checkOpen();
+    const producer = new MessageProducer(this, destination);
+    this.#producers.add(producer);
+    return producer;
+  }
+
+  async createConsumer(
+    destination: Destination,
+    selector?: string,
+    noLocal = false,
+  ): Promise<MessageConsumer> {
+    this.#checkOpen();
+    rejectSelector(selector);
+    const client = this.connection.client;
+    let subscription: Subscription;
+    switch (destination.kind) {
+      case 'queue':
+        await this.connection.ensureQueue(destination.queueName);
+        subscription = client.subscribe({ stream: destination.queueName, consumer: destination.queueName });
+        break;
+      case 'topic':
+        subscription = client.subscribe(destination.topicName, { noLocal });
+        break;
+      case 'temporary-queue':
+        subscription = client.subscribe(destination.queueName, { queueGroup: 'temporary-queue' });
+        break;
+      case 'temporary-topic':
+        subscription = client.subscribe(destination.topicName, { noLocal });
+        break;
+    }
+    return this.#track(new MessageConsumer(this, subscription, destination));
+  }
+
+  /** An unshared durable subscription, named by the client id and `name` (JMS 1.1 createDurableSubscriber). */
+  async createDurableConsumer(
+    destination: Topic,
+    name: string,
+    selector?: string,
+    _noLocal = false,
+  ): Promise<MessageConsumer> {
+    this.#checkOpen();
+    rejectSelector(selector);
+    const clientId = this.connection.clientId;
+    if (clientId === undefined) {
+      throw new WeirError(
+        ErrorCode.InvalidArgument,
+        'an unshared durable subscription needs a client id on the connection',
+      );
+    }
+    return this.#durable(destination, `${clientId}_${name}`, 'exclusive');
+  }
+
+  createDurableSubscriber(
+    destination: Topic,
+    name: string,
+    selector?: string,
+    noLocal = false,
+  ): Promise<MessageConsumer> {
+    return this.createDurableConsumer(destination, name, selector, noLocal);
+  }
+
+  /** A shared durable subscription: every consumer of it, on any connection, competes for its messages. */
+  async createSharedDurableConsumer(
+    destination: Topic,
+    name: string,
+    selector?: string,
+  ): Promise<MessageConsumer> {
+    this.#checkOpen();
+    rejectSelector(selector);
+    return this.#durable(destination, name, 'shared');
+  }
+
+  /** A shared non-durable subscription: one member of `sharedName` gets each message. */
+  async createSharedConsumer(
+    destination: Topic,
+    sharedName: string,
+    selector?: string,
+  ): Promise<MessageConsumer> {
+    this.#checkOpen();
+    rejectSelector(selector);
+    const subscription = await this.connection.client.subscribe(destination.topicName, {
+      queueGroup: sharedName,
+    });
+    return this.#track(new MessageConsumer(this, subscription, destination));
+  }
+
+  async #durable(
+    destination: Topic,
+    consumerName: string,
+    dispatch: 'exclusive' | 'shared',
+  ): Promise<MessageConsumer> {
+    const { stream, covers } = await this.connection.client.topicStream(destination.topicName);
+    try {
+      await this.connection.client.admin.addConsumer(stream, {
+        name: consumerName,
+        durable: true,
+        ...(covers ? {} : { filterSubject: destination.topicName }),
+        ackPolicy: 'explicit',
+        dispatch,
+        deliverPolicy: { kind: 'new' },
+      });
+    } catch (error) {
+      if (!isWeirError(error, ErrorCode.ConsumerExists)) throw error;
+    }
+    const subscription = this.connection.client.subscribe({ stream, consumer: consumerName });
+    return this.#track(new MessageConsumer(this, subscription, destination));
+  }
+
+  /** Deletes a durable subscription (unshared: by the connection's client id and `name`). */
+  async unsubscribe(name: string, topicName?: string): Promise<void> {
+    if (topicName === undefined) throw new InvalidArgumentError('give the topic of the durable subscription');
+    const { stream } = await this.connection.client.topicStream(topicName);
+    const clientId = this.connection.clientId;
+    const names = clientId === undefined ? [name] : [`${clientId}_${name}`, name];
+    for (const consumerName of names) {
+      try {
+        if (await this.connection.client.admin.deleteConsumer(stream, consumerName)) return;
+      } catch (error) {
+        if (!isWeirError(error, ErrorCode.ConsumerNotFound)) throw error;
+      }
+    }
+    throw new WeirError(ErrorCode.ConsumerNotFound, `no durable subscription ${name} on topic ${topicName}`);
+  }
+
+  #track(consumer: MessageConsumer): MessageConsumer {
+    this.#consumers.add(consumer);
+    return consumer;
+  }
+
+  // ---- acknowledgement ----
+
+  /** @internal A consumer hands out a message: ack now (AUTO/DUPS_OK receive) or remember it. */
+  delivered(
+    received: ReceivedMessage,
+    destination: Destination,
+    via: 'receive' | 'listener' = 'receive',
+  ): Message {
+    const message = fromReceived(received, destination, this);
+    const auto =
+      this.acknowledgeMode === Modes.AUTO_ACKNOWLEDGE || this.acknowledgeMode === Modes.DUPS_OK_ACKNOWLEDGE;
+    if (auto) {
+      if (via === 'receive') received.ack();
+    } else {
+      this.#unacked.push(message);
+    }
+    return message;
+  }
+
+  /** @internal A listener returned normally. */
+  listenerReturned(message: Message): void {
+    const auto =
+      this.acknowledgeMode === Modes.AUTO_ACKNOWLEDGE || this.acknowledgeMode === Modes.DUPS_OK_ACKNOWLEDGE;
+    if (auto) message.received?.ack();
+  }
+
+  acknowledge(message: Message): void {
+    if (this.acknowledgeMode === Modes.INDIVIDUAL_ACKNOWLEDGE) {
+      message.received?.ack();
+      this.#unacked = this.#unacked.filter((each) => each !== message);
+      return;
+    }
+    if (this.acknowledgeMode === Modes.CLIENT_ACKNOWLEDGE) {
+      for (const each of this.#unacked) each.received?.ack();
+      this.#unacked = [];
+    }
+    // AUTO and DUPS_OK acknowledge by themselves; acknowledge() is a no-op there (JMS).
+  }
+
+  /** Redelivers every message delivered and not acknowledged (CLIENT and INDIVIDUAL modes). */
+  recover(): void {
+    this.#checkOpen();
+    for (const message of this.#unacked) message.received?.nack();
+    this.#unacked = [];
+  }
+
+  commit(): Promise<void> {
+    return Promise.reject(new WeirError(ErrorCode.NotSupported, 'commit: this session is not transacted'));
+  }
+
+  rollback(): Promise<void> {
+    return Promise.reject(new WeirError(ErrorCode.NotSupported, 'rollback: this session is not transacted'));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const producer of this.#producers) producer.close();
+    await Promise.all([...this.#consumers].map((consumer) => consumer.close()));
+    // Unacknowledged messages of a closed session are redelivered (JMS 2.0 §6.2.13).
+    for (const message of this.#unacked) message.received?.nack();
+    this.#unacked = [];
+    this.connection.sessionClosed(this);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new WeirError(ErrorCode.Closed, 'the session is closed');
+  }
+}

@@ -1,0 +1,732 @@
+// The network client: `connect({ servers })` gives a Client (types.ts, the same API as the
+// in-process client) over the native protocol, with automatic reconnect under backoff.
+//
+// Publishing: every publish of one tick goes out in one PUBLISH frame per run of
+// fire-and-forget or confirmed messages (frames of a tick share one socket write), so under
+// load batching is automatic and idle latency is one tick. Unsent and unconfirmed
+// publishes are held, bounded by `pendingBytesMax`. When a connection is lost, confirmed
+// publishes without their PUBLISH_ACK are sent again on the next connection, in order, so a
+// confirmed message is never lost (it may be stored twice until idempotent producers land
+// in broker core II). Fire-and-forget publishes already written are at-most-once.
+//
+// Subscriptions are remembered and restored on every new connection under the same id;
+// durable consumers resume at the broker where they were. Messages received on a lost
+// connection and not yet handed to the application are dropped, since the broker
+// redelivers them; acks for messages of a lost connection are not sent (they would be stale).
+//
+// Events: 'disconnect' (error), 'reconnect', 'close' (error?), and 'error' for handler
+// failures without onError and errors the broker reports about frames that expected no
+// answer — emitted only while someone listens.
+
+import { EventEmitter } from 'node:events';
+import { setImmediate } from 'node:timers';
+import { unreachable } from '../common/assert.js';
+import type { Clock, TimerHandle } from '../common/clock.js';
+import { ErrorCode, InvalidArgumentError, WeirError, isWeirError } from '../common/errors.js';
+import { NativeLimits } from '../common/limits.js';
+import type { AckOutcome, ConsumerConfigInput, PublishAck, StreamConfigInput } from '../core/api.js';
+import type {
+  AckEntry,
+  AdminOperation,
+  Frame,
+  NackEntry,
+  SettleResultFrame,
+  TermEntry,
+} from '../protocols/native/codec/index.js';
+import { Connection } from './connection.js';
+import { topicStreamName } from './in-process-client.js';
+import type { SettleKind, Settler } from './network-message.js';
+import { NetworkMessage } from './network-message.js';
+import { NetworkPublisher } from './network-publisher.js';
+import { NetworkSubscription } from './network-subscription.js';
+import type { ConnectOptions, ParsedConnectOptions } from './options.js';
+import { parseConnectOptions } from './options.js';
+import type {
+  Admin,
+  Body,
+  Client,
+  ConsumerInfo,
+  ConsumerTarget,
+  FetchOptions,
+  PublishOptions,
+  QueueInfo,
+  ReceivedMessage,
+  RedriveResult,
+  StreamInfo,
+  SubscribeOptions,
+  Subscription,
+  TopicSubscribeOptions,
+} from './types.js';
+
+interface SubscriptionRecord {
+  readonly subscription: NetworkSubscription;
+  /** The frame that (re)creates it on a connection; undefined while a durable topic is being set up. */
+  open: Frame | undefined;
+  stream: string | undefined;
+  consumer: string | undefined;
+  readonly prefetch: number;
+  consumedSinceGrant: number;
+}
+
+interface SettleBatch {
+  readonly stream: string;
+  readonly consumer: string;
+  readonly acks: AckEntry[];
+  readonly nacks: NackEntry[];
+  readonly terms: TermEntry[];
+}
+
+type State = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** As the in-process client. */
+const prefetchDefault = 256;
+const liveBufferDefault = 1_000;
+
+/** Connects to the first reachable server; rejects if none can be reached. */
+export async function connect(options?: ConnectOptions): Promise<NetworkClient> {
+  const client = new NetworkClient(parseConnectOptions(options));
+  await client.start();
+  return client;
+}
+
+export class NetworkClient extends EventEmitter implements Client, Settler {
+  readonly admin: Admin;
+  readonly #options: ParsedConnectOptions;
+  #state: State = 'connecting';
+  #connection: Connection | undefined;
+  #epoch = 0;
+  #serverIndex = 0;
+  #attempt = 0;
+  #reconnectTimer: TimerHandle | undefined;
+  #connectedWaiters: { resolve: (connection: Connection) => void; reject: (error: WeirError) => void }[] = [];
+  readonly #subscriptions = new Map<number, SubscriptionRecord>();
+  #nextSubscriptionId = 1;
+  readonly #publisher: NetworkPublisher;
+  #settles = new Map<string, SettleBatch>();
+  #settleScheduled = false;
+
+  constructor(options: ParsedConnectOptions) {
+    super();
+    this.#options = options;
+    this.#publisher = new NetworkPublisher(options.pendingBytesMax);
+    this.admin = {
+      addStream: (config: StreamConfigInput) => this.#admin<StreamInfo>('streamCreate', config),
+      updateStream: (config: StreamConfigInput) => this.#admin<StreamInfo>('streamUpdate', config),
+      deleteStream: async (name: string) =>
+        (await this.#admin<{ deleted: boolean }>('streamDelete', { name })).deleted,
+      streamInfo: (name: string) => this.#admin<StreamInfo>('streamInfo', { name }),
+      listStreams: async () => (await this.#admin<{ items: StreamInfo[] }>('streamList', {})).items,
+      addConsumer: (stream: string, config: ConsumerConfigInput) =>
+        this.#admin<ConsumerInfo>('consumerCreate', { stream, config }),
+      deleteConsumer: async (stream: string, name: string) =>
+        (await this.#admin<{ deleted: boolean }>('consumerDelete', { stream, name })).deleted,
+      consumerInfo: (stream: string, name: string) =>
+        this.#admin<ConsumerInfo>('consumerInfo', { stream, name }),
+      listConsumers: async (stream: string) =>
+        (await this.#admin<{ items: ConsumerInfo[] }>('consumerList', { stream })).items,
+      redrive: (stream, selection) =>
+        this.#admin<RedriveResult>('deadLetterRedrive', {
+          stream,
+          ...(selection !== undefined ? { selection } : {}),
+        }),
+    };
+  }
+
+  /** Opens the first connection; fails if no server can be reached. */
+  async start(): Promise<void> {
+    let lastError: WeirError | undefined;
+    for (let index = 0; index < this.#options.servers.length; index++) {
+      this.#serverIndex = index;
+      try {
+        await this.#open();
+        return;
+      } catch (error) {
+        lastError = error as WeirError;
+        if (isWeirError(error, ErrorCode.AuthenticationFailed)) break;
+      }
+    }
+    this.#state = 'closed';
+    throw lastError ?? new WeirError(ErrorCode.Closed, 'no server to connect to');
+  }
+
+  /** Where the client's timers come from. */
+  get clock(): Clock {
+    return this.#options.clock;
+  }
+
+  get connected(): boolean {
+    return this.#state === 'connected';
+  }
+
+  /** The broker's session id of the current connection. */
+  get sessionId(): string | undefined {
+    return this.#connection?.welcome.sessionId;
+  }
+
+  /** Bytes of publishes not yet sent or not yet confirmed. */
+  get pendingBytes(): number {
+    return this.#publisher.pendingBytes;
+  }
+
+  // ---- connection lifecycle ----
+
+  async #open(): Promise<void> {
+    const address = this.#options.servers[this.#serverIndex % this.#options.servers.length];
+    if (address === undefined) throw new WeirError(ErrorCode.InvalidArgument, 'no servers');
+    const connection = await Connection.open(address, this.#options, {
+      onFrame: (frame) => this.#onFrame(connection, frame),
+      onClose: (error) => this.#onConnectionClosed(connection, error),
+      onDrain: () => this.#publisher.drainedSocket(),
+    });
+    if (this.#state === 'closed') {
+      connection.close();
+      return;
+    }
+    this.#connection = connection;
+    this.#epoch++;
+    this.#attempt = 0;
+    const restoring = this.#state === 'reconnecting';
+    this.#state = 'connected';
+    for (const record of this.#subscriptions.values()) {
+      if (record.open !== undefined) this.#resubscribe(connection, record);
+    }
+    for (const waiter of this.#connectedWaiters.splice(0)) waiter.resolve(connection);
+    this.#publisher.connected(connection);
+    if (restoring) this.emit('reconnect');
+  }
+
+  #onConnectionClosed(connection: Connection, error: WeirError | undefined): void {
+    if (this.#connection !== connection) return;
+    this.#connection = undefined;
+    // Confirmed publishes without an answer go back to the front of the backlog, in order.
+    this.#publisher.disconnected();
+    for (const record of this.#subscriptions.values()) record.subscription.dropQueued();
+    this.#settles.clear();
+    if (this.#state === 'closed') return;
+    if (error !== undefined && error.code === ErrorCode.AuthenticationFailed) {
+      void this.#fail(error);
+      return;
+    }
+    if (!this.#options.reconnect) {
+      void this.#fail(error ?? new WeirError(ErrorCode.Closed, 'the connection was closed'));
+      return;
+    }
+    this.#state = 'reconnecting';
+    this.emit('disconnect', error);
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#state !== 'reconnecting') return;
+    const attemptsMax = this.#options.reconnectAttemptsMax;
+    if (attemptsMax >= 0 && this.#attempt >= attemptsMax) {
+      void this.#fail(
+        new WeirError(ErrorCode.Closed, `gave up reconnecting after ${this.#attempt} attempts`),
+      );
+      return;
+    }
+    const exponent = Math.min(this.#attempt, 20);
+    const ceilingMs = Math.min(
+      this.#options.reconnectDelayMsMax,
+      this.#options.reconnectDelayMs * 2 ** exponent,
+    );
+    // Full jitter in the upper half, so a restarted broker is not hit by every client at once.
+    const delayMs = Math.round(ceilingMs / 2 + (Math.random() * ceilingMs) / 2);
+    this.#attempt++;
+    this.#reconnectTimer = this.#options.clock.setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.#state !== 'reconnecting') return;
+      this.#serverIndex++;
+      this.#open().catch((error: unknown) => {
+        if (isWeirError(error, ErrorCode.AuthenticationFailed)) {
+          void this.#fail(error);
+          return;
+        }
+        this.#scheduleReconnect();
+      });
+    }, delayMs);
+  }
+
+  async #fail(error: WeirError): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#shutdown(error);
+    this.emit('close', error);
+  }
+
+  #shutdown(error: WeirError): void {
+    this.#reconnectTimer?.cancel();
+    for (const waiter of this.#connectedWaiters.splice(0)) waiter.reject(error);
+    this.#publisher.close(error);
+    for (const record of this.#subscriptions.values()) record.subscription.end(error);
+    this.#subscriptions.clear();
+  }
+
+  #whenConnected(): Promise<Connection> {
+    if (this.#state === 'closed')
+      return Promise.reject(new WeirError(ErrorCode.Closed, 'the client is closed'));
+    if (this.#connection !== undefined) return Promise.resolve(this.#connection);
+    return new Promise((resolve, reject) => this.#connectedWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Closes the client: sends what is queued, waits for outstanding confirms (up to the
+   * request timeout), then says goodbye. Later calls fail with WEIR_CLOSED.
+   */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    if (this.#connection !== undefined && this.#publisher.pendingBytes > 0) {
+      this.#flushSettles();
+      this.#publisher.flush();
+      let timer: TimerHandle | undefined;
+      await Promise.race([
+        this.#publisher.settled(),
+        new Promise<void>(
+          (resolve) => (timer = this.#options.clock.setTimeout(resolve, this.#options.requestTimeoutMs)),
+        ),
+      ]);
+      timer?.cancel();
+    }
+    this.#flushSettles();
+    this.#state = 'closed';
+    const connection = this.#connection;
+    this.#connection = undefined;
+    this.#shutdown(new WeirError(ErrorCode.Closed, 'the client is closed'));
+    connection?.close();
+    this.emit('close', undefined);
+  }
+
+  /** Drops the current connection as if the network failed (tests and diagnostics). */
+  dropConnection(): void {
+    this.#connection?.destroy(new WeirError(ErrorCode.Closed, 'connection dropped by the client'));
+  }
+
+  // ---- publishing ----
+
+  /**
+   * Fire-and-forget. Returns false when the caller should `await client.drained()` before
+   * publishing more; throws WEIR_LIMIT_EXCEEDED past `pendingBytesMax`.
+   */
+  publish(subject: string, body: Body = '', options?: PublishOptions): boolean {
+    this.#publisher.publish({ ...options, subject, body });
+    return this.#publisher.belowHighWater;
+  }
+
+  /** Resolves once the broker has the message durably (fsynced under `always`). */
+  publishConfirmed(subject: string, body: Body = '', options?: PublishOptions): Promise<PublishAck> {
+    return this.#publisher.publishConfirmed({ ...options, subject, body });
+  }
+
+  /** Resolves when unsent and unconfirmed publishes are below `bytes` (default: half the high-water mark). */
+  drained(bytes?: number): Promise<void> {
+    return this.#publisher.drained(bytes);
+  }
+
+  // ---- subscribing ----
+
+  /** A topic subscription (live, or durable with `durable`), or an attachment to a stream consumer. */
+  subscribe(topic: string, options?: TopicSubscribeOptions): Subscription;
+  subscribe(target: ConsumerTarget, options?: SubscribeOptions): Subscription;
+  subscribe(target: string | ConsumerTarget, options: TopicSubscribeOptions = {}): Subscription {
+    if (this.#state === 'closed') throw new WeirError(ErrorCode.Closed, 'the client is closed');
+    const live = typeof target === 'string' && options.durable === undefined;
+    const prefetch = options.prefetch ?? prefetchDefault;
+    if (!Number.isSafeInteger(prefetch) || prefetch < 1 || prefetch > NativeLimits.creditMax) {
+      throw new InvalidArgumentError(`prefetch must be an integer from 1 to ${NativeLimits.creditMax}`);
+    }
+    const bufferMessagesMax = options.bufferMessagesMax ?? liveBufferDefault;
+    const id = this.#nextSubscriptionId++;
+    const subscription = new NetworkSubscription(
+      {
+        id,
+        kind: live ? 'live' : 'push',
+        callback: options.callback,
+        onError: options.onError,
+        bufferMessagesMax,
+        slowConsumerPolicy: options.slowConsumerPolicy ?? 'drop_oldest',
+      },
+      {
+        consumed: (owner, count) => this.#consumed(owner, count),
+        detach: (owner) => this.#detach(owner),
+        handlerFailed: (error) => {
+          if (this.listenerCount('error') > 0) this.emit('error', error);
+        },
+      },
+    );
+    const record: SubscriptionRecord = {
+      subscription,
+      open: undefined,
+      stream: undefined,
+      consumer: undefined,
+      prefetch,
+      consumedSinceGrant: 0,
+    };
+    this.#subscriptions.set(id, record);
+    const attach = (stream: string, consumer: string): Frame => ({
+      kind: 'attach',
+      requestId: 0,
+      subscriptionId: id,
+      stream,
+      consumer,
+      credit: prefetch,
+      creditOnAck: false,
+    });
+    let setup: Promise<void>;
+    if (typeof target !== 'string') {
+      record.stream = target.stream;
+      record.consumer = target.consumer;
+      record.open = attach(target.stream, target.consumer);
+      setup = this.#openOn(record);
+    } else if (options.durable === undefined) {
+      record.open = {
+        kind: 'subscribeLive',
+        requestId: 0,
+        subscriptionId: id,
+        filter: target,
+        noLocal: options.noLocal ?? false,
+        bufferMessagesMax,
+        ...(options.queueGroup !== undefined ? { queueGroup: options.queueGroup } : {}),
+        ...(options.slowConsumerPolicy !== undefined
+          ? { slowConsumerPolicy: options.slowConsumerPolicy }
+          : {}),
+      };
+      setup = this.#openOn(record);
+    } else {
+      const durable = options.durable;
+      setup = this.#durableTopic(target, durable).then((stream) => {
+        record.stream = stream;
+        record.consumer = durable;
+        record.open = attach(stream, durable);
+        return this.#openOn(record);
+      });
+    }
+    setup.catch((error: unknown) => {
+      this.#subscriptions.delete(id);
+      subscription.end(error instanceof Error ? error : new Error(String(error)));
+    });
+    return subscription;
+  }
+
+  /** Opens a subscription on the current connection (or the next one). */
+  async #openOn(record: SubscriptionRecord): Promise<void> {
+    const connection = await this.#whenConnected();
+    if (record.subscription.ended || record.open === undefined) return;
+    record.consumedSinceGrant = 0;
+    try {
+      await connection.request({ ...record.open, requestId: connection.newRequestId() });
+    } catch (error) {
+      // A lost connection restores the subscription when the next one opens.
+      if (connection.closed && this.#state !== 'closed') return;
+      throw error;
+    }
+  }
+
+  /**
+   * The stream that captures `topic`, or else a new interest stream for it (named as the
+   * in-process client names it), so durable subscriptions of a topic are stored once.
+   */
+  async topicStream(topic: string): Promise<{ stream: string; covers: boolean }> {
+    let stream = (await this.#admin<{ stream: string | null }>('streamFind', { subject: topic })).stream;
+    if (stream === null) {
+      const name = topicStreamName(topic);
+      try {
+        await this.admin.addStream({ name, subjects: [topic], retention: 'interest' });
+      } catch (error) {
+        if (!isWeirError(error, ErrorCode.StreamExists)) throw error;
+      }
+      stream = name;
+    }
+    const covers = (await this.admin.streamInfo(stream)).config.subjects.includes(topic);
+    return { stream, covers };
+  }
+
+  /** A durable consumer on the interest stream that captures the topic (both created on first use). */
+  async #durableTopic(topic: string, durable: string): Promise<string> {
+    const { stream, covers } = await this.topicStream(topic);
+    try {
+      await this.admin.addConsumer(stream, {
+        name: durable,
+        durable: true,
+        deliverPolicy: { kind: 'new' },
+        ...(covers ? {} : { filterSubject: topic }),
+      });
+    } catch (error) {
+      if (!isWeirError(error, ErrorCode.ConsumerExists)) throw error;
+    }
+    return stream;
+  }
+
+  #resubscribe(connection: Connection, record: SubscriptionRecord): void {
+    record.consumedSinceGrant = 0;
+    connection
+      .request({ ...(record.open as Frame), requestId: connection.newRequestId() })
+      .catch((error: WeirError) => {
+        if (connection.closed) return;
+        // The consumer is gone or refused us: end the subscription with the broker's reason.
+        this.#subscriptions.delete(record.subscription.id);
+        record.subscription.end(error);
+      });
+  }
+
+  #detach(subscription: NetworkSubscription): void {
+    const record = this.#subscriptions.get(subscription.id);
+    if (record === undefined) return;
+    this.#subscriptions.delete(subscription.id);
+    const connection = this.#connection;
+    if (connection === undefined || record.open === undefined) return;
+    this.#flushSettles();
+    connection.request({ kind: 'detach', requestId: 0, subscriptionId: subscription.id }).catch(() => {
+      // Detaching from a lost connection or an already-closed subscription: nothing is left to release.
+    });
+  }
+
+  #consumed(subscription: NetworkSubscription, count: number): void {
+    const record = this.#subscriptions.get(subscription.id);
+    if (record === undefined || subscription.kind !== 'push') return;
+    record.consumedSinceGrant += count;
+    if (record.consumedSinceGrant < Math.max(1, Math.floor(record.prefetch / 2))) return;
+    const credit = record.consumedSinceGrant;
+    record.consumedSinceGrant = 0;
+    this.#connection?.send({ kind: 'credit', requestId: 0, subscriptionId: subscription.id, credit });
+  }
+
+  #onFrame(connection: Connection, frame: Frame): void {
+    switch (frame.kind) {
+      case 'deliver': {
+        const record = this.#subscriptions.get(frame.subscriptionId);
+        if (record === undefined || record.stream === undefined || record.consumer === undefined) return;
+        const { stream, consumer } = record;
+        const connectionEpoch = this.#epoch;
+        const messages = frame.deliveries.map(
+          (delivery) =>
+            new NetworkMessage(
+              delivery.message,
+              {
+                stream,
+                consumer,
+                partition: delivery.partition,
+                offset: delivery.offset,
+                deliveryCount: delivery.deliveryCount,
+                redelivered: delivery.redelivered,
+                connectionEpoch,
+              },
+              this,
+            ),
+        );
+        record.subscription.enqueue(messages);
+        return;
+      }
+      case 'liveDeliver': {
+        const record = this.#subscriptions.get(frame.subscriptionId);
+        if (record === undefined) return;
+        record.subscription.enqueue(frame.messages.map((message) => new NetworkMessage(message)));
+        return;
+      }
+      case 'subscriptionClosed': {
+        const record = this.#subscriptions.get(frame.subscriptionId);
+        if (record === undefined) return;
+        this.#subscriptions.delete(frame.subscriptionId);
+        record.subscription.end(
+          frame.error === undefined
+            ? undefined
+            : new WeirError(frame.error.code as ErrorCode, frame.error.message),
+        );
+        return;
+      }
+      case 'error':
+        // An error about a frame that expected no answer (a failed fire-and-forget publish or ack).
+        if (this.listenerCount('error') > 0)
+          this.emit('error', new WeirError(frame.code as ErrorCode, frame.message));
+        return;
+      case 'ack':
+      case 'admin':
+      case 'adminResult':
+      case 'attach':
+      case 'credit':
+      case 'detach':
+      case 'fetch':
+      case 'fetchResult':
+      case 'goodbye':
+      case 'hello':
+      case 'nack':
+      case 'ok':
+      case 'ping':
+      case 'pong':
+      case 'publish':
+      case 'publishAck':
+      case 'settleResult':
+      case 'subscribeLive':
+      case 'term':
+      case 'unsupported':
+      case 'welcome':
+        connection.destroy(
+          new WeirError(ErrorCode.ProtocolError, `unexpected ${frame.kind} frame from the broker`),
+        );
+        return;
+      default:
+        unreachable(frame, 'frame kind');
+    }
+  }
+
+  // ---- pull, ack, nack, term ----
+
+  /** Pulls up to `batch` messages, waiting up to `expiresMs` for the first. */
+  async fetch(target: ConsumerTarget, options: FetchOptions = {}): Promise<ReceivedMessage[]> {
+    const batch = options.batch ?? 1;
+    const expiresMs = options.expiresMs ?? 5_000;
+    const connection = await this.#whenConnected();
+    const connectionEpoch = this.#epoch;
+    const { stream, consumer } = target;
+    const answer = await connection.request(
+      { kind: 'fetch', requestId: 0, stream, consumer, batch, expiresMs },
+      expiresMs + this.#options.requestTimeoutMs,
+    );
+    if (answer.kind !== 'fetchResult') {
+      throw new WeirError(ErrorCode.ProtocolError, `expected FETCH_RESULT, got ${answer.kind}`);
+    }
+    return answer.deliveries.map(
+      (delivery) =>
+        new NetworkMessage(
+          delivery.message,
+          {
+            stream,
+            consumer,
+            partition: delivery.partition,
+            offset: delivery.offset,
+            deliveryCount: delivery.deliveryCount,
+            redelivered: delivery.redelivered,
+            connectionEpoch,
+          },
+          this,
+        ),
+    );
+  }
+
+  ack(message: ReceivedMessage): void {
+    message.ack();
+  }
+
+  nack(message: ReceivedMessage, options?: { delayMs?: number; reason?: string }): void {
+    message.nack(options);
+  }
+
+  term(message: ReceivedMessage, reason?: string): void {
+    message.term(reason);
+  }
+
+  /** Called by NetworkMessage: settles of one tick go out as one frame per consumer and kind. */
+  settle(
+    message: NetworkMessage,
+    kind: SettleKind,
+    options: { delayMs?: number; reason?: string } | undefined,
+  ): void {
+    // A message of a lost connection is redelivered by the broker; settling it would be stale.
+    if (message.connectionEpoch !== this.#epoch || this.#connection === undefined) return;
+    const stream = message.stream as string;
+    const consumer = message.consumer as string;
+    const key = `${stream}\u0000${consumer}`;
+    let batch = this.#settles.get(key);
+    if (batch === undefined) {
+      batch = { stream, consumer, acks: [], nacks: [], terms: [] };
+      this.#settles.set(key, batch);
+    }
+    const entry = {
+      partition: message.partition as number,
+      offset: message.offset as number,
+      deliveryCount: message.deliveryCount,
+    };
+    if (kind === 'ack') batch.acks.push(entry);
+    else if (kind === 'nack') {
+      batch.nacks.push({
+        ...entry,
+        ...(options?.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
+        ...(options?.reason !== undefined ? { reason: options.reason } : {}),
+      });
+    } else {
+      batch.terms.push(options?.reason !== undefined ? { ...entry, reason: options.reason } : entry);
+    }
+    if (!this.#settleScheduled) {
+      this.#settleScheduled = true;
+      setImmediate(this.#flushSettles);
+    }
+  }
+
+  /** An ack whose outcome the caller awaits: `stale` when the broker had already redelivered it. */
+  async settleConfirmed(message: NetworkMessage): Promise<AckOutcome> {
+    const connection = this.#connection;
+    if (message.connectionEpoch !== this.#epoch || connection === undefined) return 'stale';
+    const answer = await connection.request({
+      kind: 'ack',
+      requestId: 0,
+      cumulative: false,
+      stream: message.stream as string,
+      consumer: message.consumer as string,
+      entries: [
+        {
+          partition: message.partition as number,
+          offset: message.offset as number,
+          deliveryCount: message.deliveryCount,
+        },
+      ],
+    });
+    return (answer as SettleResultFrame).outcomes[0] ?? 'stale';
+  }
+
+  readonly #flushSettles = (): void => {
+    this.#settleScheduled = false;
+    const connection = this.#connection;
+    const batches = this.#settles;
+    this.#settles = new Map();
+    if (connection === undefined) return;
+    for (const batch of batches.values()) {
+      const { stream, consumer } = batch;
+      if (batch.acks.length > 0) {
+        connection.send({
+          kind: 'ack',
+          requestId: 0,
+          cumulative: false,
+          stream,
+          consumer,
+          entries: batch.acks,
+        });
+      }
+      if (batch.nacks.length > 0)
+        connection.send({ kind: 'nack', requestId: 0, stream, consumer, entries: batch.nacks });
+      if (batch.terms.length > 0)
+        connection.send({ kind: 'term', requestId: 0, stream, consumer, entries: batch.terms });
+    }
+  };
+
+  // ---- request-reply ----
+
+  /** Request-reply needs inboxes from broker core II; until then this fails with WEIR_NOT_SUPPORTED. */
+  request(subject: string, _body?: Body, _options?: { timeoutMs?: number }): Promise<ReceivedMessage> {
+    return Promise.reject(
+      new WeirError(
+        ErrorCode.NotSupported,
+        `request to "${subject}": request-reply is not supported by this broker yet (it needs inboxes from broker core II)`,
+      ),
+    );
+  }
+
+  // ---- administration ----
+
+  async #admin<T>(operation: AdminOperation, body: unknown): Promise<T> {
+    const connection = await this.#whenConnected();
+    const answer = await connection.request({ kind: 'admin', requestId: 0, operation, body });
+    if (answer.kind !== 'adminResult') {
+      throw new WeirError(ErrorCode.ProtocolError, `expected ADMIN_RESULT, got ${answer.kind}`);
+    }
+    return answer.body as T;
+  }
+
+  /** A point-to-point queue: a workqueue stream on subject `name` and its shared durable consumer `name`. */
+  async createQueue(
+    name: string,
+    options: Partial<Omit<StreamConfigInput, 'name' | 'subjects'>> = {},
+  ): Promise<QueueInfo> {
+    const stream = await this.admin.addStream({ retention: 'workqueue', ...options, name, subjects: [name] });
+    const consumer = await this.admin.addConsumer(name, { name, durable: true, dispatch: 'shared' });
+    return { stream, consumer };
+  }
+}
