@@ -222,6 +222,27 @@ describe('raw packets', () => {
   });
 });
 
+describe('client maximum packet size', () => {
+  test('[MQTT-3.1.2-25] a packet over the client maximum is skipped, the next one arrives', async () => {
+    const broker = await startTestBroker();
+    try {
+      const client = await RawClient.connect(broker.port, 5);
+      client.send({ ...connect5, clientId: 'small', properties: { maximumPacketSize: 64 } } as Packet, 5);
+      await client.next('connack');
+      client.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'mps/+', qos: 1 }] }, 5);
+      await client.next('suback');
+      const core = broker.server.registry.systemSession();
+      core.publish({ subject: 'mps.big', body: Buffer.alloc(200) });
+      core.publish({ subject: 'mps.small', body: 'ok' });
+      const delivered = (await client.next('publish')) as { topic: string };
+      assert.equal(delivered.topic, 'mps/small');
+      client.end();
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
 describe('ordering', () => {
   let broker: TestBroker;
   before(async () => {

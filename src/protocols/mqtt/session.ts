@@ -466,6 +466,8 @@ export class MqttSession {
     // subscription asks for Retain As Published [MQTT-3.3.1-12] [MQTT-3.3.1-13].
     const retain = retainedOnSubscribe || (options.retainAsPublished && publishedRetain(message));
     let topic = subjectToTopic(message.subject);
+    let newAlias: number | undefined;
+    let aliasTopic = '';
     let packetId = 0;
     if (qos > 0) packetId = this.#allocatePacketId(delivery);
     const dup = delivery !== undefined && delivery.redelivered && qos > 0; // [MQTT-3.3.1-1]
@@ -485,9 +487,10 @@ export class MqttSession {
           topic = '';
         } else if (this.#outboundAliases.size < this.clientTopicAliasMaximum) {
           // [MQTT-3.3.2-9]: aliases stay within the client's Topic Alias Maximum.
-          const next = this.#outboundAliases.size + 1;
-          this.#outboundAliases.set(topic, next);
-          withAlias = { ...properties, topicAlias: next };
+          // Recorded only once the packet is written, so a dropped one teaches nothing.
+          newAlias = this.#outboundAliases.size + 1;
+          aliasTopic = topic;
+          withAlias = { ...properties, topicAlias: newAlias };
         }
       }
       if (options.identifier !== undefined)
@@ -516,6 +519,7 @@ export class MqttSession {
     }
     if (qos > 0) this.#outgoing.set(packetId, { qos: qos as 1 | 2, delivery, stage: 'publish' });
     else if (delivery !== undefined) this.coreSession?.ack(delivery);
+    if (newAlias !== undefined) this.#outboundAliases.set(aliasTopic, newAlias);
     this.registry.stats.publishSent++;
     this.#write(bytes);
     return true;
