@@ -196,6 +196,7 @@ export class StompConnection {
     for (const frame of result.frames) this.#queue.push(frame);
     if (result.error !== undefined) this.#queue.push(result.error);
     this.#drainQueue();
+    if (this.#stream.writableLength > StompLimits.writeBufferBytesMax) this.#updateReading();
   }
 
   #drainQueue(): void {
@@ -216,12 +217,12 @@ export class StompConnection {
       }
       if (outcome instanceof Promise) {
         this.#busy = true;
-        this.#stream.pause();
+        this.#updateReading();
         outcome.then(
           () => {
             this.#busy = false;
             this.#afterFrame(item);
-            if (!this.#pausedForConfirms) this.#stream.resume();
+            this.#updateReading();
             this.#drainQueue();
           },
           (error: unknown) => {
@@ -303,7 +304,7 @@ export class StompConnection {
     );
     if (this.#outstandingConfirms >= StompLimits.pendingConfirmsMax && !this.#pausedForConfirms) {
       this.#pausedForConfirms = true;
-      this.#stream.pause();
+      this.#updateReading();
     }
   }
 
@@ -324,10 +325,21 @@ export class StompConnection {
     this.#maybeResume();
   }
 
+  /**
+   * Reads from the client only while nothing holds it back: a handler in progress, too many
+   * confirms outstanding, or a client that does not read what it is sent (its RECEIPTs would
+   * otherwise pile up in this process).
+   */
+  #updateReading(): void {
+    const writesBacklogged = this.#stream.writableLength > StompLimits.writeBufferBytesMax;
+    if (this.#busy || this.#pausedForConfirms || writesBacklogged) this.#stream.pause();
+    else if (this.#state !== 'closing' && this.#state !== 'closed') this.#stream.resume();
+  }
+
   #maybeResume(): void {
     if (this.#pausedForConfirms && this.#outstandingConfirms < StompLimits.pendingConfirmsMax / 2) {
       this.#pausedForConfirms = false;
-      if (!this.#busy) this.#stream.resume();
+      this.#updateReading();
     }
   }
 
@@ -448,6 +460,7 @@ export class StompConnection {
   }
 
   #onDrain(): void {
+    if (this.#stream.isPaused()) this.#updateReading();
     for (const subscription of this.#owingSubscriptions) {
       const owed = subscription.owedCredit;
       subscription.owedCredit = 0;
