@@ -128,7 +128,9 @@ export class StompConnection {
   readonly #onClosed: (connection: StompConnection) => void;
   #state: State = 'awaiting-connect';
   #session: CoreSession | undefined;
+  /** Parsed frames not yet handled, from `#queueHead` on (an index, not shift(): one chunk may hold thousands). */
   readonly #queue: (StompFrame | WeirError)[] = [];
+  #queueHead = 0;
   #busy = false;
   readonly #confirms = new ConfirmOrder();
   #pausedForConfirms = false;
@@ -206,9 +208,13 @@ export class StompConnection {
   }
 
   #drainQueue(): void {
-    while (!this.#busy && this.#queue.length > 0) {
+    while (!this.#busy && this.#queueHead < this.#queue.length) {
       if (this.#state === 'closing' || this.#state === 'closed') return;
-      const item = this.#queue.shift();
+      const item = this.#queue[this.#queueHead++];
+      if (this.#queueHead === this.#queue.length) {
+        this.#queue.length = 0;
+        this.#queueHead = 0;
+      }
       if (item === undefined) return;
       if (item instanceof WeirError) {
         this.fail(item);
@@ -492,6 +498,7 @@ export class StompConnection {
     if (this.#state === 'closed' || this.#state === 'closing') return;
     this.#state = 'closing';
     this.#queue.length = 0;
+    this.#queueHead = 0;
     this.#stopTimers();
     this.#stream.end(() => this.#stream.destroy());
     this.#releaseSessionResources();
