@@ -29,6 +29,8 @@ import type {
   StorageKind,
   StreamConfigInput,
   StreamInfo,
+  Transaction,
+  TransactionOptions,
 } from './api.js';
 import { parseConsumerConfig } from './consumer-config.js';
 import { ConsumerStateLog } from './consumer-state-log.js';
@@ -39,6 +41,11 @@ import { ProducerRegistry } from './dedup/producer-registry.js';
 import { checkStamp } from './dedup/producer-state.js';
 import { StreamDedup } from './dedup/stream-dedup.js';
 import { isTemporaryQueue } from './request-reply.js';
+import { TransactionCoordinator, type TransactionHost } from './transaction.js';
+import { TransactionLog } from './transaction-log.js';
+import { openFileLog } from '../storage/file-log.js';
+import { createMemoryLog } from '../storage/memory-log.js';
+import path from 'node:path';
 import { DefinitionStore } from './definition-store.js';
 import { consumerInfo, streamInfo } from './info.js';
 import { LiveRouter } from './live-router.js';
@@ -93,6 +100,8 @@ export class BrokerCore {
   readonly #ackHolesMax: number;
   /** core2: idempotent producer identities (dedup/producer-registry.ts). */
   #producers!: ProducerRegistry;
+  /** core2: transactions (transaction.ts). */
+  #transactions!: TransactionCoordinator;
   #admin: Promise<unknown> = Promise.resolve();
   #nextSessionId = 1;
   #published = 0;
@@ -128,6 +137,20 @@ export class BrokerCore {
       const stream = await core.#openStream(definition.config);
       for (const consumer of definition.consumers) await stream.addConsumer(consumer);
     }
+    // core2: transactions, after every stream and consumer exists (recovery applies to them).
+    const dataDir = options.storage === 'memory' ? undefined : options.dataDir;
+    const transactionLogOptions = {
+      fsync: { kind: 'always' } as const,
+      clock: core.clock,
+      segmentBytesMax: 32 * 1024 * 1024,
+    };
+    const { transactions, unapplied } = await TransactionLog.open(
+      dataDir === undefined
+        ? createMemoryLog(transactionLogOptions)
+        : await openFileLog(path.join(dataDir, 'transactions'), transactionLogOptions),
+    );
+    core.#transactions = new TransactionCoordinator(core.#transactionHost(), transactions);
+    await core.#transactions.recover(unapplied);
     return core;
   }
 
@@ -213,6 +236,27 @@ export class BrokerCore {
     if (producer === undefined) return;
     checkStamp(producer);
     this.#producers.checkEpoch(producer.id, producer.epoch);
+  }
+
+  beginTransaction(sessionId: string, options: TransactionOptions | undefined): Transaction {
+    this.#assertOpen();
+    return this.#transactions.begin(sessionId, options);
+  }
+
+  abortTransactions(sessionId: string): Promise<void> {
+    return this.#transactions.abortSession(sessionId);
+  }
+
+  #transactionHost(): TransactionHost {
+    return {
+      clock: this.clock,
+      createMessage: (input) => createMessage(input, this.clock.nowMs()),
+      capturing: (message) => this.#capturing(message),
+      stream: (name) => this.#streams.get(name),
+      consumer: (stream, name) => this.#streams.get(stream)?.consumers.get(name),
+      publishLive: (message, sessionId) => void this.liveRouter.publish(message, sessionId),
+      onError: this.#report,
+    };
   }
 
   /** core2: a session's temporary queue (request-reply.ts): a memory workqueue and its consumer. */
@@ -411,6 +455,7 @@ export class BrokerCore {
     if (this.#closed) return;
     this.#closed = true;
     for (const session of [...this.#sessions.values()]) await session.close();
+    await this.#transactions.close();
     this.liveRouter.close();
     await this.#admin.catch(() => undefined);
     for (const stream of this.#streams.values()) await stream.close();
