@@ -13,10 +13,9 @@ import { MetricName, OutcomeStatus, type WorkloadOutcome } from './outcome.js';
 import { ResourceSampler } from './process-resources.js';
 import { DeliveryGuarantee, type DeliveryPromise } from './sequence-checker.js';
 import type { RunningSystem } from './system.js';
-import { WorkloadKind, type Workload } from './workloads.js';
+import { subscriberIdleTimeoutMs, WorkloadKind, type Workload } from './workloads.js';
 
 const inflightMax = 1000;
-const idleTimeoutMs = 40_000;
 const drainTimeoutMs = 4 * 3600_000;
 const generatorSaturatedPercent = 90;
 
@@ -96,7 +95,7 @@ export async function runWorkload(
     const received = await subscriber.expect(
       published.confirmedPerStream,
       runPromise,
-      idleTimeoutMs,
+      subscriberIdleTimeoutMs,
       backlog ? drainTimeoutMs : workload.durationMs + 600_000,
     );
     sampler.stop();

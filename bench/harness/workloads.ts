@@ -23,6 +23,12 @@ export interface Workload {
   readonly backlogMessages: number | undefined;
 }
 
+/**
+ * A subscriber gives up when nothing new arrived for this long: longer than the 30 s ack
+ * timeouts after which brokers redeliver, so a late redelivery counts instead of a loss.
+ */
+export const subscriberIdleTimeoutMs = 40_000;
+
 export const Profile = { Quick: 'quick', Full: 'full' } as const;
 export type Profile = (typeof Profile)[keyof typeof Profile];
 

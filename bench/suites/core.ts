@@ -1,4 +1,4 @@
-// `npm run bench -- core [--messages N] [--always-messages N]`
+// `npm run bench -- core [--messages N] [--always-messages N] [--only never|always|memory]`
 //
 // In-process publish → consume with explicit acks (100-byte messages) on a file stream with
 // fsync `never` and `always`, end to end: from the first publish to the last ack. And the
@@ -48,7 +48,7 @@ async function publishConsume(fsync: FsyncPolicy, messages: number): Promise<num
       for (let index = 0; index < chunk; index++) producer.publish({ subject: 'bench.item', body });
       sent += chunk;
       // Flow control: keep the in-flight window bounded, as a confirmed producer would.
-      while (sent - acked > 50_000) await turn();
+      while (sent - acked > 20_000) await turn();
       await turn();
     }
     await finished;
@@ -122,43 +122,52 @@ export async function run(args: string[]): Promise<void> {
     emit(result);
     results.push(result);
   };
-  const never = await publishConsume({ kind: 'never' }, messages);
-  record({
-    bench: 'core.publish_consume_ack.100B.fsync_never',
-    system: 'weir',
-    metric: 'throughput',
-    value: Math.round(never),
-    unit: 'msgs/s',
-  });
-  const always = await publishConsume({ kind: 'always' }, alwaysMessages);
-  record({
-    bench: 'core.publish_consume_ack.100B.fsync_always',
-    system: 'weir',
-    metric: 'throughput',
-    value: Math.round(always),
-    unit: 'msgs/s',
-  });
-  const memory = await ackStateMemory(1_000_000);
-  record({
-    bench: 'core.ack_state.1M_unacked_random_acks',
-    system: 'weir',
-    metric: 'ack_tracker',
-    value: memory.trackerBytes,
-    unit: 'bytes',
-  });
-  record({
-    bench: 'core.ack_state.1M_unacked_random_acks',
-    system: 'weir',
-    metric: 'consumer_state_estimate',
-    value: memory.consumerBytes,
-    unit: 'bytes',
-  });
-  record({
-    bench: 'core.ack_state.1M_unacked_random_acks',
-    system: 'weir',
-    metric: 'consumer_state_heap',
-    value: memory.heapBytes,
-    unit: 'bytes',
-  });
+  const onlyIndex = args.indexOf('--only');
+  const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+  const wanted = (name: string): boolean => only === undefined || only === name;
+  if (wanted('never')) {
+    const never = await publishConsume({ kind: 'never' }, messages);
+    record({
+      bench: 'core.publish_consume_ack.100B.fsync_never',
+      system: 'weir',
+      metric: 'throughput',
+      value: Math.round(never),
+      unit: 'msgs/s',
+    });
+  }
+  if (wanted('always')) {
+    const always = await publishConsume({ kind: 'always' }, alwaysMessages);
+    record({
+      bench: 'core.publish_consume_ack.100B.fsync_always',
+      system: 'weir',
+      metric: 'throughput',
+      value: Math.round(always),
+      unit: 'msgs/s',
+    });
+  }
+  if (wanted('memory')) {
+    const memory = await ackStateMemory(1_000_000);
+    record({
+      bench: 'core.ack_state.1M_unacked_random_acks',
+      system: 'weir',
+      metric: 'ack_tracker',
+      value: memory.trackerBytes,
+      unit: 'bytes',
+    });
+    record({
+      bench: 'core.ack_state.1M_unacked_random_acks',
+      system: 'weir',
+      metric: 'consumer_state_estimate',
+      value: memory.consumerBytes,
+      unit: 'bytes',
+    });
+    record({
+      bench: 'core.ack_state.1M_unacked_random_acks',
+      system: 'weir',
+      metric: 'consumer_state_heap',
+      value: memory.heapBytes,
+      unit: 'bytes',
+    });
+  }
   printTable(results);
 }

@@ -137,8 +137,8 @@ export const Limits = {
   /** Credit one attachment may hold. */
   attachCreditMax: 1_000_000,
   /** Decoded messages each partition keeps after append so tailing consumers skip a log read. */
-  tailCacheMessagesMax: 8_192,
-  /** Bytes the tail cache of one partition may hold. */
+  tailCacheMessagesMax: 16_384,
+  /** Bytes the tail cache of one partition may hold (encoded size plus ~200 bytes per decoded message). */
   tailCacheBytesMax: 8 * 1024 * 1024,
   /** Messages one consumer reads ahead of delivery, per partition. */
   consumerReadAheadMessagesMax: 2_048,
@@ -209,6 +209,11 @@ export const StompLimits = {
   prefetchMax: 65_535,
   /** Receipted SENDs awaiting durability before the connection stops reading. */
   pendingConfirmsMax: 4096,
+  /**
+   * Messages the core buffers for one live (topic, temporary queue) subscription of a STOMP
+   * client: a burst of one socket read can be thousands of frames.
+   */
+  liveBufferMessages: 10_000,
   /** Bytes queued on the socket before a live (topic) subscriber counts as slow. */
   writeBufferBytesMax: 8 * 1024 * 1024,
   /** Heart-beat interval the server offers and asks for; clients may only ask for slower. */

@@ -59,6 +59,9 @@ import { Stream } from './stream.js';
 import { filtersOverlap } from './subject.js';
 import { SubjectTrie } from './subject-trie.js';
 
+/** Distinct subjects whose capturing stream is remembered. */
+const captureCacheSubjectsMax = 10_000;
+
 export interface BrokerCoreOptions {
   /** Where streams and definitions live; without it everything is kept in memory. */
   readonly dataDir?: string;
@@ -94,6 +97,8 @@ export class BrokerCore {
   readonly #store: StreamStore;
   readonly #streams = new Map<string, Stream>();
   readonly #capture = new SubjectTrie<Stream>();
+  /** subject → the stream capturing it (null: none); cleared whenever stream subjects change. */
+  readonly #captureCache = new Map<string, Stream | null>();
   readonly #sessions = new Map<string, Session>();
   readonly #onError: ((error: unknown) => void) | undefined;
   readonly #snapshotBytes: number;
@@ -276,7 +281,14 @@ export class BrokerCore {
   }
 
   #capturing(message: Message): Stream | undefined {
-    const [stream] = this.#capture.match(message.subject);
+    let stream = this.#captureCache.get(message.subject);
+    if (stream === undefined) {
+      stream = this.#capture.match(message.subject)[0] ?? null;
+      // Bounded: a broker seeing more distinct subjects than this just matches through the trie.
+      if (this.#captureCache.size >= captureCacheSubjectsMax) this.#captureCache.clear();
+      this.#captureCache.set(message.subject, stream);
+    }
+    if (stream === null) return undefined;
     return stream;
   }
 
@@ -325,6 +337,7 @@ export class BrokerCore {
       this.#checkOverlap(config.name, config.subjects);
       for (const subject of stream.config.subjects) this.#capture.remove(subject, stream);
       for (const subject of config.subjects) this.#capture.add(subject, stream);
+      this.#captureCache.clear();
       stream.reconfigure(config);
       await this.#saveDefinitions();
       return streamInfo(stream);
@@ -337,6 +350,7 @@ export class BrokerCore {
       if (stream === undefined) return false;
       this.#streams.delete(name);
       for (const subject of stream.config.subjects) this.#capture.remove(subject, stream);
+      this.#captureCache.clear();
       await stream.close();
       await this.#store.remove(stream.config);
       await this.#saveDefinitions();
@@ -494,6 +508,7 @@ export class BrokerCore {
     );
     this.#streams.set(config.name, stream);
     for (const subject of config.subjects) this.#capture.add(subject, stream);
+    this.#captureCache.clear();
     return stream;
   }
 

@@ -127,15 +127,17 @@ export class Session implements CoreSession {
       checkCount('expiresMs', options.expiresMs, 0, Limits.fetchWaitMsMax);
       const consumer = this.#host.consumer(stream, consumerName);
       this.#consumers.add(consumer);
-      return new Promise((resolve) => {
+      return new Promise((resolve, reject) => {
         const deliveries: Delivery[] = [];
         let done = false;
-        const finish = (): void => {
+        const finish = (error?: Error): void => {
           if (done) return;
           done = true;
           timer?.cancel();
           consumer.removeReceiver(waiter, false);
-          resolve(deliveries);
+          // The consumer went away while waiting: say so, unless messages were already handed over.
+          if (error !== undefined && deliveries.length === 0) reject(error);
+          else resolve(deliveries);
         };
         const waiter: Receiver = {
           id: consumer.newReceiverId(),
@@ -145,7 +147,7 @@ export class Session implements CoreSession {
           creditOnAck: false,
           closed: false,
           deliver: (delivery) => deliveries.push(delivery),
-          onClosed: finish,
+          onClosed: (error) => finish(error),
           settle: () => {
             if (deliveries.length > 0) finish();
           },
@@ -154,7 +156,7 @@ export class Session implements CoreSession {
           options.expiresMs > 0 ? this.#host.clock.setTimeout(finish, options.expiresMs) : undefined;
         consumer.addReceiver(waiter);
         // No wait: take what the reads already under way bring, then return.
-        if (options.expiresMs === 0) void consumer.whenReadsIdle().then(finish);
+        if (options.expiresMs === 0) void consumer.whenReadsIdle().then(() => finish());
       });
     } catch (error) {
       return Promise.reject(error as Error);

@@ -41,6 +41,9 @@ interface PendingAppend {
   readonly producer: ProducerStamp | undefined;
 }
 
+/** What a decoded message costs beyond its encoded bytes, roughly (objects, headers, slices). */
+const cacheOverheadBytes = 200;
+
 export type AppendedListener = (partition: number, stored: readonly StoredMessage[]) => void;
 
 export class StreamPartition {
@@ -248,7 +251,7 @@ export class StreamPartition {
   #remember(stored: readonly StoredMessage[]): void {
     for (const entry of stored) {
       this.#cache.push(entry);
-      this.#cacheBytes += entry.sizeBytes;
+      this.#cacheBytes += entry.sizeBytes + cacheOverheadBytes;
     }
     while (
       this.#cache.length - this.#cacheHead > Limits.tailCacheMessagesMax ||
@@ -256,7 +259,7 @@ export class StreamPartition {
     ) {
       const evicted = this.#cache[this.#cacheHead];
       assert(evicted !== undefined, 'cache is not empty');
-      this.#cacheBytes -= evicted.sizeBytes;
+      this.#cacheBytes -= evicted.sizeBytes + cacheOverheadBytes;
       this.#cacheHead += 1;
     }
     if (this.#cacheHead > 4096 && this.#cacheHead * 2 > this.#cache.length) {

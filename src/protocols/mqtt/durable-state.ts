@@ -22,6 +22,8 @@ export interface ConsumerRef {
 }
 
 export interface DurableState {
+  /** Called after the implementation changes which subjects streams capture. */
+  onStreamsChanged: (() => void) | undefined;
   /** Retained messages (latest per subject, tombstones dropped) and session records, at start. */
   load(): Promise<{ retained: Message[]; sessions: SessionRecord[] }>;
   /** Stores (or, with an empty body, clears) the retained message of `input.subject`. */

@@ -22,7 +22,7 @@ import type { ConnectionInfo } from '../../core/protocol-server.js';
 import { MqttDecodeError, MqttDecoder } from './codec/decoder.js';
 import { encodeAcknowledgement, encodePacket, encodePublish } from './codec/encoder.js';
 import type { Packet, ProtocolVersion, PublishPacket, Qos } from './codec/packets.js';
-import { ReasonCode } from './codec/reason-codes.js';
+import { ReasonCode, reasonCodeForPacket } from './codec/reason-codes.js';
 import { handleAuth } from './handlers/auth.js';
 import { handleConnect } from './handlers/connect.js';
 import { handleDisconnect } from './handlers/disconnect.js';
@@ -128,8 +128,12 @@ export class MqttSession {
   #serial: Promise<void> = Promise.resolve();
   closed: Promise<void> | undefined;
 
-  constructor(registry: MqttRegistry, stream: Duplex, info: ConnectionInfo) {
+  /** Accepted past the connection limit: its CONNECT is refused with Server busy. */
+  readonly overLimit: boolean;
+
+  constructor(registry: MqttRegistry, stream: Duplex, info: ConnectionInfo, overLimit = false) {
     this.registry = registry;
+    this.overLimit = overLimit;
     this.info = info;
     this.#stream = stream;
     this.logger = registry.logger.child({ remote: `${info.remoteAddress}:${info.remotePort}` });
@@ -374,7 +378,8 @@ export class MqttSession {
       const next = this.#acknowledgements.shift() as PendingAcknowledgement;
       if (this.state !== 'connected') continue;
       if (next.kind === 'puback') this.inboundUnacknowledged--;
-      this.sendAcknowledgement(next.kind, next.packetId, next.reasonCode, next.reasonString);
+      const reason = reasonCodeForPacket(next.kind, next.reasonCode);
+      this.sendAcknowledgement(next.kind, next.packetId, reason, next.reasonString);
     }
   }
 
@@ -578,7 +583,11 @@ export class MqttSession {
     if (this.protocolVersion === 5 && this.state === 'connected') {
       const properties =
         reasonString !== undefined && this.requestProblemInformation ? { reasonString } : undefined;
-      this.send({ cmd: 'disconnect', reasonCode, ...(properties ? { properties } : {}) });
+      this.send({
+        cmd: 'disconnect',
+        reasonCode: reasonCodeForPacket('disconnect', reasonCode),
+        ...(properties ? { properties } : {}),
+      });
     }
     this.abort();
   }

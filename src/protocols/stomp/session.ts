@@ -128,7 +128,10 @@ export class StompConnection {
   #session: CoreSession | undefined;
   readonly #queue: (StompFrame | WeirError)[] = [];
   #busy = false;
-  #confirmTail: Promise<void> = Promise.resolve();
+  #confirmSequence = 0;
+  #settledThrough = 0;
+  readonly #settledAhead = new Set<number>();
+  readonly #receiptWaiters: { readonly after: number; readonly run: () => void }[] = [];
   #outstandingConfirms = 0;
   #pausedForConfirms = false;
   #deliverySequence = 0;
@@ -282,24 +285,43 @@ export class StompConnection {
     if (held.error !== undefined) this.#queue.push(held.error);
   }
 
-  /** Registers durability work that later RECEIPTs must wait for; a rejection ends the connection. */
+  /**
+   * Registers durability work that later RECEIPTs must wait for; a rejection ends the
+   * connection. Confirms are numbered in frame order; `#settledThrough` is the highest number
+   * below which all have settled, and a RECEIPT waits for the number current when its frame
+   * was handled. No promise chain per frame.
+   */
   trackConfirm(work: Promise<unknown>, frame: StompFrame): void {
+    const sequence = ++this.#confirmSequence;
     this.#outstandingConfirms++;
-    const settled = work.then(
-      () => {
-        this.#outstandingConfirms--;
-        this.#maybeResume();
-      },
+    work.then(
+      () => this.#settle(sequence),
       (error: unknown) => {
-        this.#outstandingConfirms--;
+        this.#settle(sequence);
         this.fail(error, frame);
       },
     );
-    this.#confirmTail = this.#confirmTail.then(() => settled);
     if (this.#outstandingConfirms >= StompLimits.pendingConfirmsMax && !this.#pausedForConfirms) {
       this.#pausedForConfirms = true;
       this.#stream.pause();
     }
+  }
+
+  #settle(sequence: number): void {
+    this.#outstandingConfirms--;
+    if (sequence === this.#settledThrough + 1) {
+      this.#settledThrough = sequence;
+      while (this.#settledAhead.delete(this.#settledThrough + 1)) this.#settledThrough++;
+    } else {
+      this.#settledAhead.add(sequence);
+    }
+    while (this.#receiptWaiters.length > 0) {
+      const waiter = this.#receiptWaiters[0];
+      if (waiter === undefined || waiter.after > this.#settledThrough) break;
+      this.#receiptWaiters.shift();
+      waiter.run();
+    }
+    this.#maybeResume();
   }
 
   #maybeResume(): void {
@@ -309,22 +331,22 @@ export class StompConnection {
     }
   }
 
+  /** Runs `run` once every confirm registered so far has settled, after earlier waiters. */
+  #afterConfirms(run: () => void): void {
+    if (this.#receiptWaiters.length === 0 && this.#settledThrough === this.#confirmSequence) run();
+    else this.#receiptWaiters.push({ after: this.#confirmSequence, run });
+  }
+
   sendReceipt(receiptId: string): void {
-    if (this.#outstandingConfirms === 0) {
+    this.#afterConfirms(() => {
+      if (this.#failed || this.#state === 'closed') return;
       this.sendFrame({ command: 'RECEIPT', headers: [['receipt-id', receiptId]], body: Buffer.alloc(0) });
-      return;
-    }
-    void this.#confirmTail.then(() => {
-      if (this.#state === 'connected' || this.#state === 'closing') {
-        if (this.#state === 'closing' && this.#failed) return;
-        this.sendFrame({ command: 'RECEIPT', headers: [['receipt-id', receiptId]], body: Buffer.alloc(0) });
-      }
     });
   }
 
   /** Resolves once every confirm registered so far has settled. */
   confirmsSettled(): Promise<void> {
-    return this.#confirmTail;
+    return new Promise((resolve) => this.#afterConfirms(resolve));
   }
 
   sendFrame(frame: StompFrame): boolean {
@@ -332,10 +354,27 @@ export class StompConnection {
     return this.#write(encodeFrame(frame, this.version));
   }
 
+  /**
+   * Frames written in one run of the event loop (a burst of deliveries, the RECEIPTs of one
+   * fsync) leave in one socket write: the stream is corked at the first and uncorked on the
+   * next tick (DESIGN.md §8).
+   */
   #write(bytes: Buffer): boolean {
     this.#lastWriteMs = this.context.clock.nowMs();
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#stream.cork();
+      process.nextTick(this.#uncork);
+    }
     return this.#stream.write(bytes);
   }
+
+  #corked = false;
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#stream.uncork();
+  };
 
   nextDeliveryId(): string {
     return `${this.id}-${++this.#deliverySequence}`;
@@ -371,6 +410,19 @@ export class StompConnection {
     const ackId = `${this.nextDeliveryId()}.live`;
     this.#write(this.#messageFrame(subscription, message, ackId, false));
     return true;
+  }
+
+  /** Closes a live subscription, and says in the log if the core had to drop messages for it. */
+  closeLive(subscription: LiveStompSubscription): void {
+    const live = subscription.live;
+    if (live === undefined) return;
+    live.close();
+    if (live.droppedCount > 0) {
+      this.logger.warn('live subscription dropped messages it could not buffer', {
+        subscription: subscription.id,
+        dropped: live.droppedCount,
+      });
+    }
   }
 
   /** A live subscriber that cannot keep up is disconnected rather than fed without bound. */
@@ -504,10 +556,10 @@ export class StompConnection {
     this.transactions.clear();
     for (const subscription of this.subscriptions.values()) {
       if (subscription.kind === 'consumer') subscription.attachment?.close();
-      else subscription.live?.close();
+      else this.closeLive(subscription);
     }
     this.subscriptions.clear();
-    for (const temp of this.tempQueues.values()) temp.live?.close();
+    for (const temp of this.tempQueues.values()) this.closeLive(temp);
     this.tempQueues.clear();
     this.pendingAcks.clear();
     const session = this.#session;

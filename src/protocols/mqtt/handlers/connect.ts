@@ -24,6 +24,10 @@ export async function handleConnect(connection: MqttSession, packet: ConnectPack
     return;
   }
   connection.protocolVersion = version;
+  if (connection.overLimit) {
+    refuse(connection, ReasonCode.serverBusy, 'too many connections');
+    return;
+  }
   const properties = packet.properties ?? {};
   const clean = packet.clean !== false;
   if (version === 4 && packet.password !== undefined && packet.username === undefined) {
