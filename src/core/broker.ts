@@ -186,7 +186,7 @@ export class BrokerCore {
     const stream = this.#capturing(message);
     // The stream first: when it refuses (full), live subscribers do not see the message either.
     stream?.publish(message, undefined, input.producer);
-    const live = this.liveRouter.publish(message, sessionId);
+    const live = this.#publishLive(stream, message, sessionId);
     if (stream === undefined && live === 0) this.#dropped += 1;
     else this.#published += 1;
     return (stream === undefined ? 0 : 1) + live;
@@ -205,7 +205,7 @@ export class BrokerCore {
     }
     // Queued synchronously: a full stream throws here, before live subscribers see anything.
     const stored = this.#store_(stream, message, input.producer);
-    this.liveRouter.publish(message, sessionId);
+    this.#publishLive(stream, message, sessionId);
     this.#published += 1;
     return stored;
   }
@@ -233,6 +233,15 @@ export class BrokerCore {
       producer,
     );
     return stored;
+  }
+
+  /**
+   * core2: a delayed message a stream captures waits in the stream's delay index, on disk,
+   * and reaches live subscribers when it is released (not held in the live router's memory).
+   */
+  #publishLive(stream: Stream | undefined, message: Message, sessionId: string | undefined): number {
+    if (stream?.delayed?.holds(message) === true) return 1;
+    return this.liveRouter.publish(message, sessionId);
   }
 
   /** core2: idempotent producer stamps are checked, and fenced epochs refused, before storing. */
@@ -496,7 +505,15 @@ export class BrokerCore {
       states,
     );
     // core2 hooks: delayed delivery (delayed-delivery.ts) and dedup (dedup/stream-dedup.ts).
-    stream.delayed = await DelayedDelivery.open(logs.delay, this.clock, stream.partitions, this.#report);
+    stream.delayed = await DelayedDelivery.open(
+      logs.delay,
+      this.clock,
+      stream.partitions,
+      this.#report,
+      (message) => {
+        if (!this.#closed) this.liveRouter.publish(message, undefined);
+      },
+    );
     stream.dedup = await StreamDedup.open(
       logs.partitions,
       logs.directory,
