@@ -98,6 +98,11 @@ export class StreamDedup {
     return dedup;
   }
 
+  /** The last sequence stored for a producer on a partition, or -1 (transaction recovery). */
+  lastSequence(partition: number, producerId: bigint, epoch: number): number {
+    return this.#tables[partition]?.lastSequence(producerId, epoch) ?? -1;
+  }
+
   /** Memory of the message-id window, fixed at open. */
   get windowMemoryBytes(): number {
     return this.#window?.memoryBytes ?? 0;
