@@ -338,6 +338,8 @@ export class FileLog implements Log {
       this.#sizeBytes -= segment.sizeBytes;
       segment.delete();
     }
+    // Deleted segments must not come back after a power loss, with the start offset behind them.
+    if (this.#options.fsync.kind !== 'never') syncDirectory(this.directory);
   }
 
   #segmentIndexFor(segments: readonly LogSegment[], offset: number): number {
