@@ -198,15 +198,14 @@ test('interest retention keeps a message until every consumer acked it, and noth
   }
 });
 
-test('delayed publish to a stream is refused as not supported (core II)', async () => {
+test('delayed publish to a stream waits in its delay index (core II: test/core2/delayed-delivery.test.ts)', async () => {
   const core = await openCore({ storage: 'memory' });
   try {
     await core.addStream({ name: 's', subjects: ['s'] });
     const session = core.openSession();
-    assert.throws(
-      () => session.publish({ subject: 's', body: 'x', delayMs: 1000 }),
-      (e) => isWeirError(e, 'WEIR_NOT_SUPPORTED'),
-    );
+    session.publish({ subject: 's', body: 'x', delayMs: 1000 });
+    await until(() => core.streamInfo('s').delayed === 1, 'the delayed message is held');
+    assert.equal(core.streamInfo('s').messages, 0);
   } finally {
     await core.close();
   }
