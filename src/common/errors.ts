@@ -34,6 +34,8 @@ export const ErrorCode = {
   ProducerFenced: 'WEIR_PRODUCER_FENCED',
   TransactionNotFound: 'WEIR_TRANSACTION_NOT_FOUND',
   TransactionAborted: 'WEIR_TRANSACTION_ABORTED',
+  /** A message selector that does not parse; the message gives the column. */
+  InvalidSelector: 'WEIR_INVALID_SELECTOR',
   SlowConsumer: 'WEIR_SLOW_CONSUMER',
   Overloaded: 'WEIR_OVERLOADED',
   /** A listener could not bind its address (in use, not permitted, not local). */

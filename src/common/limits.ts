@@ -41,6 +41,46 @@ export const Limits = {
   liveSubscriptionsPerSessionMax: 10_000,
   /** Delayed messages held in memory for live subscriptions, across the broker. */
   liveDelayedMessagesMax: 100_000,
+  /** A consumer's message selector, in characters. */
+  selectorLengthMax: 64 * 1024,
+  /** Nesting of one selector (parentheses, NOT, unary signs), so compiling cannot overflow the stack. */
+  selectorDepthMax: 128,
+  /** The longest delay a message may have (deliverAfterMs - now): 100 years. */
+  delayMsMax: 36_525 * 86_400_000,
+  /** Idempotent producers remembered per stream partition; the one idle longest is forgotten first. */
+  producersPerPartitionMax: 10_000,
+  /** Named idempotent producers (initProducer with a name) one broker remembers. */
+  producersNamedMax: 100_000,
+  /** Ids one stream's message-id dedup window may hold (its memory is fixed: see message-id-window.ts). */
+  dedupWindowIdsMax: 1_000_000,
+  /** Default capacity of a message-id dedup window. */
+  dedupWindowIdsDefault: 100_000,
+  /** Longest message-id dedup window. */
+  dedupWindowMsMax: 7 * 86_400_000,
+  /** Longest a request may wait for its reply. */
+  requestTimeoutMsMax: 10 * 60_000,
+  /** Requests one session may have waiting for replies. */
+  requestsPendingPerSessionMax: 10_000,
+  /** Temporary queues one session may own. */
+  temporaryQueuesPerSessionMax: 1_000,
+  /** Messages one transaction may publish. */
+  transactionMessagesMax: 10_000,
+  /** Deliveries one transaction may ack. */
+  transactionAcksMax: 10_000,
+  /** Encoded message bytes one transaction may hold (its commit is one log batch). */
+  transactionBytesMax: 8 * 1024 * 1024,
+  /** Transactions open at once across the broker. */
+  transactionsOpenMax: 1_000,
+  /** Message bytes all open transactions may hold together. */
+  transactionsBufferedBytesMax: 256 * 1024 * 1024,
+  /** A transaction aborts after this long without commit, unless it asks otherwise. */
+  transactionTimeoutMsDefault: 60_000,
+  /** Longest transaction timeout. */
+  transactionTimeoutMsMax: 15 * 60_000,
+  /** Segment size of a delay bucket log. */
+  delaySegmentBytes: 4 * 1024 * 1024,
+  /** Due delayed messages released to their stream in one batch. */
+  delayReleaseBatchMax: 4_096,
   /** Smallest segment age limit a log may be configured with. */
   segmentAgeMsMin: 1,
   /** Largest `interval:<ms>` fsync period. */
@@ -97,8 +137,8 @@ export const Limits = {
   /** Credit one attachment may hold. */
   attachCreditMax: 1_000_000,
   /** Decoded messages each partition keeps after append so tailing consumers skip a log read. */
-  tailCacheMessagesMax: 8_192,
-  /** Bytes the tail cache of one partition may hold. */
+  tailCacheMessagesMax: 16_384,
+  /** Bytes the tail cache of one partition may hold (encoded size plus ~200 bytes per decoded message). */
   tailCacheBytesMax: 8 * 1024 * 1024,
   /** Messages one consumer reads ahead of delivery, per partition. */
   consumerReadAheadMessagesMax: 2_048,
@@ -146,4 +186,40 @@ export const NativeLimits = {
   clientPendingBytesMax: 64 * 1024 * 1024,
   /** Longest reconnect backoff. */
   reconnectDelayMsMax: 30_000,
+} as const;
+
+/** STOMP (src/protocols/stomp): frame limits, per-connection state and timers. */
+export const StompLimits = {
+  /** Command line plus headers of one frame, escapes included. */
+  headerBytesMax: 64 * 1024,
+  /** Header entries in one frame. */
+  headersMax: 256,
+  /** Body of one frame; a message body is also bounded by `recordBytesMax`. */
+  bodyBytesMax: 4 * 1024 * 1024,
+  /** Subscriptions one connection may hold at once. */
+  subscriptionsMax: 1024,
+  /** Transactions one connection may have open at once. */
+  transactionsMax: 64,
+  /** Frames (SEND, ACK, NACK) buffered in one transaction. */
+  transactionFramesMax: 10_000,
+  /** Body bytes buffered in one transaction. */
+  transactionBytesMax: 16 * 1024 * 1024,
+  /** Prefetch of a subscription with neither `prefetch-count` nor `activemq.prefetchSize`. */
+  prefetchDefault: 1000,
+  prefetchMax: 65_535,
+  /** Receipted SENDs awaiting durability before the connection stops reading. */
+  pendingConfirmsMax: 4096,
+  /**
+   * Messages the core buffers for one live (topic, temporary queue) subscription of a STOMP
+   * client: a burst of one socket read can be thousands of frames.
+   */
+  liveBufferMessages: 10_000,
+  /** Bytes queued on the socket before a live (topic) subscriber counts as slow. */
+  writeBufferBytesMax: 8 * 1024 * 1024,
+  /** Heart-beat interval the server offers and asks for; clients may only ask for slower. */
+  heartBeatIntervalMs: 10_000,
+  /** The shortest heart-beat interval the server agrees to send or expect. */
+  heartBeatIntervalMinMs: 1_000,
+  /** Time to wait for CONNECT after the transport opens. */
+  connectTimeoutMs: 10_000,
 } as const;

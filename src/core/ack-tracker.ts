@@ -50,6 +50,11 @@ export class AckTracker {
     return this.#ackedAboveFloor;
   }
 
+  /** One past the highest acked offset (at least the floor). */
+  get highestEnd(): number {
+    return this.#highestEnd;
+  }
+
   /** Unacked offsets between the floor and the highest acked offset: the holes. */
   get holes(): number {
     return this.#highestEnd - this.#floor - this.#ackedAboveFloor;

@@ -3,6 +3,7 @@
 import { InvalidArgumentError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
 import type { ConsumerConfig, ConsumerConfigInput, DeliverPolicy } from './api.js';
+import { compileSelector } from './selector/selector.js';
 import { validateName } from './stream-config.js';
 import { validateFilter } from './subject.js';
 
@@ -56,6 +57,12 @@ export function parseConsumerConfig(input: ConsumerConfigInput): ConsumerConfig 
       `maxAckPending must be an integer from 1 to ${Limits.consumerAckPendingMax}`,
     );
   }
+  // core2: a selector is compiled once here so that a bad one is refused at definition time.
+  const selector = input.selector;
+  if (selector !== undefined) {
+    if (typeof selector !== 'string') throw new InvalidArgumentError('selector must be a string');
+    compileSelector(selector);
+  }
   return {
     name,
     durable: input.durable ?? true,
@@ -67,6 +74,7 @@ export function parseConsumerConfig(input: ConsumerConfigInput): ConsumerConfig 
     backoffMs: [...backoffMs],
     maxAckPending,
     dispatch,
+    ...(selector === undefined || selector.trim() === '' ? {} : { selector }),
   };
 }
 
@@ -77,6 +85,7 @@ export function sameConsumerShape(a: ConsumerConfig, b: ConsumerConfig): boolean
     a.filterSubject === b.filterSubject &&
     a.ackPolicy === b.ackPolicy &&
     a.dispatch === b.dispatch &&
+    a.selector === b.selector &&
     JSON.stringify(a.deliverPolicy) === JSON.stringify(b.deliverPolicy)
   );
 }

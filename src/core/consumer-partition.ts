@@ -16,6 +16,7 @@
 import { Limits } from '../common/limits.js';
 import type { Delivery } from './api.js';
 import { AckTracker } from './ack-tracker.js';
+import type { TimerEntry } from './timer-heap.js';
 import type { StoredMessage } from './stream-partition.js';
 
 export interface Receiver {
@@ -31,9 +32,8 @@ export interface Receiver {
   settle?(): void;
 }
 
-export interface InFlight {
-  readonly offset: number;
-  readonly deliveryCount: number;
+/** One delivery awaiting its ack; also its own entry in the ack-wait timer heap. */
+export interface InFlight extends TimerEntry {
   readonly receiver: Receiver;
   readonly key: string | undefined;
 }
@@ -43,7 +43,7 @@ export class ConsumerPartition {
   tracker: AckTracker;
   cursor: number;
   readonly inFlight = new Map<number, InFlight>();
-  /** Delivery counts of delivered, unacked offsets (restored from the state log). */
+  /** Attempts made for unacked offsets that failed at least once or are redelivered (restored from the state log). */
   readonly deliveryCounts = new Map<number, number>();
   /** The error text of the latest nack, for dead-letter headers. */
   readonly lastErrors = new Map<number, string>();

@@ -9,6 +9,7 @@
 // Acked offsets (after a restart) are skipped without decoding.
 
 import type { ConsumerPartition } from './consumer-partition.js';
+import { selectAndOrder } from './consumer-selection.js';
 import type { Consumer } from './consumer.js';
 import type { StoredMessage } from './stream-partition.js';
 import { subjectMatches } from './subject.js';
@@ -38,7 +39,9 @@ export class ConsumerReader {
       (messages) => {
         partition.reading = false;
         if (this.#consumer.closed) return;
-        if (messages.length > 0) partition.readAhead.push(...messages);
+        // core2 hook: selector and priority (consumer-selection.ts).
+        const selected = selectAndOrder(this.#consumer, this.#consumer.selector, partition, messages);
+        if (selected.length > 0) partition.readAhead.push(...selected);
         this.#consumer.dispatch();
       },
       () => {

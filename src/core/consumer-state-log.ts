@@ -7,12 +7,18 @@
 //                                                             a failed delivery attempt
 //   {"t":"s","c":consumer,"p":partition,"f":floor,"r":ranges,"n":[[offset,count,error?]…]}
 //                                                             snapshot: replaces that state
+//   {"t":"c","c":consumer,"p":partition,"n":[[offset,count,error?]…]}
+//                                                             more counts of the snapshot before
 //   {"t":"x","c":consumer}                                    consumer deleted
 // `ranges` are acked runs, delta-coded: [start, length, gap, length, gap, length…] where each
 // gap counts from the end of the previous run. Entries apply in log order.
 //
-// Acks are buffered and coalesced into runs, and one record per turn of the event loop holds
-// everything buffered. Once the log has grown by `consumerStateSnapshotBytes` since the last
+// Acks are buffered and coalesced into runs; once per turn of the event loop everything
+// buffered is written, as records of at most `recordBytesTarget` packed into batches. Long
+// lists are split into several entries (a snapshot is an `s` entry followed by `a` and `c`
+// entries), so no record outgrows the log's limits. A crash in the middle of a snapshot
+// that spans several batches leaves a partial state: offsets it had acked are then
+// delivered again, never lost. Once the log has grown by `consumerStateSnapshotBytes` since the last
 // snapshot, every consumer's state is written as snapshot records (one per consumer
 // partition, so each is applied whole) and the segments before them are deleted.
 
@@ -35,7 +41,14 @@ type Entry =
   | { t: 'a'; c: string; p: number; r: number[] }
   | { t: 'n'; c: string; p: number; o: number; d: number; e?: string }
   | { t: 's'; c: string; p: number; f: number; r: number[]; n: [number, number, string?][] }
+  | { t: 'c'; c: string; p: number; n: [number, number, string?][] }
   | { t: 'x'; c: string };
+
+/** Runs (or counts) per entry, and bytes per record, so records stay far below the log's limits. */
+const runsPerEntry = 20_000;
+const countsPerEntry = 20_000;
+const recordBytesTarget = 1024 * 1024;
+const batchBytesTarget = 8 * 1024 * 1024;
 
 export interface PartitionSnapshot {
   readonly partition: number;
@@ -52,18 +65,31 @@ export class ConsumerStateLog {
   #entries: Entry[] = [];
   /** Open ack runs per consumer partition, coalesced until the next flush. */
   #ackRuns = new Map<string, { consumer: string; partition: number; runs: number[] }>();
+  #lastRuns: { consumer: string; partition: number; runs: number[] } | undefined;
   #flushScheduled = false;
   #writing: Promise<void> = Promise.resolve();
+  #failure: Error | undefined;
   #bytesSinceSnapshot = 0;
   #snapshotProvider: SnapshotProvider | undefined;
   #closed = false;
+  readonly #snapshotBytes: number;
+  #snapshots = 0;
 
-  private constructor(log: Log) {
+  private constructor(log: Log, snapshotBytes: number) {
     this.#log = log;
+    this.#snapshotBytes = snapshotBytes;
+  }
+
+  /** Snapshots written since open (compactions). */
+  get snapshots(): number {
+    return this.#snapshots;
   }
 
   /** Opens the log and replays it into each consumer's state. */
-  static async open(log: Log): Promise<{ stateLog: ConsumerStateLog; states: Map<string, ConsumerState> }> {
+  static async open(
+    log: Log,
+    snapshotBytes: number = Limits.consumerStateSnapshotBytes,
+  ): Promise<{ stateLog: ConsumerStateLog; states: Map<string, ConsumerState> }> {
     const states = new Map<string, ConsumerState>();
     let offset: number = log.startOffset;
     while (offset < log.nextOffset) {
@@ -78,7 +104,7 @@ export class ConsumerStateLog {
         offset = batch.lastOffset + 1;
       }
     }
-    const stateLog = new ConsumerStateLog(log);
+    const stateLog = new ConsumerStateLog(log, snapshotBytes);
     stateLog.#bytesSinceSnapshot = log.sizeBytes;
     return { stateLog, states };
   }
@@ -92,11 +118,16 @@ export class ConsumerStateLog {
   }
 
   recordAckRange(consumer: string, partition: number, start: number, end: number): void {
-    const id = `${partition}\u0000${consumer}`;
-    let open = this.#ackRuns.get(id);
-    if (open === undefined) {
-      open = { consumer, partition, runs: [] };
-      this.#ackRuns.set(id, open);
+    let open = this.#lastRuns;
+    if (open === undefined || open.consumer !== consumer || open.partition !== partition) {
+      // Acks come in streaks for one consumer partition: only a change of target pays a lookup.
+      const id = `${partition}\u0000${consumer}`;
+      open = this.#ackRuns.get(id);
+      if (open === undefined) {
+        open = { consumer, partition, runs: [] };
+        this.#ackRuns.set(id, open);
+      }
+      this.#lastRuns = open;
     }
     const runs = open.runs;
     const lastEnd = runs[runs.length - 1];
@@ -124,7 +155,7 @@ export class ConsumerStateLog {
   /** Writes one consumer's whole state (at creation, and when compacting). */
   recordSnapshot(consumer: string, partitions: readonly PartitionSnapshot[]): void {
     this.#flushAckRuns();
-    for (const snapshot of partitions) this.#entries.push(snapshotEntry(consumer, snapshot));
+    for (const snapshot of partitions) this.#entries.push(...snapshotEntries(consumer, snapshot));
     this.#schedule();
   }
 
@@ -137,7 +168,9 @@ export class ConsumerStateLog {
   /** Resolves once everything recorded so far is in the log. */
   flush(): Promise<void> {
     this.#write();
-    return this.#writing;
+    return this.#writing.then(() => {
+      if (this.#failure !== undefined) throw this.#failure;
+    });
   }
 
   async close(): Promise<void> {
@@ -157,22 +190,32 @@ export class ConsumerStateLog {
 
   #flushAckRuns(): void {
     for (const open of this.#ackRuns.values()) {
-      this.#entries.push({ t: 'a', c: open.consumer, p: open.partition, r: deltaCode(open.runs) });
+      for (let index = 0; index < open.runs.length; index += 2 * runsPerEntry) {
+        const slice = open.runs.slice(index, index + 2 * runsPerEntry);
+        this.#entries.push({ t: 'a', c: open.consumer, p: open.partition, r: deltaCode(slice) });
+      }
     }
     this.#ackRuns.clear();
+    this.#lastRuns = undefined;
   }
 
   #write(): void {
     this.#flushAckRuns();
     if (this.#entries.length === 0 || this.#closed) return;
-    const entries = this.#entries;
+    const batches = pack(this.#entries);
     this.#entries = [];
-    const value = Buffer.from(JSON.stringify(entries), 'utf8');
-    this.#bytesSinceSnapshot += value.length;
-    const compact = this.#bytesSinceSnapshot >= Limits.consumerStateSnapshotBytes;
+    for (const batch of batches) for (const record of batch) this.#bytesSinceSnapshot += record.value.length;
+    const compact = this.#bytesSinceSnapshot >= this.#snapshotBytes;
     this.#writing = this.#writing
-      .then(() => this.#log.append({ records: [{ value }] }))
-      .then(() => (compact ? this.#compact() : undefined));
+      .then(async () => {
+        if (this.#failure !== undefined) return;
+        for (const records of batches) await this.#log.append({ records });
+        if (compact) await this.#compact();
+      })
+      .catch((error: unknown) => {
+        // Kept, and thrown by every later flush: consumer state stops being durable, loudly.
+        this.#failure ??= error instanceof Error ? error : new Error(String(error));
+      });
   }
 
   async #compact(): Promise<void> {
@@ -182,20 +225,52 @@ export class ConsumerStateLog {
     this.#flushAckRuns();
     const pending = this.#entries;
     this.#entries = [];
-    const records = pending.length === 0 ? [] : [{ value: Buffer.from(JSON.stringify(pending), 'utf8') }];
-    const firstSnapshotOffset = this.#log.nextOffset + records.length;
+    for (const records of pack(pending)) await this.#log.append({ records });
+    const firstSnapshotOffset = this.#log.nextOffset;
+    const entries: Entry[] = [];
     for (const { consumer, partitions } of provider()) {
-      for (const snapshot of partitions) {
-        records.push({ value: Buffer.from(JSON.stringify([snapshotEntry(consumer, snapshot)]), 'utf8') });
-      }
+      for (const snapshot of partitions) entries.push(...snapshotEntries(consumer, snapshot));
     }
-    if (records.length === 0) return;
-    await this.#log.append({ records });
+    if (entries.length === 0) return;
+    for (const records of pack(entries)) await this.#log.append({ records });
     await this.#log.deleteBefore(Offset(firstSnapshotOffset));
+    this.#snapshots += 1;
   }
 }
 
-function snapshotEntry(consumer: string, snapshot: PartitionSnapshot): Entry {
+/** Entries → records of about `recordBytesTarget` → batches of about `batchBytesTarget`. */
+function pack(entries: readonly Entry[]): { value: Buffer }[][] {
+  const batches: { value: Buffer }[][] = [];
+  let batch: { value: Buffer }[] = [];
+  let batchBytes = 0;
+  let parts: string[] = [];
+  let partsBytes = 0;
+  const closeRecord = (): void => {
+    if (parts.length === 0) return;
+    const value = Buffer.from(`[${parts.join(',')}]`, 'utf8');
+    assert(value.length <= Limits.recordBytesMax, 'a consumer-state record fits the log');
+    if (batch.length > 0 && batchBytes + value.length > batchBytesTarget) {
+      batches.push(batch);
+      batch = [];
+      batchBytes = 0;
+    }
+    batch.push({ value });
+    batchBytes += value.length;
+    parts = [];
+    partsBytes = 0;
+  };
+  for (const entry of entries) {
+    const text = JSON.stringify(entry);
+    if (partsBytes > 0 && partsBytes + text.length > recordBytesTarget) closeRecord();
+    parts.push(text);
+    partsBytes += text.length + 1;
+  }
+  closeRecord();
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+function snapshotEntries(consumer: string, snapshot: PartitionSnapshot): Entry[] {
   const runs: number[] = [];
   for (const range of snapshot.acked) runs.push(range.start, range.end);
   const counts: [number, number, string?][] = [];
@@ -203,7 +278,29 @@ function snapshotEntry(consumer: string, snapshot: PartitionSnapshot): Entry {
     const error = snapshot.errors.get(offset);
     counts.push(error === undefined ? [offset, count] : [offset, count, error]);
   }
-  return { t: 's', c: consumer, p: snapshot.partition, f: snapshot.floor, r: deltaCode(runs), n: counts };
+  const partition = snapshot.partition;
+  const entries: Entry[] = [
+    {
+      t: 's',
+      c: consumer,
+      p: partition,
+      f: snapshot.floor,
+      r: deltaCode(runs.slice(0, 2 * runsPerEntry)),
+      n: counts.slice(0, countsPerEntry),
+    },
+  ];
+  for (let index = 2 * runsPerEntry; index < runs.length; index += 2 * runsPerEntry) {
+    entries.push({
+      t: 'a',
+      c: consumer,
+      p: partition,
+      r: deltaCode(runs.slice(index, index + 2 * runsPerEntry)),
+    });
+  }
+  for (let index = countsPerEntry; index < counts.length; index += countsPerEntry) {
+    entries.push({ t: 'c', c: consumer, p: partition, n: counts.slice(index, index + countsPerEntry) });
+  }
+  return entries;
 }
 
 /** [start, end, start, end…] → [start, length, gap, length…]. */
@@ -253,12 +350,9 @@ function apply(states: Map<string, ConsumerState>, entry: Entry): void {
   switch (entry.t) {
     case 'a': {
       const state = partitionState(states, entry.c, entry.p);
-      for (const range of deltaDecode(entry.r)) {
-        state.acked.push(range);
-        for (const offset of state.counts.keys()) {
-          if (offset >= range.start && offset < range.end) state.counts.delete(offset);
-        }
-      }
+      // Counts of offsets acked later are dropped when the consumer is rebuilt, not here:
+      // that would cost ranges × counts.
+      for (const range of deltaDecode(entry.r)) state.acked.push(range);
       return;
     }
     case 'n': {
@@ -271,6 +365,11 @@ function apply(states: Map<string, ConsumerState>, entry: Entry): void {
       state.floor = entry.f;
       state.acked = deltaDecode(entry.r);
       state.counts = new Map(entry.n.map(([offset, count, error]) => [offset, [count, error]]));
+      return;
+    }
+    case 'c': {
+      const state = partitionState(states, entry.c, entry.p);
+      for (const [offset, count, error] of entry.n) state.counts.set(offset, [count, error]);
       return;
     }
     case 'x':

@@ -12,13 +12,13 @@
 
 import type { Clock } from '../common/clock.js';
 import { ErrorCode, InvalidArgumentError, WeirError } from '../common/errors.js';
-import { Limits } from '../common/limits.js';
 import type { AckOutcome, ConsumerConfig, Delivery, NackOptions, StreamConfig } from './api.js';
 import { backoffDelayMs } from './consumer-config.js';
 import { ConsumerPartition, type InFlight, type Receiver } from './consumer-partition.js';
 import { ConsumerReader } from './consumer-reader.js';
 import type { ConsumerStateLog, PartitionSnapshot } from './consumer-state-log.js';
 import { ReceiverSet } from './receiver-set.js';
+import { compileSelector, type Selector } from './selector/selector.js';
 import type { StoredMessage, StreamPartition } from './stream-partition.js';
 import { TimerHeap, type TimerEntry } from './timer-heap.js';
 
@@ -30,6 +30,8 @@ export interface ConsumerHost {
   readonly partitions: readonly StreamPartition[];
   readonly clock: Clock;
   readonly stateLog: ConsumerStateLog;
+  /** Holes (unacked offsets below the highest ack) past which new deliveries pause. */
+  readonly ackHolesMax: number;
   deadLetter(stored: StoredMessage, details: DeadLetterDetails): Promise<void>;
   onAcked(consumer: Consumer): void;
   onIdle(consumer: Consumer): void;
@@ -56,6 +58,8 @@ export interface ConsumerMetrics {
   expiredMessages: number;
   pausedByAckPending: number;
   pausedByAckHoles: number;
+  /** Messages the selector did not select, settled without delivery (core2). */
+  selectorSkipped: number;
 }
 
 export interface PartitionStart {
@@ -84,7 +88,10 @@ export class Consumer {
     expiredMessages: 0,
     pausedByAckPending: 0,
     pausedByAckHoles: 0,
+    selectorSkipped: 0,
   };
+  /** The compiled message selector, if the consumer has one (core2: consumer-selection.ts). */
+  readonly selector: Selector | undefined;
   readonly receivers: ReceiverSet;
   readonly #reader: ConsumerReader;
   readonly #ackWaits: TimerHeap;
@@ -92,6 +99,7 @@ export class Consumer {
   readonly #sessions = new Map<string, number>();
   #unacked = 0;
   #paused: 'ack_pending' | 'ack_holes' | undefined;
+  #pausedBefore: 'ack_pending' | 'ack_holes' | undefined;
   #dispatching = false;
   #dispatchAgain = false;
   #partitionTurn = 0;
@@ -102,6 +110,7 @@ export class Consumer {
     this.host = host;
     this.config = config;
     this.receivers = new ReceiverSet(config.dispatch);
+    this.selector = config.selector === undefined ? undefined : compileSelector(config.selector);
     this.partitions = starts.map((start, index) => {
       const partition = new ConsumerPartition(index, start.floor, start.scanUntil);
       for (const range of start.acked) partition.tracker.ackRange(range.start, range.end);
@@ -117,8 +126,7 @@ export class Consumer {
     this.#ackWaits = new TimerHeap(
       host.clock,
       (entry) => this.#onAckWaitExpired(entry),
-      (entry) =>
-        this.partitions[entry.partition]?.inFlight.get(entry.offset)?.deliveryCount === entry.deliveryCount,
+      (entry) => this.partitions[entry.partition]?.inFlight.get(entry.offset) === entry,
     );
     this.#delays = new TimerHeap(
       host.clock,
@@ -149,7 +157,8 @@ export class Consumer {
     let bytes = 0;
     for (const partition of this.partitions) {
       bytes += partition.tracker.memoryBytes();
-      bytes += partition.inFlight.size * 120 + partition.deliveryCounts.size * 40;
+      // Measured (bench/suites/core.ts): about 290 bytes per in-flight delivery, all included.
+      bytes += partition.inFlight.size * 290 + partition.deliveryCounts.size * 60;
       bytes += partition.matchedLength * 8;
       for (let index = partition.readAheadHead; index < partition.readAhead.length; index++) {
         bytes += (partition.readAhead[index]?.sizeBytes ?? 0) + 200;
@@ -199,8 +208,12 @@ export class Consumer {
   }
 
   closeSession(sessionId: string): void {
+    if (this.#closed) return;
     for (const receiver of [...this.receivers.push, ...this.receivers.pull]) {
-      if (receiver.sessionId === sessionId) this.removeReceiver(receiver, true);
+      if (receiver.sessionId !== sessionId) continue;
+      this.removeReceiver(receiver, true);
+      // A fetch still waiting ends with the session.
+      if (receiver.kind === 'pull') receiver.onClosed(new WeirError(ErrorCode.Closed, 'session closed'));
     }
     this.#redeliverWhere((entry) => entry.receiver.sessionId === sessionId);
     this.#releaseSession(sessionId, true);
@@ -246,6 +259,25 @@ export class Consumer {
     this.#settleAck(partition, entry);
     this.dispatch();
     return 'acked';
+  }
+
+  /** core2 (transactions): true while `delivery` is the current, unsettled attempt. */
+  isCurrent(delivery: Delivery): boolean {
+    const partition = this.#partition(delivery);
+    return this.#current(partition, delivery) !== undefined;
+  }
+
+  /**
+   * core2 (transaction recovery): acks an offset a committed transaction acked, after a
+   * restart, when no delivery of it is in flight yet. Redelivery state for it is dropped.
+   */
+  ackRecovered(partitionIndex: number, offset: number): void {
+    const partition = this.partitions[partitionIndex];
+    if (partition === undefined || partition.tracker.isAcked(offset)) return;
+    partition.deliveryCounts.delete(offset);
+    partition.lastErrors.delete(offset);
+    if (partition.tracker.ack(offset)) this.host.stateLog.recordAck(this.name, partition.index, offset);
+    this.host.onAcked(this);
   }
 
   nack(delivery: Delivery, options: NackOptions = {}): AckOutcome {
@@ -354,6 +386,9 @@ export class Consumer {
   }
 
   #dispatchRound(): void {
+    // Re-evaluated on every pass; a pause is counted once, when it starts.
+    this.#pausedBefore = this.#paused;
+    this.#paused = undefined;
     const count = this.partitions.length;
     let progress = true;
     while (progress && this.receivers.size > 0) {
@@ -362,10 +397,12 @@ export class Consumer {
         const partition = this.partitions[(this.#partitionTurn + step) % count];
         if (partition === undefined) continue;
         if (this.#dispatchPartition(partition) > 0) progress = true;
-        if (this.#paused !== undefined) return;
+        // Max ack pending holds for the whole consumer; holes only for their partition.
+        if (this.#paused === 'ack_pending') return;
       }
       this.#partitionTurn = (this.#partitionTurn + 1) % count;
     }
+    if (this.receivers.size === 0) this.#paused = this.#pausedBefore;
   }
 
   #dispatchPartition(partition: ConsumerPartition): number {
@@ -386,8 +423,8 @@ export class Consumer {
         this.#reader.refill(partition);
         return delivered;
       }
-      if (redelivery === undefined && explicit && !this.#mayDeliverNew(partition)) return delivered;
-      this.#paused = undefined;
+      if (redelivery === undefined && explicit && !this.#mayDeliverNew(partition, next.offset))
+        return delivered;
       const expiresAtMs = next.message.expiresAtMs;
       if (expiresAtMs !== undefined && expiresAtMs <= this.host.clock.nowMs()) {
         this.#take(partition, redelivery !== undefined);
@@ -406,14 +443,17 @@ export class Consumer {
     return delivered;
   }
 
-  #mayDeliverNew(partition: ConsumerPartition): boolean {
+  #mayDeliverNew(partition: ConsumerPartition, offset: number): boolean {
     if (this.#unacked >= this.config.maxAckPending) {
-      if (this.#paused !== 'ack_pending') this.metrics.pausedByAckPending += 1;
+      if (this.#pausedBefore !== 'ack_pending' && this.#paused !== 'ack_pending')
+        this.metrics.pausedByAckPending += 1;
       this.#paused = 'ack_pending';
       return false;
     }
-    if (partition.tracker.holes >= Limits.consumerAckHolesMax) {
-      if (this.#paused !== 'ack_holes') this.metrics.pausedByAckHoles += 1;
+    // Holes only grow past the highest ack; delivering a hole (after a restart) closes one.
+    if (offset >= partition.tracker.highestEnd && partition.tracker.holes >= this.host.ackHolesMax) {
+      if (this.#pausedBefore !== 'ack_holes' && this.#paused !== 'ack_holes')
+        this.metrics.pausedByAckHoles += 1;
       this.#paused = 'ack_holes';
       return false;
     }
@@ -439,16 +479,21 @@ export class Consumer {
     if (previous > 0) this.metrics.redelivered += 1;
     if (explicit) {
       if (!redelivery) this.#unacked += 1;
-      partition.deliveryCounts.set(stored.offset, deliveryCount);
+      // First attempts keep their count in the in-flight entry only; repeated ones also in
+      // deliveryCounts, which snapshots persist.
+      if (previous > 0) partition.deliveryCounts.set(stored.offset, deliveryCount);
       const key = stored.message.key;
-      partition.inFlight.set(stored.offset, { offset: stored.offset, deliveryCount, receiver, key });
-      this.receivers.noteDelivered(receiver, key);
-      this.#ackWaits.push({
+      const entry: InFlight = {
         dueMs: this.host.clock.nowMs() + this.config.ackWaitMs,
         partition: partition.index,
         offset: stored.offset,
         deliveryCount,
-      });
+        receiver,
+        key,
+      };
+      partition.inFlight.set(stored.offset, entry);
+      this.receivers.noteDelivered(receiver, key);
+      this.#ackWaits.push(entry);
     } else {
       // Ack policy none: at-most-once, settled as it leaves.
       partition.deliveryCounts.delete(stored.offset);
@@ -522,6 +567,7 @@ export class Consumer {
       this.#deadLetter(partition, offset, count, 'max_deliveries', error ?? partition.lastErrors.get(offset));
       return;
     }
+    partition.deliveryCounts.set(offset, count);
     if (error !== undefined) partition.lastErrors.set(offset, error);
     this.host.stateLog.recordDeliveryFailure(this.name, partition.index, offset, count, error);
     if (delayMs > 0) {

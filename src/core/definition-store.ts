@@ -10,7 +10,6 @@
 
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { assert } from '../common/assert.js';
 import { WeirError, ErrorCode } from '../common/errors.js';
 import type { ConsumerConfig, StreamConfig } from './api.js';
 
@@ -92,5 +91,4 @@ async function writeAtomically(file: string, text: string): Promise<void> {
   } finally {
     await directoryHandle.close();
   }
-  assert(text.length > 0, 'definitions written');
 }

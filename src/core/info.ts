@@ -19,6 +19,9 @@ export function streamInfo(stream: Stream): StreamInfo {
     })),
     published: stream.counters.published,
     rejectedFull: stream.counters.rejectedFull,
+    consumerStateSnapshots: stream.stateLog.snapshots,
+    delayed: stream.delayed?.pendingCount ?? 0,
+    duplicates: stream.dedup?.duplicates ?? 0,
   };
 }
 

@@ -40,9 +40,9 @@ export interface SessionOptions {
 }
 
 /**
- * The part of the broker core an adapter uses. `BrokerCore` (src/core/broker.ts) satisfies
- * it; once that class lands this becomes an alias of it, so adapters get stream and consumer
- * administration through `context.core` as well.
+ * The part of the broker core every adapter uses. The server passes the `BrokerCore`
+ * (src/core/broker.ts); an adapter that also needs stream and consumer administration
+ * narrows `context.core` to the methods it uses, so its tests can pass a small fake.
  */
 export interface ProtocolCore {
   openSession(options?: SessionOptions): CoreSession;

@@ -3,6 +3,7 @@
 // Layout under the data directory:
 //   streams/<name>/partitions/<index>/   one FileLog per partition (segments and indexes)
 //   streams/<name>/consumers/            the stream's consumer-state log
+//   streams/<name>/delay/<bucket>/       the delay index, one small FileLog per time bucket
 // `storage: memory` streams, and every stream of a broker without a data directory, use
 // MemoryLogs: their messages and consumer state end with the process (their definitions
 // persist when there is a data directory).
@@ -15,10 +16,15 @@ import { openFileLog } from '../storage/file-log.js';
 import type { Log } from '../storage/log.js';
 import { createMemoryLog } from '../storage/memory-log.js';
 import type { StreamConfig } from './api.js';
+import { type DelayStore, fileDelayStore, memoryDelayStore } from './delay/delay-store.js';
 
 export interface StreamLogs {
   readonly partitions: Log[];
   readonly consumerState: Log;
+  /** The delay index's bucket logs (core2: delay/delay-store.ts). */
+  readonly delay: DelayStore;
+  /** The stream's directory, for small side files (dedup snapshots); undefined in memory. */
+  readonly directory: string | undefined;
 }
 
 export class StreamStore {
@@ -57,7 +63,16 @@ export class StreamStore {
         directory === undefined
           ? createMemoryLog(stateOptions)
           : await openFileLog(path.join(directory, 'consumers'), stateOptions);
-      return { partitions, consumerState };
+      const delayOptions = {
+        fsync: config.fsync,
+        clock: this.#clock,
+        segmentBytesMax: Limits.delaySegmentBytes,
+      };
+      const delay =
+        directory === undefined
+          ? memoryDelayStore(delayOptions)
+          : fileDelayStore(path.join(directory, 'delay'), delayOptions);
+      return { partitions, consumerState, delay, directory };
     } catch (error) {
       for (const log of partitions) await log.close().catch(() => undefined);
       throw error;

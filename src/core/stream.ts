@@ -8,16 +8,19 @@
 //
 // Retention moves a partition's `firstOffset` up and asks the log to delete the whole
 // segments below it:
-// - limits: max messages (exact), max bytes (whole segments), max age (exact, by timestamp);
+// - limits: max messages (exact), max bytes (whole segments), max age (exact by timestamp,
+//   checked every min(maxAgeMs, 1 s) on the injected clock);
 // - workqueue: the lowest ack floor of its consumers (kept while it has none);
 // - interest: the lowest ack floor of its consumers (nothing is kept while it has none).
 
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { Offset } from '../common/branded.js';
 import { ErrorCode, WeirError } from '../common/errors.js';
-import type { ConsumerConfig, Message, StreamConfig } from './api.js';
+import type { ConsumerConfig, Message, ProducerStamp, StreamConfig } from './api.js';
 import { Consumer, type ConsumerHost, type DeadLetterDetails, type PartitionStart } from './consumer.js';
 import type { ConsumerState, ConsumerStateLog } from './consumer-state-log.js';
+import type { StreamDedup } from './dedup/stream-dedup.js';
+import type { DelayedDelivery } from './delayed-delivery.js';
 import { partitionForKey } from './partition-hash.js';
 import { startPositions } from './start-position.js';
 import { type StoredMessage, StreamPartition } from './stream-partition.js';
@@ -26,6 +29,7 @@ import type { Log } from '../storage/log.js';
 
 export interface StreamHost {
   readonly clock: Clock;
+  readonly ackHolesMax: number;
   deadLetter(stream: Stream, stored: StoredMessage, details: DeadLetterDetails): Promise<void>;
   onConsumerIdle(stream: Stream, consumer: Consumer): void;
   onError(error: unknown): void;
@@ -42,8 +46,13 @@ export class Stream implements ConsumerHost {
   readonly stateLog: ConsumerStateLog;
   readonly consumers = new Map<string, Consumer>();
   readonly counters: StreamCounters = { published: 0, rejectedFull: 0 };
+  /** Delayed delivery (core2), set once the stream's delay index is open. */
+  delayed: DelayedDelivery | undefined;
+  /** Deduplication (core2), set once rebuilt from the logs. */
+  dedup: StreamDedup | undefined;
   readonly #host: StreamHost;
   readonly #filtered = new SubjectTrie<Consumer>();
+  readonly #unfiltered = new Set<Consumer>();
   #turn = 0;
   #trimScheduled = false;
   #ageTimer: TimerHandle | undefined;
@@ -80,6 +89,10 @@ export class Stream implements ConsumerHost {
     return this.#host.clock;
   }
 
+  get ackHolesMax(): number {
+    return this.#host.ackHolesMax;
+  }
+
   get name(): string {
     return this.config.name;
   }
@@ -96,24 +109,41 @@ export class Stream implements ConsumerHost {
     return bytes;
   }
 
-  /** Queues a message; `confirm` runs once it is stored (or failed). Throws WEIR_STREAM_FULL. */
+  /**
+   * Queues a message; `confirm` runs once it is stored (or failed), with `duplicate` when
+   * dedup answered it. Throws WEIR_STREAM_FULL, WEIR_PRODUCER_FENCED.
+   */
   publish(
     message: Message,
-    confirm?: (error: Error | undefined, partition: number, offset: number) => void,
+    confirm?: (error: Error | undefined, partition: number, offset: number, duplicate?: boolean) => void,
+    producer?: ProducerStamp,
+    /** core2: transactions choose the partition when the message joins them. */
+    chosenPartition?: number,
   ): void {
     if (this.#closed) throw new WeirError(ErrorCode.Closed, `stream '${this.name}' is closed`);
     if (this.config.discard === 'new') this.#checkRoom(message);
-    const count = this.partitions.length;
-    const index =
-      count === 1
-        ? 0
-        : message.key === undefined
-          ? this.#turn++ % count
-          : partitionForKey(message.key, count);
+    const index = chosenPartition ?? this.partitionFor(message);
+    // core2 hooks: deduplication (dedup/stream-dedup.ts), then a message due later waits in
+    // the delay index (delayed-delivery.ts).
+    const held = this.delayed?.holds(message) === true;
+    if (producer !== undefined && held) {
+      throw new WeirError(ErrorCode.NotSupported, 'idempotent producers cannot publish delayed messages');
+    }
+    if (this.dedup !== undefined) {
+      const admitted = this.dedup.admit(index, message, producer, confirm);
+      if (admitted === undefined) return;
+      confirm = admitted.confirm;
+    }
+    if (held && this.delayed !== undefined) {
+      this.delayed.schedule(index, message, confirm);
+      this.counters.published += 1;
+      return;
+    }
     const partition = this.partitions[index] as StreamPartition;
     partition.enqueue(
       message,
       confirm === undefined ? undefined : (error, offset) => confirm(error, index, offset),
+      producer,
     );
     this.counters.published += 1;
   }
@@ -135,6 +165,13 @@ export class Stream implements ConsumerHost {
         `stream '${this.name}' is full (${overMessages ? `max ${maxMessages} messages` : `max ${maxBytes} bytes`}, discard new)`,
       );
     }
+  }
+
+  /** The partition a message goes to: by key hash, or round-robin without a key. */
+  partitionFor(message: Message): number {
+    const count = this.partitions.length;
+    if (count === 1) return 0;
+    return message.key === undefined ? this.#turn++ % count : partitionForKey(message.key, count);
   }
 
   /** Defines a consumer: from replayed state after a restart, else from its start position. */
@@ -171,6 +208,7 @@ export class Stream implements ConsumerHost {
     const consumer = new Consumer(this, config, finalStarts);
     this.consumers.set(config.name, consumer);
     if (config.filterSubject !== undefined) this.#filtered.add(config.filterSubject, consumer);
+    else this.#unfiltered.add(consumer);
     if (replayed === undefined) this.stateLog.recordSnapshot(config.name, consumer.snapshot());
     await this.stateLog.flush();
     return consumer;
@@ -207,23 +245,30 @@ export class Stream implements ConsumerHost {
     this.#ageTimer?.cancel();
     for (const consumer of this.consumers.values())
       consumer.close(new WeirError(ErrorCode.Closed, 'broker closed'));
+    await this.delayed?.close();
     for (const partition of this.partitions) await partition.whenIdle();
+    await this.dedup?.close();
     await this.#deletions;
     await this.stateLog.close();
     for (const partition of this.partitions) await partition.close();
   }
 
   #onAppended(partitionIndex: number, stored: readonly StoredMessage[]): void {
+    // Filtered consumers hear only of batches that hold a match for them: the work per batch
+    // is the matches plus the unfiltered consumers, however many filtered ones exist.
+    const woken = new Set<Consumer>();
     if (this.#filtered.size > 0) {
       for (const entry of stored) {
         for (const consumer of this.#filtered.match(entry.message.subject)) {
           consumer.partitions[partitionIndex]?.addMatch(entry.offset);
+          woken.add(consumer);
         }
       }
     }
     const partition = this.partitions[partitionIndex] as StreamPartition;
     this.#applyLimits(partition);
-    for (const consumer of this.consumers.values()) consumer.onAppended();
+    for (const consumer of this.#unfiltered) consumer.onAppended();
+    for (const consumer of woken) consumer.onAppended();
   }
 
   #applyLimits(partition: StreamPartition): void {

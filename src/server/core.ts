@@ -1,15 +1,17 @@
-// Opens the broker core for the server. The broker core (src/core/broker.ts) is being built
-// in parallel; until it is in this build, starting a server without an injected core fails
-// with WEIR_NOT_SUPPORTED rather than pretending to store messages.
+// Opens the broker core for the server: file storage under the data directory, the
+// server's clock, and background errors (ones no caller can receive) logged.
 
-import { ErrorCode, WeirError } from '../common/errors.js';
+import { BrokerCore } from '../core/broker.js';
 import type { CoreOpenOptions, ServerCore } from './server.js';
 
-export function openBrokerCore(options: CoreOpenOptions): Promise<ServerCore> {
-  return Promise.reject(
-    new WeirError(
-      ErrorCode.NotSupported,
-      `the broker core is not in this build yet (data directory ${options.dataDir})`,
-    ),
-  );
+export async function openBrokerCore(options: CoreOpenOptions): Promise<ServerCore> {
+  const { logger } = options;
+  return BrokerCore.open({
+    dataDir: options.dataDir,
+    clock: options.clock,
+    onError: (error: unknown) =>
+      logger.error('background error in the broker core', {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  });
 }

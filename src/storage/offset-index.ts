@@ -82,6 +82,23 @@ export class OffsetIndex {
     return found;
   }
 
+  /** The largest indexed position at most `position`, or -1. */
+  floorPosition(position: number): number {
+    let low = 0;
+    let high = this.#count - 1;
+    let found = -1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      if (this.#positions[middle]! <= position) {
+        found = this.#positions[middle]!;
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return found;
+  }
+
   /** Drops entries from `count` on; the file is cut back on the next persist. */
   truncate(count: number): void {
     assert(count >= 0 && count <= this.#count, 'truncate within the index');

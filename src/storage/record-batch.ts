@@ -99,17 +99,20 @@ export function measureBatch(batch: BatchInput): number {
 }
 
 /**
- * Encodes a batch at `baseOffset` into one new buffer of `size` bytes (from measureBatch).
- * Records without a timestamp get `defaultTimestampMs`.
+ * Encodes a batch at `baseOffset` into `size` bytes (from measureBatch): the start of
+ * `scratch` when given and large enough (the caller writes it out before the next encode),
+ * else a new buffer. Records without a timestamp get `defaultTimestampMs`.
  */
 export function encodeBatch(
   batch: BatchInput,
   size: number,
   baseOffset: Offset,
   defaultTimestampMs: number,
+  scratch?: Buffer,
 ): Buffer {
   const records = batch.records;
-  const buffer = Buffer.allocUnsafe(size);
+  const buffer =
+    scratch !== undefined && scratch.length >= size ? scratch.subarray(0, size) : Buffer.allocUnsafe(size);
   const firstTimestampMs = records[0]!.timestampMs ?? defaultTimestampMs;
   let maxTimestampMs = firstTimestampMs;
   let position = batchHeaderBytes;
@@ -154,6 +157,16 @@ export function encodeBatch(
   buffer.writeUInt16BE(batch.flags ?? 0, 54);
   buffer.writeUInt32BE(crc32c(buffer.subarray(12)), 8);
   return buffer;
+}
+
+/** Whether `bytes` looks like exactly one encoded batch at `baseOffset` (no CRC: cheap). */
+export function isWholeBatchAt(bytes: Buffer, baseOffset: number): boolean {
+  return (
+    bytes.length >= batchHeaderBytes &&
+    bytes.readUInt32BE(0) === batchMagic &&
+    bytes.readUInt32BE(4) === bytes.length &&
+    readUint53(bytes, 12) === baseOffset
+  );
 }
 
 /** The length a batch header at `position` claims, or undefined when the header is cut off. */

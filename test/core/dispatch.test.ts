@@ -185,3 +185,29 @@ test('max ack pending pauses delivery, counts the pause, and resumes on ack', as
     await until(() => received.length === 4, 'one more after an ack');
   });
 });
+
+test('a consumer whose unacked holes reach the limit stops receiving new messages, with a metric', async () => {
+  const core = await openCore({ storage: 'memory', consumerAckHolesMax: 3 });
+  try {
+    await core.addStream({ name: 'orders', subjects: ['orders.>'] });
+    await core.addConsumer('orders', { name: 'c', dispatch: 'shared' });
+    const session = core.openSession();
+    const received: Delivery[] = [];
+    session.attach('orders', 'c', { credit: 5, onDelivery: (d) => received.push(d) });
+    for (let index = 0; index < 10; index++) session.publish({ subject: 'orders.x', body: `m${index}` });
+    await until(() => received.length === 5, 'five');
+    session.ack(received[4] as Delivery); // offsets 0–3 are now holes below the highest ack
+    await settle();
+    assert.equal(received.length, 5);
+    let info = core.consumerInfo('orders', 'c');
+    assert.equal(info.paused, 'ack_holes');
+    assert.equal(info.pausedByAckHoles, 1);
+    session.ack(received[0] as Delivery);
+    session.ack(received[1] as Delivery);
+    await until(() => received.length === 8, 'delivery resumes once holes close');
+    info = core.consumerInfo('orders', 'c');
+    assert.equal(info.paused, undefined);
+  } finally {
+    await core.close();
+  }
+});

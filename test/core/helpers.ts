@@ -15,9 +15,13 @@ export async function settle(turns = 5): Promise<void> {
   for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Waits (by event-loop turns, not by time) until `condition` holds. */
-export async function until(condition: () => boolean, what: string, turnsMax = 10_000): Promise<void> {
-  for (let turn = 0; turn < turnsMax; turn++) {
+/**
+ * Waits until `condition` holds, yielding to the event loop between checks (I/O needs real
+ * time; broker timers in tests run on a ManualClock, never on this).
+ */
+export async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
     if (condition()) return;
     await new Promise((resolve) => setImmediate(resolve));
   }

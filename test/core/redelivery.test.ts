@@ -162,3 +162,22 @@ test('closing a session redelivers its unacked messages to another client', asyn
     await core.close();
   }
 });
+
+test('a message that expired before delivery is dead-lettered with reason expired, not delivered', async () => {
+  const { core, clock, session, received } = await setup({ name: 'c' });
+  try {
+    await session.publishConfirmed({ subject: 'tasks.a', body: 'stale', ttlMs: 1_000 });
+    await until(() => received.length === 1, 'delivered while fresh');
+    session.nack(received[0] as Delivery, { delayMs: 5_000 });
+    clock.advance(5_000);
+    await until(() => core.consumerInfo('tasks', 'c').expiredMessages === 1, 'expired at redelivery');
+    await until(() => core.listStreams().some((s) => s.config.name === 'DLQ_tasks'), 'dlq');
+    await until(() => core.streamInfo('DLQ_tasks').messages === 1, 'dead letter stored');
+    assert.equal(received.length, 1);
+    await core.addConsumer('DLQ_tasks', { name: 'inspect' });
+    const [dead] = await session.fetch('DLQ_tasks', 'inspect', { batch: 1, expiresMs: 0 });
+    assert.equal(dead?.message.headers[DeadLetterHeader.reason], 'expired');
+  } finally {
+    await core.close();
+  }
+});

@@ -42,7 +42,7 @@ test('publishConfirmed stores durably; fetch, ack and nack over the wire', async
   assert.equal(ack.offset, 0);
   await c.publishConfirmed('orders.us', Buffer.from([1, 2, 3]), {
     key: 'k',
-    priority: 7,
+    priority: 2,
     correlationId: 'c1',
   });
   const fetched = await c.fetch({ stream: 'orders', consumer: 'billing' }, { batch: 10, expiresMs: 100 });
@@ -53,7 +53,7 @@ test('publishConfirmed stores durably; fetch, ack and nack over the wire', async
   assert.equal(first.deliveryCount, 1);
   assert.deepEqual(second.body, Buffer.from([1, 2, 3]));
   assert.equal(second.key, 'k');
-  assert.equal(second.priority, 7);
+  assert.equal(second.priority, 2);
   assert.equal(second.correlationId, 'c1');
   assert.equal(await first.ackConfirmed(), 'acked');
   second.nack({ reason: 'not yet' });

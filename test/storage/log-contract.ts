@@ -138,6 +138,7 @@ export function runLogContract(harness: LogHarness): void {
       await rejectsWithCode(log.read(Offset(31), 1000), ErrorCode.OffsetOutOfRange);
       await rejectsWithCode(log.read(Offset(-1), 1000), ErrorCode.OffsetOutOfRange);
       await rejectsWithCode(log.read(Offset(0), 0), ErrorCode.InvalidArgument);
+      await rejectsWithCode(log.read(Offset(0), Limits.logReadBytesMax + 1), ErrorCode.InvalidArgument);
       assert.deepEqual(await readValues(log, Offset(28)), ['b9-1', 'b9-2']);
       await log.close();
     });
@@ -192,6 +193,20 @@ export function runLogContract(harness: LogHarness): void {
       assert.equal(values.length, 82);
       assert.equal(values[0], 's0-0');
       assert.equal(values[81], 't1-0');
+      await log.close();
+    });
+
+    test('a batch larger than segmentBytesMax gets a segment of its own', async () => {
+      const log = await open({ segmentBytesMax: 1024 });
+      await log.append(textBatch('small', 2));
+      const big = Buffer.alloc(3000, 7);
+      assert.equal((await log.append({ records: [{ value: big }] })).baseOffset, 2);
+      assert.equal(log.segmentCount, 2);
+      await log.append(textBatch('after', 1));
+      assert.equal(log.segmentCount, 3);
+      const batches = await readAll(log);
+      assert.deepEqual([...batches[1]!.records()][0]!.value, big);
+      assert.deepEqual(await readValues(log, Offset(3)), ['after-0']);
       await log.close();
     });
 
@@ -284,12 +299,15 @@ export function runLogContract(harness: LogHarness): void {
       await rejectsWithCode(log.read(Offset(0), 100), ErrorCode.LogClosed);
     });
 
-    test('options are checked', async () => {
-      await assert.rejects(open({ segmentBytesMax: 10 }), (error: unknown) =>
-        isWeirError(error, ErrorCode.InvalidArgument),
-      );
-      await assert.rejects(open({ fsync: { kind: 'interval', intervalMs: 0 } }), (error: unknown) =>
-        isWeirError(error, ErrorCode.InvalidArgument),
+    test('options are checked against their limits', async () => {
+      const invalid = (error: unknown): boolean => isWeirError(error, ErrorCode.InvalidArgument);
+      await assert.rejects(open({ segmentBytesMax: Limits.segmentBytesMin - 1 }), invalid);
+      await assert.rejects(open({ segmentBytesMax: Limits.segmentBytesMax + 1 }), invalid);
+      await assert.rejects(open({ segmentAgeMs: 0 }), invalid);
+      await assert.rejects(open({ fsync: { kind: 'interval', intervalMs: 0 } }), invalid);
+      await assert.rejects(
+        open({ fsync: { kind: 'interval', intervalMs: Limits.fsyncIntervalMsMax + 1 } }),
+        invalid,
       );
     });
 

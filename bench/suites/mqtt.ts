@@ -1,0 +1,710 @@
+// `npm run bench -- mqtt [--seconds N] [--idle N] [--systems weir,mosquitto,aedes]`
+//
+// Weir, Mosquitto and Aedes under the same load, in one run. Each broker runs in its own
+// process (Mosquitto from the Debian package with its own config on its own loopback port,
+// Aedes from npm), started and stopped by PID here. The load generator is a third process
+// that speaks MQTT 3.1.1 over raw sockets with pre-encoded packets and reports its own CPU,
+// so that it is visibly not the bottleneck. Workloads:
+//
+//   fan-in     QoS 0, 10 publishers → 1 subscriber: messages delivered per second
+//   fan-out    QoS 0, 1 publisher → 100 subscribers: deliveries per second
+//   qos1       QoS 1 both ways, publisher window 100: messages per second end to end
+//   latency    QoS 0 at a fixed rate: p50 / p99 / max publish → delivery latency
+//   idle       10,000 idle connections: broker RSS per connection
+//
+// This file is also the entry point of the broker and generator processes it spawns
+// (selected by WEIR_MQTT_BENCH_ROLE), so that the peer management stays in one place.
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { emit, printTable } from '../report.js';
+import type { BenchResult } from '../report.js';
+
+const thisFile = fileURLToPath(import.meta.url);
+const roleVariable = 'WEIR_MQTT_BENCH_ROLE';
+const payloadBytes = 64;
+
+interface Options {
+  seconds: number;
+  idleConnections: number;
+  systems: string[];
+  latencyRate: number;
+}
+
+function parseArgs(args: readonly string[]): Options {
+  const options: Options = {
+    seconds: 3,
+    idleConnections: 10_000,
+    systems: ['weir', 'mosquitto', 'aedes'],
+    latencyRate: 2000,
+  };
+  for (let index = 0; index < args.length; index++) {
+    const name = args[index];
+    const value = args[index + 1] ?? '';
+    if (name === '--seconds') options.seconds = Number(value);
+    else if (name === '--idle') options.idleConnections = Number(value);
+    else if (name === '--systems') options.systems = value.split(',');
+    else if (name === '--rate') options.latencyRate = Number(value);
+    else throw new Error(`unknown option ${String(name)}`);
+    index++;
+  }
+  return options;
+}
+
+// ---------------------------------------------------------------------------------------
+// Peers: start and stop by PID.
+
+interface Peer {
+  readonly system: string;
+  readonly port: number;
+  readonly pid: number;
+  alive(): boolean;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => process.kill(child.pid as number, 'SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    process.kill(child.pid as number, 'SIGTERM');
+  });
+}
+
+async function startPeer(system: string, workDir: string): Promise<Peer> {
+  const port = await freePort();
+  let child: ChildProcess;
+  if (system === 'mosquitto') {
+    const config = path.join(workDir, 'mosquitto.conf');
+    await writeFile(
+      config,
+      [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous true',
+        'persistence false',
+        'max_connections -1',
+        'log_type error',
+        '',
+      ].join('\n'),
+    );
+    child = spawn('/usr/sbin/mosquitto', ['-c', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } else {
+    child = spawn(process.execPath, [thisFile], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        [roleVariable]: system,
+        WEIR_MQTT_BENCH_PORT: String(port),
+        WEIR_MQTT_BENCH_DIR: workDir,
+      },
+    });
+  }
+  await waitForPort(port);
+  return {
+    system,
+    port,
+    pid: child.pid as number,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    stop: () => stopChild(child),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// The orchestrator.
+
+interface GeneratorLine {
+  readonly workload: string;
+  readonly metric: string;
+  readonly value: number;
+  readonly unit: string;
+}
+
+const workloads = ['fan-in', 'fan-out', 'qos1', 'latency', 'idle'] as const;
+
+function runGenerator(peer: Peer, options: Options, workload: string): Promise<GeneratorLine[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [thisFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        [roleVariable]: 'generator',
+        WEIR_MQTT_BENCH_WORKLOAD: workload,
+        WEIR_MQTT_BENCH_PORT: String(peer.port),
+        WEIR_MQTT_BENCH_PID: String(peer.pid),
+        WEIR_MQTT_BENCH_OPTIONS: JSON.stringify(options),
+      },
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`load generator for ${peer.system} exited with ${String(code)}`));
+      else
+        resolve(
+          output
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => JSON.parse(line) as GeneratorLine),
+        );
+    });
+  });
+}
+
+export async function run(args: string[]): Promise<void> {
+  const options = parseArgs(args);
+  const results: BenchResult[] = [];
+  for (const system of options.systems) {
+    // A fresh broker process per workload: one workload's garbage or crash does not reach the
+    // next, and the idle workload measures RSS from a clean start.
+    for (const workload of workloads) {
+      const workDir = await mkdtemp(path.join(os.tmpdir(), `weir-bench-mqtt-${system}-`));
+      const peer = await startPeer(system, workDir);
+      let lines: GeneratorLine[];
+      try {
+        lines = await runGenerator(peer, options, workload);
+      } catch (error) {
+        // A peer that falls over under a workload is reported as such, not as a number.
+        const crashed = !peer.alive();
+        process.stderr.write(`${system} ${workload}: ${crashed ? 'broker crashed' : String(error)}\n`);
+        lines = [
+          { workload, metric: crashed ? 'broker crashed' : 'generator failed', value: 1, unit: 'count' },
+        ];
+      } finally {
+        await peer.stop();
+        await rm(workDir, { recursive: true, force: true });
+      }
+      for (const line of lines) {
+        const result: BenchResult = {
+          bench: `mqtt.${line.workload}`,
+          system,
+          metric: line.metric,
+          value: line.value,
+          unit: line.unit,
+        };
+        emit(result);
+        results.push(result);
+      }
+    }
+  }
+  // Ratios: Weir against each peer, for every metric both report.
+  const weir = results.filter((result) => result.system === 'weir');
+  for (const peerName of options.systems.filter((name) => name !== 'weir')) {
+    for (const mine of weir) {
+      if (mine.metric.startsWith('generator') || mine.metric.startsWith('broker ')) continue;
+      const theirs = results.find(
+        (result) =>
+          result.system === peerName && result.bench === mine.bench && result.metric === mine.metric,
+      );
+      if (theirs === undefined || theirs.value === 0) continue;
+      const ratio: BenchResult = {
+        bench: mine.bench,
+        system: `weir/${peerName}`,
+        metric: mine.metric,
+        value: Math.round((mine.value / theirs.value) * 100) / 100,
+        unit: 'ratio',
+      };
+      emit(ratio);
+      results.push(ratio);
+    }
+  }
+  printTable(results);
+}
+
+// ---------------------------------------------------------------------------------------
+// Broker processes.
+
+async function serveWeir(port: number, workDir: string): Promise<void> {
+  const { BrokerCore } = await import('../../src/core/broker.js');
+  const { createMqttServer } = await import('../../src/protocols/mqtt/server.js');
+  const { SystemClock } = await import('../../src/common/clock.js');
+  const { silentLogger } = await import('../../src/common/logger.js');
+  const core = await BrokerCore.open({ dataDir: path.join(workDir, 'data') });
+  const server = createMqttServer({
+    core,
+    authenticator: {
+      authenticate: (request) =>
+        Promise.resolve({ name: request.username ?? 'anonymous', anonymous: true, protocol: 'mqtt' }),
+    },
+    logger: silentLogger,
+    clock: new SystemClock(),
+    limits: { connectionsMax: 1_000_000, frameBytesMax: 1024 * 1024, messageBytesMax: 1024 * 1024 },
+    options: {},
+  });
+  await server.ready;
+  const listener = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    server.handleConnection(socket, {
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      transport: 'tcp',
+      loopback: true,
+    });
+  });
+  listener.listen(port, '127.0.0.1');
+  process.once('SIGTERM', () => {
+    listener.close();
+    void server
+      .close()
+      .then(() => core.close())
+      .then(() => process.exit(0));
+  });
+}
+
+async function serveAedes(port: number): Promise<void> {
+  const { Aedes } = (await import('aedes')) as unknown as {
+    Aedes: {
+      createBroker(): Promise<{ handle: (socket: net.Socket) => void; close(callback: () => void): void }>;
+    };
+  };
+  const broker = await Aedes.createBroker();
+  const listener = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
+  listener.listen(port, '127.0.0.1');
+  process.once('SIGTERM', () => {
+    listener.close();
+    broker.close(() => process.exit(0));
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// The load generator: raw MQTT 3.1.1.
+
+function remainingLength(length: number): number[] {
+  const bytes: number[] = [];
+  let value = length;
+  do {
+    let byte = value % 128;
+    value = Math.floor(value / 128);
+    if (value > 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (value > 0);
+  return bytes;
+}
+
+function encodeString(text: string): Buffer {
+  const bytes = Buffer.from(text);
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+}
+
+function packet(first: number, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([first, ...remainingLength(body.length)]), body]);
+}
+
+function connectPacket(clientId: string): Buffer {
+  const body = Buffer.concat([encodeString('MQTT'), Buffer.from([4, 0x02, 0, 0]), encodeString(clientId)]);
+  return packet(0x10, body);
+}
+
+function subscribePacket(topic: string, qos: number): Buffer {
+  return packet(0x82, Buffer.concat([Buffer.from([0, 1]), encodeString(topic), Buffer.from([qos])]));
+}
+
+function publishPacket(topic: string, payload: Buffer, qos: number, packetId: number): Buffer {
+  const id = qos > 0 ? Buffer.from([packetId >> 8, packetId & 0xff]) : Buffer.alloc(0);
+  return packet(0x30 | (qos << 1), Buffer.concat([encodeString(topic), id, payload]));
+}
+
+interface Frame {
+  readonly type: number;
+  readonly bytes: Buffer;
+  readonly bodyStart: number;
+}
+
+/** A raw MQTT connection: frames counted by type, with an optional PUBLISH hook. */
+class Connection {
+  readonly socket: net.Socket;
+  #pending: Buffer | undefined;
+  publishes = 0;
+  onFrame: ((frame: Frame) => void) | undefined;
+  #connack: (() => void) | undefined;
+  #suback: (() => void) | undefined;
+  /** Replies queued while reading a chunk, written together after it. */
+  #replies: Buffer[] = [];
+
+  reply(bytes: Buffer): void {
+    this.#replies.push(bytes);
+  }
+
+  constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#read(chunk));
+    socket.on('error', () => undefined);
+  }
+
+  static open(port: number, clientId: string): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      const connection = new Connection(socket);
+      socket.once('error', reject);
+      connection.#connack = () => resolve(connection);
+      socket.once('connect', () => socket.write(connectPacket(clientId)));
+    });
+  }
+
+  subscribe(topic: string, qos: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#suback = resolve;
+      this.socket.write(subscribePacket(topic, qos));
+    });
+  }
+
+  #read(chunk: Buffer): void {
+    let buffer = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
+    this.#pending = undefined;
+    let position = 0;
+    while (position + 2 <= buffer.length) {
+      let length = 0;
+      let multiplier = 1;
+      let cursor = position + 1;
+      let complete = false;
+      while (cursor < buffer.length) {
+        const byte = buffer[cursor++] as number;
+        length += (byte & 0x7f) * multiplier;
+        multiplier *= 128;
+        if ((byte & 0x80) === 0) {
+          complete = true;
+          break;
+        }
+      }
+      if (!complete || cursor + length > buffer.length) break;
+      const type = (buffer[position] as number) >> 4;
+      if (type === 3) this.publishes++;
+      if (type === 2) this.#connack?.();
+      if (type === 9) this.#suback?.();
+      if (this.onFrame !== undefined)
+        this.onFrame({
+          type,
+          bytes: buffer.subarray(position, cursor + length),
+          bodyStart: cursor - position,
+        });
+      position = cursor + length;
+    }
+    if (position < buffer.length) this.#pending = Buffer.from(buffer.subarray(position));
+    buffer = Buffer.alloc(0);
+    if (this.#replies.length > 0) {
+      this.socket.write(
+        this.#replies.length === 1 ? (this.#replies[0] as Buffer) : Buffer.concat(this.#replies),
+      );
+      this.#replies = [];
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/**
+ * Writes `batch` again and again while the socket takes it, until stopped: one write per
+ * turn of the event loop (or per 'drain'), so the generator keeps reading its subscribers.
+ */
+function pump(connection: Connection, batch: Buffer): () => void {
+  let running = true;
+  const write = (): void => {
+    if (!running) return;
+    if (connection.socket.write(batch)) setImmediate(write);
+    else connection.socket.once('drain', write);
+  };
+  write();
+  return () => {
+    running = false;
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function readCpuTicks(pid: number): Promise<number> {
+  return readFile(`/proc/${pid}/stat`, 'utf8').then((text) => {
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  });
+}
+
+async function readRssBytes(pid: number): Promise<number> {
+  const text = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /VmRSS:\s+(\d+) kB/.exec(text);
+  return Number(match?.[1] ?? 0) * 1024;
+}
+
+async function measured(
+  workload: string,
+  brokerPid: number,
+  seconds: number,
+  body: () => Promise<GeneratorLine[]>,
+): Promise<void> {
+  const cpuBefore = process.cpuUsage();
+  const brokerBefore = await readCpuTicks(brokerPid);
+  const startedMs = Date.now();
+  const lines = await body();
+  const wallMs = Date.now() - startedMs;
+  const cpu = process.cpuUsage(cpuBefore);
+  const brokerTicks = (await readCpuTicks(brokerPid)) - brokerBefore;
+  lines.push({
+    workload,
+    metric: 'generator cpu',
+    value: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+    unit: '%',
+  });
+  lines.push({
+    workload,
+    metric: 'broker cpu',
+    value: Math.round(((brokerTicks * 10) / wallMs) * 100),
+    unit: '%',
+  });
+  void seconds;
+  for (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+async function generate(port: number, brokerPid: number, options: Options, workload: string): Promise<void> {
+  const payload = Buffer.alloc(payloadBytes, 0x61);
+  const seconds = options.seconds;
+  let clientNumber = 0;
+  const open = (): Promise<Connection> => Connection.open(port, `bench-${process.pid}-${clientNumber++}`);
+
+  // Fan-in: 10 publishers → 1 subscriber, QoS 0.
+  if (workload === 'fan-in')
+    await measured('fan-in', brokerPid, seconds, async () => {
+      const subscriber = await open();
+      await subscriber.subscribe('bench/in/+', 0);
+      const publishers = await Promise.all(Array.from({ length: 10 }, () => open()));
+      const stops = publishers.map((publisher, index) =>
+        pump(
+          publisher,
+          Buffer.concat(Array.from({ length: 100 }, () => publishPacket(`bench/in/${index}`, payload, 0, 0))),
+        ),
+      );
+      await sleep(500);
+      const from = subscriber.publishes;
+      await sleep(seconds * 1000);
+      const delivered = subscriber.publishes - from;
+      for (const stop of stops) stop();
+      for (const connection of [subscriber, ...publishers]) connection.close();
+      await sleep(300);
+      return [
+        { workload: 'fan-in', metric: 'delivered', value: Math.round(delivered / seconds), unit: 'msg/s' },
+      ];
+    });
+
+  // Fan-out: 1 publisher → 100 subscribers, QoS 0.
+  if (workload === 'fan-out')
+    await measured('fan-out', brokerPid, seconds, async () => {
+      const subscribers = await Promise.all(Array.from({ length: 100 }, () => open()));
+      await Promise.all(subscribers.map((subscriber) => subscriber.subscribe('bench/out', 0)));
+      const publisher = await open();
+      const stop = pump(
+        publisher,
+        Buffer.concat(Array.from({ length: 20 }, () => publishPacket('bench/out', payload, 0, 0))),
+      );
+      const total = (): number => subscribers.reduce((sum, subscriber) => sum + subscriber.publishes, 0);
+      await sleep(500);
+      const from = total();
+      await sleep(seconds * 1000);
+      const delivered = total() - from;
+      stop();
+      for (const connection of [publisher, ...subscribers]) connection.close();
+      await sleep(300);
+      return [
+        { workload: 'fan-out', metric: 'delivered', value: Math.round(delivered / seconds), unit: 'msg/s' },
+      ];
+    });
+
+  // QoS 1 round trip: publisher window 100, subscriber acknowledges each delivery.
+  if (workload === 'qos1')
+    await measured('qos1', brokerPid, seconds, async () => {
+      const subscriber = await open();
+      await subscriber.subscribe('bench/q1', 1);
+      subscriber.onFrame = (frame) => {
+        if (frame.type !== 3) return;
+        const topicLength = frame.bytes.readUInt16BE(frame.bodyStart);
+        const idAt = frame.bodyStart + 2 + topicLength;
+        subscriber.reply(
+          Buffer.from([0x40, 0x02, frame.bytes[idAt] as number, frame.bytes[idAt + 1] as number]),
+        );
+      };
+      const publisher = await open();
+      const window = 100;
+      let nextId = 1;
+      let acked = 0;
+      let running = true;
+      const packets: Buffer[] = Array.from({ length: 65_536 }, () => Buffer.alloc(0));
+      const send = (): void => {
+        const id = nextId;
+        nextId = nextId === 65_535 ? 1 : nextId + 1;
+        let bytes = packets[id] as Buffer;
+        if (bytes.length === 0) {
+          bytes = publishPacket('bench/q1', payload, 1, id);
+          packets[id] = bytes;
+        }
+        if (inFrame) publisher.reply(bytes);
+        else publisher.socket.write(bytes);
+      };
+      let inFrame = false;
+      publisher.onFrame = (frame) => {
+        if (frame.type !== 4) return;
+        acked++;
+        inFrame = true;
+        if (running) send();
+        inFrame = false;
+      };
+      for (let index = 0; index < window; index++) send();
+      await sleep(500);
+      const ackedFrom = acked;
+      const deliveredFrom = subscriber.publishes;
+      await sleep(seconds * 1000);
+      const delivered = subscriber.publishes - deliveredFrom;
+      const confirmed = acked - ackedFrom;
+      running = false;
+      publisher.close();
+      subscriber.close();
+      await sleep(300);
+      return [
+        { workload: 'qos1', metric: 'delivered', value: Math.round(delivered / seconds), unit: 'msg/s' },
+        { workload: 'qos1', metric: 'acknowledged', value: Math.round(confirmed / seconds), unit: 'msg/s' },
+      ];
+    });
+
+  // Latency at a fixed rate, QoS 0: the payload carries the send time.
+  if (workload === 'latency')
+    await measured('latency', brokerPid, seconds, async () => {
+      const subscriber = await open();
+      await subscriber.subscribe('bench/lat', 0);
+      const latenciesUs: number[] = [];
+      // The first half second warms the broker up (JIT, buffers) and is not measured.
+      const measureFromMs = Date.now() + 500;
+      subscriber.onFrame = (frame) => {
+        if (frame.type !== 3 || Date.now() < measureFromMs) return;
+        const topicLength = frame.bytes.readUInt16BE(frame.bodyStart);
+        const sentNs = frame.bytes.readBigUInt64BE(frame.bodyStart + 2 + topicLength);
+        latenciesUs.push(Number(process.hrtime.bigint() - sentNs) / 1000);
+      };
+      const publisher = await open();
+      const perTick = Math.max(1, Math.round(options.latencyRate / 100));
+      const body = Buffer.alloc(payloadBytes);
+      const endAt = measureFromMs + seconds * 1000;
+      await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          if (Date.now() >= endAt) {
+            clearInterval(timer);
+            resolve();
+            return;
+          }
+          for (let index = 0; index < perTick; index++) {
+            body.writeBigUInt64BE(process.hrtime.bigint(), 0);
+            publisher.socket.write(publishPacket('bench/lat', body, 0, 0));
+          }
+        }, 10);
+      });
+      await sleep(300);
+      publisher.close();
+      subscriber.close();
+      latenciesUs.sort((a, b) => a - b);
+      const at = (quantile: number): number =>
+        Math.round(
+          latenciesUs[Math.min(latenciesUs.length - 1, Math.floor(quantile * latenciesUs.length))] ?? 0,
+        );
+      return [
+        {
+          workload: 'latency',
+          metric: 'rate',
+          value: Math.round(latenciesUs.length / seconds),
+          unit: 'msg/s',
+        },
+        { workload: 'latency', metric: 'p50', value: at(0.5), unit: 'µs' },
+        { workload: 'latency', metric: 'p99', value: at(0.99), unit: 'µs' },
+        {
+          workload: 'latency',
+          metric: 'max',
+          value: Math.round(latenciesUs[latenciesUs.length - 1] ?? 0),
+          unit: 'µs',
+        },
+      ];
+    });
+
+  // Idle connections: broker RSS per connection.
+  if (workload === 'idle')
+    await measured('idle', brokerPid, seconds, async () => {
+      await sleep(500);
+      const before = await readRssBytes(brokerPid);
+      const connections: Connection[] = [];
+      const target = options.idleConnections;
+      while (connections.length < target) {
+        const batch = Math.min(200, target - connections.length);
+        connections.push(...(await Promise.all(Array.from({ length: batch }, () => open()))));
+      }
+      await sleep(1000);
+      const after = await readRssBytes(brokerPid);
+      for (const connection of connections) connection.close();
+      await sleep(500);
+      return [
+        { workload: 'idle', metric: 'connections', value: connections.length, unit: 'count' },
+        {
+          workload: 'idle',
+          metric: 'rss per connection',
+          value: Math.round((after - before) / connections.length),
+          unit: 'bytes',
+        },
+      ];
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Role dispatch when spawned.
+
+const role = process.env[roleVariable];
+if (role !== undefined && process.argv[1] === thisFile) {
+  const port = Number(process.env.WEIR_MQTT_BENCH_PORT);
+  if (role === 'weir') await serveWeir(port, process.env.WEIR_MQTT_BENCH_DIR ?? os.tmpdir());
+  else if (role === 'aedes') await serveAedes(port);
+  else if (role === 'generator') {
+    const options = JSON.parse(process.env.WEIR_MQTT_BENCH_OPTIONS ?? '{}') as Options;
+    await generate(
+      port,
+      Number(process.env.WEIR_MQTT_BENCH_PID),
+      options,
+      process.env.WEIR_MQTT_BENCH_WORKLOAD ?? '',
+    );
+    process.exit(0);
+  } else {
+    throw new Error(`unknown role ${role}`);
+  }
+}

@@ -1,0 +1,290 @@
+// DurableState on the core's ordinary streams and consumers (DESIGN.md §4: protocol state
+// lives in streams, not in a store of the adapter's own).
+//
+// - `mqtt-retained` captures `$MQTT.retained.>`: the retained message of subject `s` is
+//   stored as `$MQTT.retained.s` with all its fields; an empty body clears it. At start the
+//   last message per subject is read back.
+// - `mqtt-sessions` captures `$MQTT.sessions.>`: one JSON record per persistent session at
+//   `$MQTT.sessions.<client id, base64url>`; an empty body deletes it.
+// - `mqtt-queue-N` (interest retention, so a message is kept only while a subscription still
+//   has to take it) capture the subject filters of persistent QoS 1/2 subscriptions; each
+//   such subscription is a durable consumer `mqtt-<hash>` filtered on its subject filter, and
+//   `$share/g/f` a shared one `mqtt-share-<hash>` that every member attaches to. When a
+//   subject filter is already captured by a user's stream (which must then cover it
+//   entirely: `sensors.>` covers `sensors.*.temp`), the consumer is made on that stream
+//   instead, so a message is stored once however many protocols read it. A filter that
+//   partly overlaps a user's stream cannot be captured (streams may not overlap) and the
+//   subscription is refused with a reason string saying which stream is in the way.
+//
+// Both state streams grow by one record per change; compaction by key (DESIGN.md §3,
+// "later") will bound them. Until then their size is the number of changes, which for
+// retained messages is the number of retained publishes.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { ErrorCode, WeirError, isWeirError } from '../../common/errors.js';
+import { Limits } from '../../common/limits.js';
+import type { CoreSession, Message, PublishInput, StreamInfo } from '../../core/api.js';
+import type { BrokerCore } from '../../core/broker.js';
+import type { ProtocolCore } from '../../core/protocol-server.js';
+import { filtersOverlap } from '../../core/subject.js';
+import type { ConsumerRef, DurableState, SessionRecord } from './durable-state.js';
+import { filterToSubjectFilters } from './mapping.js';
+import type { MqttOptions } from './options.js';
+import type { SubscriptionOptions } from './session-state.js';
+
+const retainedStream = 'mqtt-retained';
+const retainedPrefix = '$MQTT.retained.';
+const sessionsStream = 'mqtt-sessions';
+const sessionsPrefix = '$MQTT.sessions.';
+const queueStreamPrefix = 'mqtt-queue-';
+/** Ack wait of MQTT consumers: MQTT redelivers on reconnect, not on a timer (5.0 §4.4). */
+const consumerAckWaitMs = 24 * 3600 * 1000;
+
+type AdminCore = Pick<
+  BrokerCore,
+  | 'openSession'
+  | 'addStream'
+  | 'updateStream'
+  | 'listStreams'
+  | 'streamInfo'
+  | 'addConsumer'
+  | 'deleteConsumer'
+  | 'listConsumers'
+  | 'consumerInfo'
+>;
+
+function isAdminCore(core: ProtocolCore): core is ProtocolCore & AdminCore {
+  const candidate = core as Partial<AdminCore>;
+  return typeof candidate.addStream === 'function' && typeof candidate.addConsumer === 'function';
+}
+
+export function createCoreState(core: ProtocolCore, options: MqttOptions): DurableState {
+  if (!isAdminCore(core)) {
+    throw new WeirError(ErrorCode.NotSupported, 'MQTT needs a broker core with stream administration');
+  }
+  return new CoreState(core, options);
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+/** True when every subject `inner` matches is matched by `outer` (both valid filters). */
+export function filterCovers(outer: string, inner: string): boolean {
+  const outerTokens = outer.split('.');
+  const innerTokens = inner.split('.');
+  for (let index = 0; index < outerTokens.length; index++) {
+    const token = outerTokens[index];
+    const other = innerTokens[index];
+    if (token === '>') return other !== undefined;
+    if (other === undefined || other === '>') return false;
+    if (token === '*') {
+      // A first-level wildcard does not match `$` subjects [MQTT-4.7.2-1]; a literal `$x` it does not cover.
+      if (index === 0 && other.startsWith('$')) return false;
+      continue;
+    }
+    if (token !== other) return false;
+  }
+  return outerTokens.length === innerTokens.length;
+}
+
+class CoreState implements DurableState {
+  readonly #core: ProtocolCore & AdminCore;
+  readonly #options: MqttOptions;
+  #session: CoreSession | undefined;
+  onStreamsChanged: (() => void) | undefined;
+
+  constructor(core: ProtocolCore & AdminCore, options: MqttOptions) {
+    this.#core = core;
+    this.#options = options;
+  }
+
+  get #publisher(): CoreSession {
+    this.#session ??= this.#core.openSession({ clientId: '$mqtt-state' });
+    return this.#session;
+  }
+
+  async #ensureStream(name: string, subject: string): Promise<void> {
+    if (this.#core.listStreams().some((info) => info.config.name === name)) return;
+    await this.#core.addStream({ name, subjects: [subject], retention: 'limits' });
+  }
+
+  /** Every stored message of a stream, last per subject, through a throwaway pull consumer. */
+  async #readLastPerSubject(stream: string): Promise<Message[]> {
+    if (this.#core.streamInfo(stream).messages === 0) return [];
+    const name = `mqtt-load-${randomBytes(6).toString('hex')}`;
+    await this.#core.addConsumer(stream, {
+      name,
+      durable: false,
+      deliverPolicy: { kind: 'last_per_subject' },
+      ackPolicy: 'none',
+    });
+    const messages: Message[] = [];
+    // The core's clock timers do not hold the process open; while loading at start nothing
+    // else may, so this does until the stream is read.
+    const holdOpen = setInterval(() => undefined, 60_000);
+    try {
+      // A no-wait fetch returns what reads under way bring; an empty one is the end only
+      // once the consumer has nothing left to read (its pending count is an upper bound).
+      for (;;) {
+        let batch = await this.#publisher.fetch(stream, name, { batch: 1000, expiresMs: 0 });
+        if (batch.length === 0) {
+          if (this.#core.consumerInfo(stream, name).pending === 0) break;
+          batch = await this.#publisher.fetch(stream, name, { batch: 1000, expiresMs: 50 });
+        }
+        for (const delivery of batch) messages.push(delivery.message);
+      }
+    } finally {
+      clearInterval(holdOpen);
+      await this.#core.deleteConsumer(stream, name);
+    }
+    return messages;
+  }
+
+  async load(): Promise<{ retained: Message[]; sessions: SessionRecord[] }> {
+    await this.#ensureStream(retainedStream, `${retainedPrefix}>`);
+    await this.#ensureStream(sessionsStream, `${sessionsPrefix}>`);
+    const retained: Message[] = [];
+    for (const stored of await this.#readLastPerSubject(retainedStream)) {
+      if (stored.body.length === 0) continue;
+      retained.push({ ...stored, subject: stored.subject.slice(retainedPrefix.length) });
+    }
+    const sessions: SessionRecord[] = [];
+    for (const stored of await this.#readLastPerSubject(sessionsStream)) {
+      if (stored.body.length === 0) continue;
+      sessions.push(JSON.parse(stored.body.toString('utf8')) as SessionRecord);
+    }
+    return { retained, sessions };
+  }
+
+  async retain(input: PublishInput): Promise<void> {
+    const subject = `${retainedPrefix}${input.subject}`;
+    await this.#publisher.publishConfirmed({ ...input, subject, key: input.subject, persistent: true });
+  }
+
+  async saveSession(record: SessionRecord): Promise<void> {
+    const subject = `${sessionsPrefix}${Buffer.from(record.clientId).toString('base64url') || '-'}`;
+    await this.#publisher.publishConfirmed({ subject, body: JSON.stringify(record) });
+  }
+
+  async deleteSession(clientId: string): Promise<void> {
+    const subject = `${sessionsPrefix}${Buffer.from(clientId).toString('base64url') || '-'}`;
+    await this.#publisher.publishConfirmed({ subject, body: Buffer.alloc(0) });
+  }
+
+  async consumersFor(clientId: string, options: SubscriptionOptions): Promise<ConsumerRef[]> {
+    const refs: ConsumerRef[] = [];
+    for (const filter of filterToSubjectFilters(options.topicFilter)) {
+      const stream = await this.#streamFor(filter);
+      const shared = options.shareGroup !== undefined;
+      const consumer = shared
+        ? `mqtt-share-${hash(`${options.shareGroup ?? ''}\u0000${filter}`)}`
+        : `mqtt-${hash(`${clientId}\u0000${filter}`)}`;
+      const existing = this.#core.listConsumers(stream).some((info) => info.config.name === consumer);
+      if (!existing) {
+        await this.#core.addConsumer(stream, {
+          name: consumer,
+          durable: true,
+          filterSubject: filter,
+          deliverPolicy: { kind: 'new' },
+          ackPolicy: 'explicit',
+          ackWaitMs: consumerAckWaitMs,
+          maxDeliver: -1,
+          maxAckPending: Math.max(this.#options.inflightMax, 1),
+          dispatch: shared ? 'shared' : 'exclusive',
+        });
+      }
+      refs.push({ stream, consumer });
+    }
+    return refs;
+  }
+
+  /** The stream a subject filter's messages are stored in, adding it to an MQTT queue stream if none. */
+  async #streamFor(filter: string): Promise<string> {
+    const streams = this.#core.listStreams();
+    const overlapping: StreamInfo[] = [];
+    for (const info of streams) {
+      if (info.config.subjects.some((subject) => filterCovers(subject, filter))) return info.config.name;
+      if (info.config.subjects.some((subject) => filtersOverlap(subject, filter))) overlapping.push(info);
+    }
+    const foreign = overlapping.find((info) => !info.config.name.startsWith(queueStreamPrefix));
+    if (foreign !== undefined) {
+      throw new WeirError(
+        ErrorCode.NotSupported,
+        `subscription subjects '${filter}' partly overlap stream '${foreign.config.name}'; subscribe within its subjects`,
+      );
+    }
+    if (overlapping.length > 1) {
+      throw new WeirError(
+        ErrorCode.NotSupported,
+        `subscription subjects '${filter}' span several MQTT queue streams`,
+      );
+    }
+    let target = overlapping[0];
+    if (target === undefined) {
+      target = streams.find(
+        (info) =>
+          info.config.name.startsWith(queueStreamPrefix) &&
+          info.config.subjects.length < Limits.streamSubjectsMax &&
+          info.consumers < Limits.consumersPerStreamMax,
+      );
+    }
+    if (target === undefined) {
+      const used = new Set(streams.map((info) => info.config.name));
+      let index = 0;
+      while (used.has(`${queueStreamPrefix}${index}`)) index++;
+      const name = `${queueStreamPrefix}${index}`;
+      await this.#core.addStream({
+        name,
+        subjects: [filter],
+        retention: 'interest',
+        maxBytes: this.#options.queueBytesMax,
+        maxAgeMs: this.#options.queueAgeMaxMs,
+        discard: 'old',
+      });
+      this.onStreamsChanged?.();
+      return name;
+    }
+    const subjects = target.config.subjects.filter((subject) => !filterCovers(filter, subject));
+    await this.#core.updateStream({ name: target.config.name, subjects: [...subjects, filter] });
+    this.onStreamsChanged?.();
+    return target.config.name;
+  }
+
+  async deleteConsumers(consumers: readonly ConsumerRef[], shared: boolean): Promise<void> {
+    for (const ref of consumers) {
+      if (shared) {
+        // A shared consumer stays while another member is attached to it.
+        const info = this.#core
+          .listConsumers(ref.stream)
+          .find((candidate) => candidate.config.name === ref.consumer);
+        if (info !== undefined && info.attached > 0) continue;
+      }
+      try {
+        await this.#core.deleteConsumer(ref.stream, ref.consumer);
+      } catch (error) {
+        if (!isWeirError(error, ErrorCode.StreamNotFound)) throw error;
+      }
+      await this.#releaseSubjects(ref.stream);
+    }
+  }
+
+  async close(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.close();
+  }
+
+  /** Drops subjects of an MQTT queue stream that no consumer filters on any more. */
+  async #releaseSubjects(stream: string): Promise<void> {
+    if (!stream.startsWith(queueStreamPrefix)) return;
+    const info = this.#core.streamInfo(stream);
+    const filters = this.#core.listConsumers(stream).map((consumer) => consumer.config.filterSubject ?? '>');
+    const kept = info.config.subjects.filter((subject) =>
+      filters.some((filter) => filterCovers(subject, filter)),
+    );
+    if (kept.length === info.config.subjects.length || kept.length === 0) return;
+    await this.#core.updateStream({ name: stream, subjects: kept });
+    this.onStreamsChanged?.();
+  }
+}

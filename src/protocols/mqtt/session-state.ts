@@ -1,0 +1,86 @@
+// What an MQTT session is, apart from the network connection it may currently have (MQTT
+// 5.0 §4.1): its subscriptions, the QoS 2 exchanges still open in either direction, its
+// expiry, and a will waiting for its delay. A clean session lives as long as its
+// connection; a persistent one outlives it, in memory while the broker runs and in the
+// `$MQTT.sessions` stream and its durable consumers across restarts.
+
+import type { TimerHandle } from '../../common/clock.js';
+import type { Attachment, LiveSubscription } from '../../core/api.js';
+import type { Qos } from './codec/packets.js';
+
+export interface SubscriptionOptions {
+  /** The filter as the client gave it, `$share/…` included: the subscription's identity. */
+  readonly filter: string;
+  /** The topic filter without `$share/<group>/`. */
+  readonly topicFilter: string;
+  readonly shareGroup: string | undefined;
+  readonly qos: Qos;
+  readonly noLocal: boolean;
+  readonly retainAsPublished: boolean;
+  readonly retainHandling: 0 | 1 | 2;
+  readonly identifier: number | undefined;
+}
+
+/** A subscription and the core handles that feed it while its session is connected. */
+export interface SubscriptionState {
+  options: SubscriptionOptions;
+  /** True when it is fed by durable consumers (persistent session, QoS 1 or 2). */
+  durable: boolean;
+  /** Durable consumers `(stream, consumer)` that hold this subscription's queued messages. */
+  consumers: { stream: string; consumer: string }[];
+  live: LiveSubscription[];
+  attachments: Attachment[];
+}
+
+export interface WillMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: Qos;
+  readonly retain: boolean;
+  readonly delayS: number;
+  readonly properties: {
+    readonly payloadFormatIndicator?: boolean;
+    readonly messageExpiryInterval?: number;
+    readonly contentType?: string;
+    readonly responseTopic?: string;
+    readonly correlationData?: Buffer;
+    readonly userProperties?: Readonly<Record<string, string | string[]>>;
+  };
+}
+
+export class SessionState {
+  readonly clientId: string;
+  /** 0 ends the session with its connection; 0xFFFFFFFF never expires (capped by options). */
+  expiryIntervalS: number;
+  protocolVersion: 4 | 5;
+  readonly subscriptions = new Map<string, SubscriptionState>();
+  /** Inbound QoS 2: packet ids PUBREC'd and awaiting PUBREL (exactly-once, method B). */
+  readonly inboundReleases = new Set<number>();
+  /** Outbound QoS 2: packet ids PUBREL'd and awaiting PUBCOMP; resent on reconnect [MQTT-4.4.0-1]. */
+  readonly outboundReleases = new Set<number>();
+  /** The connection that holds the session now, if any. */
+  connection: { takeOver(): void } | undefined;
+  expiryTimer: TimerHandle | undefined;
+  willTimer: TimerHandle | undefined;
+  /** A will waiting for its delay or for the session to end (v5 §3.1.3.2). */
+  pendingWill: WillMessage | undefined;
+  /** A record of this session is in `$MQTT.sessions` (so ending it writes a deletion). */
+  stored = false;
+
+  constructor(clientId: string, expiryIntervalS: number, protocolVersion: 4 | 5) {
+    this.clientId = clientId;
+    this.expiryIntervalS = expiryIntervalS;
+    this.protocolVersion = protocolVersion;
+  }
+
+  get persistent(): boolean {
+    return this.expiryIntervalS > 0;
+  }
+
+  cancelTimers(): void {
+    this.expiryTimer?.cancel();
+    this.expiryTimer = undefined;
+    this.willTimer?.cancel();
+    this.willTimer = undefined;
+  }
+}

@@ -1,0 +1,665 @@
+// One MQTT network connection: the state machine of MQTT 3.1.1 §3/§4 and 5.0 §3/§4.
+//
+//   awaiting-connect ──CONNECT──▶ connecting ──CONNACK 0x00──▶ connected ──▶ closed
+//          └──────────── anything else, timeout, refusal ─────────────────────▶ closed
+//
+// The session parses packets with the codec, hands each to its handler (handlers/), and
+// writes what the handlers and the core's deliveries produce. Everything runs on the event
+// loop: handlers never interleave with each other for one connection, except where a
+// handler awaits the core (CONNECT authentication, confirmed publishes), and those keep
+// MQTT's ordering with the ordered acknowledgement queue below [MQTT-4.6.0-2, -3].
+//
+// Outbound QoS 1/2 flow control: at most the client's Receive Maximum (5.0) or
+// `inflightMax` (3.1.1) PUBLISH packets are unacknowledged [MQTT-3.3.4-9]; the rest wait,
+// in the core for durable subscriptions (credit) or in a bounded queue for live ones.
+
+import type { Duplex } from 'node:stream';
+import type { TimerHandle } from '../../common/clock.js';
+import type { Logger } from '../../common/logger.js';
+import type { CoreSession, Delivery, Message } from '../../core/api.js';
+import type { Principal } from '../../core/auth.js';
+import type { ConnectionInfo } from '../../core/protocol-server.js';
+import { MqttDecodeError, MqttDecoder } from './codec/decoder.js';
+import { encodeAcknowledgement, encodePacket, encodePublish } from './codec/encoder.js';
+import type { Packet, ProtocolVersion, PublishPacket, Qos } from './codec/packets.js';
+import { ReasonCode, reasonCodeForPacket } from './codec/reason-codes.js';
+import { handleAuth } from './handlers/auth.js';
+import { handleConnect } from './handlers/connect.js';
+import { handleDisconnect } from './handlers/disconnect.js';
+import { handlePingreq } from './handlers/pingreq.js';
+import { handlePuback } from './handlers/puback.js';
+import { handlePubcomp } from './handlers/pubcomp.js';
+import { handlePublish } from './handlers/publish.js';
+import { handlePubrec } from './handlers/pubrec.js';
+import { handlePubrel } from './handlers/pubrel.js';
+import { handleSubscribe } from './handlers/subscribe.js';
+import { handleUnsubscribe } from './handlers/unsubscribe.js';
+import { endConnection } from './lifecycle.js';
+import {
+  filterStartsWithWildcard,
+  messageProperties,
+  publishedQos,
+  publishedRetain,
+  publisherOf,
+  subjectToTopic,
+} from './mapping.js';
+import type { MqttRegistry } from './registry.js';
+import type { SessionState, SubscriptionState, WillMessage } from './session-state.js';
+
+export type ConnectionState = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
+
+/** A QoS 1/2 PUBLISH sent to the client and not yet completed. */
+interface Outgoing {
+  readonly qos: 1 | 2;
+  readonly delivery: Delivery | undefined;
+  /** `publish` until PUBACK/PUBREC; `release` after PUBREL was sent, until PUBCOMP. */
+  stage: 'publish' | 'release';
+}
+
+/** A delivery waiting for a free in-flight slot. */
+interface Queued {
+  readonly subscription: SubscriptionState;
+  readonly message: Message;
+  readonly delivery: Delivery | undefined;
+  readonly qos: Qos;
+}
+
+/** An acknowledgement waiting for the ones before it (MQTT's ordering). */
+interface PendingAcknowledgement {
+  readonly kind: 'puback' | 'pubrec';
+  readonly packetId: number;
+  reasonCode: number;
+  reasonString: string | undefined;
+  done: boolean;
+}
+
+/** A read at least this large makes the connection yield to the event loop before the next. */
+const readYieldBytes = 16 * 1024;
+
+/** Bytes of unsent output past which QoS 0 deliveries are dropped rather than buffered. */
+const writeBufferBytesMax = 8 * 1024 * 1024;
+
+export class MqttSession {
+  readonly registry: MqttRegistry;
+  readonly info: ConnectionInfo;
+  #logger: Logger | undefined;
+  readonly #stream: Duplex;
+  readonly #decoder: MqttDecoder;
+  state: ConnectionState = 'awaiting-connect';
+  protocolVersion: ProtocolVersion = 4;
+  clientId = '';
+  principal: Principal | undefined;
+  session: SessionState | undefined;
+  coreSession: CoreSession | undefined;
+  will: WillMessage | undefined;
+  /** Keep alive in seconds as enforced (the client's, or the Server Keep Alive). */
+  keepAliveS = 0;
+  #lastPacketAtMs = 0;
+  #keepAliveTimer: TimerHandle | undefined;
+  #connectTimer: TimerHandle | undefined;
+  /** Packets that arrived while CONNECT was being authenticated. */
+  #held: Packet[] | undefined;
+
+  // Limits the client announced in CONNECT (v5), or ours.
+  clientReceiveMaximum: number;
+  clientPacketBytesMax = Number.MAX_SAFE_INTEGER;
+  clientTopicAliasMaximum = 0;
+  requestProblemInformation = true;
+
+  // Topic aliases [MQTT-3.3.2-7]: never carried from one connection to another.
+  readonly inboundAliases = new Map<number, string>();
+  readonly #outboundAliases = new Map<string, number>();
+
+  /** QoS 1/2 PUBLISH packets from the client not yet acknowledged (our Receive Maximum). */
+  inboundUnacknowledged = 0;
+  readonly #acknowledgements: PendingAcknowledgement[] = [];
+
+  readonly #outgoing = new Map<number, Outgoing>();
+  readonly #queued: Queued[] = [];
+  #nextPacketId = 1;
+  #outgoingChunks: Buffer[] = [];
+  #outgoingBytes = 0;
+  #yielding = false;
+  readonly #resume = (): void => {
+    this.#yielding = false;
+    if (this.state !== 'closed') this.#stream.resume();
+  };
+  /** SUBSCRIBE and UNSUBSCRIBE run one after another, in the order they arrived. */
+  #serial: Promise<void> = Promise.resolve();
+  closed: Promise<void> | undefined;
+
+  /** Accepted past the connection limit: its CONNECT is refused with Server busy. */
+  readonly overLimit: boolean;
+
+  constructor(registry: MqttRegistry, stream: Duplex, info: ConnectionInfo, overLimit = false) {
+    this.registry = registry;
+    this.overLimit = overLimit;
+    this.info = info;
+    this.#stream = stream;
+    this.#decoder = new MqttDecoder(registry.options.packetBytesMax);
+    this.clientReceiveMaximum = registry.options.inflightMax;
+    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    stream.on('error', (error) => {
+      this.logger.debug('connection error', { error: error.message });
+      this.abort();
+    });
+    stream.on('close', () => this.abort());
+    stream.on('end', () => this.abort());
+    this.#connectTimer = registry.clock.setTimeout(() => {
+      // MQTT 3.1.4: a Server closes a connection that does not send CONNECT in reasonable time.
+      if (this.state === 'awaiting-connect' || this.state === 'connecting') this.abort();
+    }, registry.options.connectTimeoutMs);
+  }
+
+  /** A child logger naming the peer, made on first use (most connections never log). */
+  get logger(): Logger {
+    this.#logger ??= this.registry.logger.child({
+      remote: `${this.info.remoteAddress}:${this.info.remotePort}`,
+      ...(this.clientId.length > 0 ? { clientId: this.clientId } : {}),
+    });
+    return this.#logger;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Input
+
+  #onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    // Fairness: after a large read, this connection waits for the next turn of the event
+    // loop, so that deliveries (the live router's turn, socket writes) and other
+    // connections get theirs. A publisher flooding QoS 0 is slowed by TCP instead of
+    // crowding out its subscribers (DESIGN.md §4: producers are flow-controlled too).
+    if (chunk.length >= readYieldBytes && !this.#yielding) {
+      this.#yielding = true;
+      this.#stream.pause();
+      setImmediate(this.#resume);
+    }
+    this.registry.stats.bytesReceived += chunk.length;
+    this.#lastPacketAtMs = this.registry.clock.nowMs();
+    try {
+      this.#decoder.push(chunk, (packet) => {
+        if (this.state === 'closed') return;
+        this.registry.stats.messagesReceived++;
+        if (this.#held !== undefined) this.#held.push(packet);
+        else this.#dispatch(packet);
+      });
+    } catch (error) {
+      if (error instanceof MqttDecodeError) {
+        if (this.state === 'awaiting-connect' && error.kind === 'unsupported-version') {
+          // [MQTT-3.1.2-2]: an unsupported protocol level gets CONNACK 0x01 and a close.
+          this.#write(encodePacket({ cmd: 'connack', returnCode: 0x01, sessionPresent: false }, 4));
+          this.abort();
+          return;
+        }
+        this.protocolError(error.reasonCode, error.message);
+        return;
+      }
+      throw error;
+    }
+  }
+
+  #dispatch(packet: Packet): void {
+    if (this.state === 'awaiting-connect') {
+      // [MQTT-3.1.0-1]: the first packet from the client must be CONNECT.
+      if (packet.cmd !== 'connect') {
+        this.abort();
+        return;
+      }
+      this.state = 'connecting';
+      this.#held = [];
+      handleConnect(this, packet).then(
+        () => this.#releaseHeld(),
+        (error: unknown) => {
+          this.logger.error('CONNECT failed', { error: String(error) });
+          this.abort();
+        },
+      );
+      return;
+    }
+    switch (packet.cmd) {
+      case 'connect':
+        // [MQTT-3.1.0-2]: a second CONNECT is a protocol violation.
+        this.protocolError(ReasonCode.protocolError, 'second CONNECT on one connection');
+        return;
+      case 'publish':
+        handlePublish(this, packet);
+        return;
+      case 'puback':
+        handlePuback(this, packet);
+        return;
+      case 'pubrec':
+        handlePubrec(this, packet);
+        return;
+      case 'pubrel':
+        handlePubrel(this, packet);
+        return;
+      case 'pubcomp':
+        handlePubcomp(this, packet);
+        return;
+      case 'subscribe':
+        handleSubscribe(this, packet);
+        return;
+      case 'unsubscribe':
+        handleUnsubscribe(this, packet);
+        return;
+      case 'pingreq':
+        handlePingreq(this);
+        return;
+      case 'disconnect':
+        handleDisconnect(this, packet);
+        return;
+      case 'auth':
+        handleAuth(this, packet);
+        return;
+      case 'connack':
+      case 'suback':
+      case 'unsuback':
+      case 'pingresp':
+        // Server-to-client packets sent by a client: a protocol error (MQTT 5.0 §4.13).
+        this.protocolError(ReasonCode.protocolError, `a client may not send ${packet.cmd.toUpperCase()}`);
+        return;
+    }
+  }
+
+  #releaseHeld(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const packet of held) {
+      if (this.state !== 'connected') return;
+      this.#dispatch(packet);
+    }
+  }
+
+  /** Called by the CONNECT handler once CONNACK 0x00 is written. */
+  connectedWith(keepAliveS: number): void {
+    this.state = 'connected';
+    this.#connectTimer?.cancel();
+    this.#connectTimer = undefined;
+    this.keepAliveS = keepAliveS;
+    this.#decoder.setProtocolVersion(this.protocolVersion);
+    if (keepAliveS > 0) this.#armKeepAlive(keepAliveS * 1500);
+  }
+
+  /** [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0): close after 1.5 × keep alive of silence. */
+  #armKeepAlive(delayMs: number): void {
+    this.#keepAliveTimer = this.registry.clock.setTimeout(() => {
+      if (this.state !== 'connected') return;
+      const limitMs = this.keepAliveS * 1500;
+      const silentMs = this.registry.clock.nowMs() - this.#lastPacketAtMs;
+      if (silentMs >= limitMs) {
+        this.logger.debug('keep alive timeout', { clientId: this.clientId });
+        this.disconnectWith(ReasonCode.keepAliveTimeout, 'keep alive timeout');
+        return;
+      }
+      this.#armKeepAlive(limitMs - silentMs);
+    }, delayMs);
+  }
+
+  /** Runs `task` after every task queued before it; a failure closes the connection. */
+  serial(task: () => Promise<void>): void {
+    this.#serial = this.#serial.then(task).catch((error: unknown) => {
+      this.logger.error('MQTT handler failed', { error: String(error) });
+      this.abort();
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Output
+
+  /**
+   * Queues bytes for the socket; everything queued in one turn of the event loop leaves in
+   * one write (DESIGN.md §8), so a delivery turn of thousands of messages is one syscall.
+   */
+  #write(bytes: Buffer): void {
+    if (this.#stream.destroyed) return;
+    this.#outgoingChunks.push(bytes);
+    this.#outgoingBytes += bytes.length;
+    if (this.#outgoingChunks.length === 1) process.nextTick(this.#flush);
+    this.registry.stats.bytesSent += bytes.length;
+    this.registry.stats.messagesSent++;
+  }
+
+  readonly #flush = (): void => {
+    const chunks = this.#outgoingChunks;
+    const total = this.#outgoingBytes;
+    this.#outgoingChunks = [];
+    this.#outgoingBytes = 0;
+    if (this.#stream.destroyed || chunks.length === 0) return;
+    this.#stream.write(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
+  };
+
+  /** Bytes written or queued and not yet taken by the operating system. */
+  get #unsentBytes(): number {
+    return this.#stream.writableLength + this.#outgoingBytes;
+  }
+
+  /** Sends a packet unless it is larger than the client's Maximum Packet Size [MQTT-3.1.2-24] (5.0). */
+  send(packet: Packet): boolean {
+    const bytes = encodePacket(packet, this.protocolVersion);
+    if (bytes.length > this.clientPacketBytesMax) return false;
+    this.#write(bytes);
+    return true;
+  }
+
+  sendAcknowledgement(
+    kind: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp',
+    packetId: number,
+    reasonCode = 0,
+    reasonString?: string,
+  ): void {
+    if (reasonCode === 0 || this.protocolVersion === 4) {
+      this.#write(encodeAcknowledgement(kind, packetId));
+      return;
+    }
+    const properties =
+      reasonString !== undefined && this.requestProblemInformation ? { reasonString } : undefined;
+    this.send({
+      cmd: kind,
+      messageId: packetId,
+      reasonCode,
+      ...(properties ? { properties } : {}),
+    } as Packet);
+  }
+
+  /**
+   * Reserves a slot in the ordered acknowledgement queue for an inbound QoS 1/2 PUBLISH;
+   * `complete` fills it in, and acknowledgements leave in the order the PUBLISH packets
+   * arrived [MQTT-4.6.0-2] [MQTT-4.6.0-3].
+   */
+  reserveAcknowledgement(kind: 'puback' | 'pubrec', packetId: number): PendingAcknowledgement {
+    const pending: PendingAcknowledgement = {
+      kind,
+      packetId,
+      reasonCode: 0,
+      reasonString: undefined,
+      done: false,
+    };
+    this.#acknowledgements.push(pending);
+    return pending;
+  }
+
+  completeAcknowledgement(pending: PendingAcknowledgement, reasonCode: number, reasonString?: string): void {
+    pending.done = true;
+    pending.reasonCode = reasonCode;
+    pending.reasonString = reasonString;
+    while (this.#acknowledgements.length > 0 && (this.#acknowledgements[0] as PendingAcknowledgement).done) {
+      const next = this.#acknowledgements.shift() as PendingAcknowledgement;
+      if (this.state !== 'connected') continue;
+      if (next.kind === 'puback') this.inboundUnacknowledged--;
+      const reason = reasonCodeForPacket(next.kind, next.reasonCode);
+      this.sendAcknowledgement(next.kind, next.packetId, reason, next.reasonString);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Deliveries to the client
+
+  /**
+   * Sends a message to the client for one of its subscriptions: from a live subscription
+   * (no `delivery`) or a durable consumer (`delivery`, acked when the client acknowledges).
+   */
+  deliver(
+    subscription: SubscriptionState,
+    message: Message,
+    delivery: Delivery | undefined,
+    retainedOnSubscribe = false,
+  ): void {
+    if (this.state !== 'connected') return;
+    const options = subscription.options;
+    const core = this.coreSession;
+    // [MQTT-4.7.2-1]: `$` topics are not matched by a filter starting with a wildcard.
+    if (message.subject.charCodeAt(0) === 0x24 && filterStartsWithWildcard(options.topicFilter)) {
+      if (delivery !== undefined) core?.ack(delivery);
+      return;
+    }
+    // [MQTT-3.8.3-3]: No Local — not to the connection (client id) that published it.
+    if (delivery !== undefined && options.noLocal && publisherOf(message) === this.clientId) {
+      core?.ack(delivery);
+      return;
+    }
+    // The delivered QoS is the lower of the published and the granted one (§3.8.4).
+    const published = publishedQos(message);
+    const qos = (published < options.qos ? published : options.qos) as Qos;
+    if (qos > 0 && (this.#outgoing.size >= this.clientReceiveMaximum || this.#queued.length > 0)) {
+      this.#enqueue({ subscription, message, delivery, qos });
+      return;
+    }
+    if (!this.#sendPublish(subscription, message, delivery, qos, retainedOnSubscribe)) {
+      if (delivery !== undefined) core?.ack(delivery);
+    }
+  }
+
+  #enqueue(queued: Queued): void {
+    // Durable deliveries are bounded by their attachment's credit; live ones by queuedMessagesMax.
+    if (queued.delivery === undefined && this.#queued.length >= this.registry.options.queuedMessagesMax) {
+      this.registry.stats.publishDropped++;
+      return;
+    }
+    this.#queued.push(queued);
+  }
+
+  #drainQueued(): void {
+    while (
+      this.#queued.length > 0 &&
+      this.#outgoing.size < this.clientReceiveMaximum &&
+      this.state === 'connected'
+    ) {
+      const next = this.#queued.shift() as Queued;
+      if (!this.#sendPublish(next.subscription, next.message, next.delivery, next.qos, false)) {
+        if (next.delivery !== undefined) this.coreSession?.ack(next.delivery);
+      }
+    }
+  }
+
+  /** False when the message was not sent (expired, or too large for the client) and counts as done. */
+  #sendPublish(
+    subscription: SubscriptionState,
+    message: Message,
+    delivery: Delivery | undefined,
+    qos: Qos,
+    retainedOnSubscribe: boolean,
+  ): boolean {
+    const options = subscription.options;
+    const nowMs = this.registry.clock.nowMs();
+    // Retain flag: 1 for a retained message sent because of a new subscription
+    // [MQTT-3.3.1-8]; otherwise 0 [MQTT-3.3.1-9] (3.1.1), or as published when the v5
+    // subscription asks for Retain As Published [MQTT-3.3.1-12] [MQTT-3.3.1-13].
+    const retain = retainedOnSubscribe || (options.retainAsPublished && publishedRetain(message));
+    let topic = subjectToTopic(message.subject);
+    let newAlias: number | undefined;
+    let aliasTopic = '';
+    let packetId = 0;
+    if (qos > 0) packetId = this.#allocatePacketId(delivery);
+    const dup = delivery !== undefined && delivery.redelivered && qos > 0; // [MQTT-3.3.1-1]
+    let bytes: Buffer;
+    if (this.protocolVersion === 4) {
+      if (message.expiresAtMs !== undefined && message.expiresAtMs <= nowMs) return false;
+      bytes = encodePublish(topic, message.body, qos, packetId, dup, retain, 4);
+    } else {
+      const properties = messageProperties(message, nowMs);
+      // [MQTT-3.3.2-5]: an expired message is not delivered.
+      if (properties === 'expired') return false;
+      let withAlias = properties;
+      if (this.clientTopicAliasMaximum > 0) {
+        const alias = this.#outboundAliases.get(topic);
+        if (alias !== undefined) {
+          withAlias = { ...properties, topicAlias: alias };
+          topic = '';
+        } else if (this.#outboundAliases.size < this.clientTopicAliasMaximum) {
+          // [MQTT-3.3.2-9]: aliases stay within the client's Topic Alias Maximum.
+          // Recorded only once the packet is written, so a dropped one teaches nothing.
+          newAlias = this.#outboundAliases.size + 1;
+          aliasTopic = topic;
+          withAlias = { ...properties, topicAlias: newAlias };
+        }
+      }
+      if (options.identifier !== undefined)
+        withAlias = { ...withAlias, subscriptionIdentifier: options.identifier };
+      if (withAlias === undefined) {
+        bytes = encodePublish(topic, message.body, qos, packetId, dup, retain, 5);
+      } else {
+        const packet: PublishPacket = {
+          cmd: 'publish',
+          topic,
+          payload: message.body,
+          qos,
+          dup,
+          retain,
+          properties: withAlias,
+        };
+        if (qos > 0) packet.messageId = packetId;
+        bytes = encodePacket(packet, 5);
+      }
+    }
+    // [MQTT-3.1.2-25] (5.0): a packet over the client's Maximum Packet Size is discarded as if sent.
+    if (bytes.length > this.clientPacketBytesMax) return false;
+    if (qos === 0 && this.#unsentBytes > writeBufferBytesMax) {
+      this.registry.stats.publishDropped++;
+      return true;
+    }
+    if (qos > 0) this.#outgoing.set(packetId, { qos: qos as 1 | 2, delivery, stage: 'publish' });
+    else if (delivery !== undefined) this.coreSession?.ack(delivery);
+    if (newAlias !== undefined) this.#outboundAliases.set(aliasTopic, newAlias);
+    this.registry.stats.publishSent++;
+    this.#write(bytes);
+    return true;
+  }
+
+  /**
+   * A free packet id. For a durable delivery it is derived from the message's position, so
+   * a redelivery after a reconnect usually carries the id it had before [MQTT-4.4.0-1]; a
+   * collision moves to the next free id [MQTT-2.2.1-3].
+   */
+  #allocatePacketId(delivery: Delivery | undefined): number {
+    let candidate =
+      delivery === undefined ? this.#nextPacketId : ((hashConsumer(delivery) + delivery.offset) % 65_535) + 1;
+    while (this.#outgoing.has(candidate) || this.session?.outboundReleases.has(candidate)) {
+      candidate = (candidate % 65_535) + 1;
+    }
+    if (delivery === undefined) this.#nextPacketId = (candidate % 65_535) + 1;
+    return candidate;
+  }
+
+  /** PUBACK (QoS 1) or PUBREC (QoS 2) from the client. */
+  acknowledged(packetId: number, kind: 'puback' | 'pubrec', reasonCode: number): boolean {
+    const outgoing = this.#outgoing.get(packetId);
+    if (
+      outgoing === undefined ||
+      outgoing.stage !== 'publish' ||
+      (kind === 'puback') !== (outgoing.qos === 1)
+    )
+      return false;
+    if (outgoing.delivery !== undefined) this.coreSession?.ack(outgoing.delivery);
+    if (kind === 'puback' || reasonCode >= 0x80) {
+      // A PUBREC with a failure reason ends the exchange (5.0 §4.3.3).
+      this.#outgoing.delete(packetId);
+      this.#drainQueued();
+      return true;
+    }
+    outgoing.stage = 'release';
+    this.session?.outboundReleases.add(packetId);
+    this.sendAcknowledgement('pubrel', packetId);
+    return true;
+  }
+
+  /** PUBCOMP from the client. */
+  completed(packetId: number): boolean {
+    const outgoing = this.#outgoing.get(packetId);
+    const known = this.session?.outboundReleases.delete(packetId) ?? false;
+    if (outgoing !== undefined && outgoing.stage === 'release') this.#outgoing.delete(packetId);
+    else if (!known) return false;
+    this.#drainQueued();
+    return true;
+  }
+
+  /** On a resumed session: PUBREL again for every QoS 2 exchange the client has not completed [MQTT-4.4.0-1]. */
+  resendReleases(): void {
+    for (const packetId of this.session?.outboundReleases ?? []) {
+      this.#outgoing.set(packetId, { qos: 2, delivery: undefined, stage: 'release' });
+      this.sendAcknowledgement('pubrel', packetId);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Ending
+
+  /** Closes with a reason code: DISCONNECT first in 5.0 [MQTT-4.13.1-1]; just closes in 3.1.1 [MQTT-4.8.0-1]. */
+  protocolError(reasonCode: number, reasonString: string): void {
+    this.logger.debug('protocol error', { clientId: this.clientId, reasonCode, reasonString });
+    this.disconnectWith(reasonCode, reasonString);
+  }
+
+  /** Sends DISCONNECT (5.0, once connected) and closes the connection abnormally (the will is published). */
+  disconnectWith(reasonCode: number, reasonString?: string): void {
+    if (this.state === 'closed') return;
+    if (this.protocolVersion === 5 && this.state === 'connected') {
+      const properties =
+        reasonString !== undefined && this.requestProblemInformation ? { reasonString } : undefined;
+      this.send({
+        cmd: 'disconnect',
+        reasonCode: reasonCodeForPacket('disconnect', reasonCode),
+        ...(properties ? { properties } : {}),
+      });
+    }
+    this.abort();
+  }
+
+  /** Ends the connection now; the will (if any) is published as for a network failure. */
+  abort(): void {
+    if (this.state === 'closed') return;
+    this.closed = endConnection(this, false);
+  }
+
+  /** Ends the connection after a normal DISCONNECT: the will is discarded [MQTT-3.14.4-3]. */
+  endNormally(publishWill: boolean): void {
+    if (this.state === 'closed') return;
+    this.closed = endConnection(this, !publishWill);
+  }
+
+  /** Another connection took over this client id [MQTT-3.1.4-2] (3.1.1) / [MQTT-3.1.4-3] (5.0). */
+  takeOver(): void {
+    if (this.protocolVersion === 5 && this.state === 'connected') {
+      this.send({ cmd: 'disconnect', reasonCode: ReasonCode.sessionTakenOver });
+    }
+    this.abort();
+  }
+
+  /** Marks the connection closed and releases what it held; called once by lifecycle.ts. */
+  detach(): void {
+    this.state = 'closed';
+    this.#keepAliveTimer?.cancel();
+    this.#connectTimer?.cancel();
+    this.#held = undefined;
+    this.#queued.length = 0;
+    this.#outgoing.clear();
+    this.#acknowledgements.length = 0;
+    this.#flush();
+    if (!this.#stream.destroyed) this.#stream.end(() => this.#stream.destroy());
+    // A peer that never reads must not keep the socket open.
+    this.registry.clock.setTimeout(() => this.#stream.destroy(), 1000);
+  }
+
+  /** For shutdown: ends the connection with 0x8B (5.0) and resolves when it is closed. */
+  async shutdown(): Promise<void> {
+    if (this.state !== 'closed') this.disconnectWith(ReasonCode.serverShuttingDown);
+    await this.closed;
+  }
+
+  get outgoingCount(): number {
+    return this.#outgoing.size;
+  }
+}
+
+const consumerHashes = new Map<string, number>();
+
+function hashConsumer(delivery: Delivery): number {
+  const key = `${delivery.stream}/${delivery.consumer}/${delivery.partition}`;
+  let hash = consumerHashes.get(key);
+  if (hash === undefined) {
+    hash = 0;
+    for (let index = 0; index < key.length; index++) hash = (hash * 31 + key.charCodeAt(index)) % 65_535;
+    if (consumerHashes.size > 10_000) consumerHashes.clear();
+    consumerHashes.set(key, hash);
+  }
+  return hash;
+}

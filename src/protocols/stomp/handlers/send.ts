@@ -1,0 +1,48 @@
+// SEND (STOMP 1.2: "SEND"). Without a receipt the message is published fire-and-forget;
+// with one, the RECEIPT waits until the core confirms it durable (DESIGN.md §6: receipts
+// confirm durability). Inside a transaction it is held until COMMIT.
+import { ErrorCode } from '../../../common/errors.js';
+import { header, type StompFrame } from '../codec/index.js';
+import { missingHeader, StompProtocolError } from '../errors.js';
+import { parseDestination, sendToPublishInput, type Destination } from '../mapping.js';
+import { publishDurable, publishSubject, resolveReplyTo } from '../resolve.js';
+import type { StompConnection } from '../session.js';
+import { addToTransaction } from './transaction.js';
+
+export function handleSend(connection: StompConnection, frame: StompFrame): void | Promise<void> {
+  const destinationHeader = header(frame, 'destination');
+  if (destinationHeader === undefined) throw missingHeader('SEND', 'destination');
+  const destination = parseDestination(destinationHeader, false);
+  if (header(frame, 'selector') !== undefined) {
+    throw new StompProtocolError('a SEND frame does not take a selector header', ErrorCode.InvalidArgument);
+  }
+  const subject = publishSubject(connection, destination);
+  if (subject instanceof Promise)
+    return subject.then((resolved) => send(connection, frame, destination, resolved));
+  send(connection, frame, destination, subject);
+}
+
+function send(
+  connection: StompConnection,
+  frame: StompFrame,
+  destination: Destination,
+  subject: string,
+): void {
+  const replyTo = resolveReplyTo(connection, header(frame, 'reply-to'));
+  const { input, bytes } = sendToPublishInput(frame, subject, replyTo);
+  const transaction = header(frame, 'transaction');
+  if (transaction !== undefined) {
+    addToTransaction(
+      connection,
+      transaction,
+      { kind: 'send', run: () => publishDurable(connection, input, destination) },
+      bytes,
+    );
+    return;
+  }
+  if (header(frame, 'receipt') !== undefined) {
+    connection.trackConfirm(publishDurable(connection, input, destination), frame);
+    return;
+  }
+  connection.session.publish(input);
+}
