@@ -220,6 +220,10 @@ export class MqttSession {
       }
       this.state = 'connecting';
       this.#held = [];
+      // Packets may follow CONNECT before CONNACK: decode them in the version it names.
+      if (packet.protocolVersion === 4 || packet.protocolVersion === 5) {
+        this.#decoder.setProtocolVersion(packet.protocolVersion);
+      }
       handleConnect(this, packet).then(
         () => this.#releaseHeld(),
         (error: unknown) => {
