@@ -15,7 +15,7 @@ const topic = fc.constantFrom('a', 'a/b', 'a/+', '#', '', '$SYS/x', '/', 'a//b',
 const qos = fc.constantFrom(0, 1, 2) as fc.Arbitrary<0 | 1 | 2>;
 const id = fc.integer({ min: 1, max: 5 });
 
-const packet: fc.Arbitrary<Packet> = fc.oneof(
+const packet = fc.oneof(
   fc.record({
     cmd: fc.constant('publish' as const),
     topic,
@@ -39,9 +39,44 @@ const packet: fc.Arbitrary<Packet> = fc.oneof(
     messageId: id,
     unsubscriptions: fc.array(topic, { minLength: 1, maxLength: 3 }),
   }),
+  fc.record({
+    cmd: fc.constant('publish' as const),
+    topic,
+    payload: fc.constant(Buffer.from('p')),
+    qos,
+    messageId: id,
+    dup: fc.constant(false),
+    retain: fc.boolean(),
+    properties: fc.record(
+      {
+        topicAlias: fc.integer({ min: 0, max: 3 }),
+        messageExpiryInterval: fc.integer({ min: 0, max: 10 }),
+        userProperties: fc.constant({ k: ['a', 'b'] }),
+        subscriptionIdentifier: fc.integer({ min: 1, max: 3 }),
+        payloadFormatIndicator: fc.boolean(),
+        responseTopic: fc.constantFrom('r', 'r/+'),
+      },
+      { requiredKeys: [] },
+    ),
+  }),
+  fc.record({
+    cmd: fc.constant('subscribe' as const),
+    messageId: id,
+    subscriptions: fc.array(
+      fc.record({ topic, qos, nl: fc.boolean(), rap: fc.boolean(), rh: fc.integer({ min: 0, max: 2 }) }),
+      { minLength: 1, maxLength: 2 },
+    ),
+    properties: fc.record({ subscriptionIdentifier: fc.integer({ min: 1, max: 3 }) }, { requiredKeys: [] }),
+  }),
+  fc.record({
+    cmd: fc.constant('disconnect' as const),
+    reasonCode: fc.constantFrom(0, 4, 0x80),
+    properties: fc.record({ sessionExpiryInterval: fc.integer({ min: 0, max: 5 }) }, { requiredKeys: [] }),
+  }),
+  fc.record({ cmd: fc.constant('auth' as const), reasonCode: fc.constant(0x18) }),
   fc.constant({ cmd: 'pingreq' as const }),
   fc.constant({ cmd: 'connect' as const, clientId: 'again', protocolVersion: 4 as const }),
-);
+) as fc.Arbitrary<Packet>;
 
 let broker: TestBroker;
 before(async () => {
