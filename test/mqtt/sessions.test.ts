@@ -299,6 +299,49 @@ describe('session expiry on a manual clock', () => {
   });
 });
 
+describe('restored sessions', () => {
+  test('a session restored at start that expires takes its consumers with it', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weir-mqtt-restored-'));
+    try {
+      let testCore = await openCore(dataDir);
+      let broker = await startBroker(testCore.core);
+      const client = await mqtt.connectAsync(broker.url, {
+        protocolVersion: 5,
+        clientId: 'short-lived',
+        clean: false,
+        reconnectPeriod: 0,
+        properties: { sessionExpiryInterval: 60 },
+      });
+      await client.subscribeAsync('restored/x', { qos: 1 });
+      await client.endAsync();
+      await broker.close();
+      await testCore.close();
+
+      const clock = new ManualClock(Date.now());
+      testCore = await openCore(dataDir);
+      broker = await startBroker(testCore.core, { clock });
+      const mqttConsumers = (): number =>
+        testCore.core
+          .listStreams()
+          .reduce(
+            (sum, info) =>
+              sum +
+              testCore.core
+                .listConsumers(info.config.name)
+                .filter((consumer) => consumer.config.name.startsWith('mqtt-')).length,
+            0,
+          );
+      assert.equal(mqttConsumers(), 1);
+      clock.advance(61_000);
+      await until(() => mqttConsumers() === 0);
+      await broker.close();
+      await testCore.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('restarts', () => {
   test('retained messages and persistent sessions survive closing and reopening the broker', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weir-mqtt-restart-'));
