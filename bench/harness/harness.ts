@@ -42,10 +42,15 @@ export interface HarnessOptions {
   readonly reportPath: string | undefined;
   /** Regenerate the report from a saved run record instead of running. */
   readonly fromRecord: string | undefined;
+  /** Keep the work directory (brokers' data and logs) instead of removing it. */
+  readonly keepWork: boolean;
+  /** Lines for the report's header, e.g. what the Weir build under test contained. */
+  readonly notes: readonly string[];
 }
 
 export const harnessUsage = `usage: npm run bench [-- --full] [--systems a,b] [--protocols mqtt,stomp]
-                 [--workloads name,...] [--no-report | --report path] [--from-record run.json]`;
+                 [--workloads name,...] [--no-report | --report path] [--from-record run.json]
+                 [--keep-work] [--note text]`;
 
 export function parseHarnessArgs(args: readonly string[]): HarnessOptions {
   let profile: Profile = Profile.Quick;
@@ -54,6 +59,8 @@ export function parseHarnessArgs(args: readonly string[]): HarnessOptions {
   let workloads: string[] | undefined;
   let reportPath: string | undefined = path.join(repositoryRoot, 'bench', 'REPORT.md');
   let fromRecord: string | undefined;
+  let keepWork = false;
+  const notes: string[] = [];
   const list = (index: number): string[] => {
     const value = args[index];
     if (value === undefined) throw new Error(`${args[index - 1] ?? 'option'} needs a value\n${harnessUsage}`);
@@ -87,6 +94,15 @@ export function parseHarnessArgs(args: readonly string[]): HarnessOptions {
       case '--report':
         reportPath = path.resolve(list(++index)[0] ?? '');
         break;
+      case '--note': {
+        const note = args[++index];
+        if (note === undefined) throw new Error(`--note needs a value\n${harnessUsage}`);
+        notes.push(note);
+        break;
+      }
+      case '--keep-work':
+        keepWork = true;
+        break;
       case '--from-record':
         fromRecord = path.resolve(list(++index)[0] ?? '');
         break;
@@ -98,7 +114,7 @@ export function parseHarnessArgs(args: readonly string[]): HarnessOptions {
   for (const name of systems ?? []) {
     if (!known.includes(name)) throw new Error(`unknown system ${name}; systems: ${known.join(', ')}`);
   }
-  return { profile, systems, protocols, workloads, reportPath, fromRecord };
+  return { profile, systems, protocols, workloads, reportPath, fromRecord, keepWork, notes };
 }
 
 function log(line: string): void {
@@ -113,6 +129,7 @@ export async function runHarness(options: HarnessOptions): Promise<number> {
     return 0;
   }
   const startedAt = new Date();
+  const loadAverageStart = os.loadavg()[0] ?? 0;
   const runId = startedAt.getTime().toString(36).slice(-5);
   const workDirectory = mkdtempSync(path.join(os.tmpdir(), 'weir-bench-'));
   const workloads = workloadsFor(options.profile).filter(
@@ -205,13 +222,15 @@ export async function runHarness(options: HarnessOptions): Promise<number> {
       }
     }
   } finally {
-    rmSync(workDirectory, { recursive: true, force: true });
+    if (options.keepWork) log(`kept the work directory ${workDirectory}`);
+    else rmSync(workDirectory, { recursive: true, force: true });
   }
   const record: RunRecord = {
     profile: options.profile,
+    notes: options.notes,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: describeMachine(os.tmpdir()),
+    machine: { ...describeMachine(os.tmpdir()), loadAverageStart, loadAverageEnd: os.loadavg()[0] ?? 0 },
     workloads: workloads.map(({ name, title, kind, messageBytes }) => ({ name, title, kind, messageBytes })),
     protocols,
     systems: systemRecords,

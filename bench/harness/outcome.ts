@@ -65,6 +65,9 @@ export interface MachineRecord {
   readonly os: string;
   readonly node: string;
   readonly disk: string;
+  /** 1-minute load average when the run started and when it ended: other work on the machine. */
+  readonly loadAverageStart?: number;
+  readonly loadAverageEnd?: number;
 }
 
 export interface WorkloadRecord {
@@ -76,6 +79,8 @@ export interface WorkloadRecord {
 
 export interface RunRecord {
   readonly profile: string;
+  /** Said by whoever ran it (`--note`), shown at the top of the report. */
+  readonly notes?: readonly string[];
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly machine: MachineRecord;

@@ -15,6 +15,8 @@ export interface PublisherOptions {
   readonly durationMs: number;
   readonly messageCount: number | undefined;
   readonly inflightMax: number;
+  /** How long to wait for outstanding confirms once sending has stopped (default 30 s). */
+  readonly confirmWaitMs?: number;
 }
 
 export class Publisher {
@@ -95,7 +97,7 @@ export class Publisher {
       this.settle?.();
       return;
     }
-    setTimeout(() => this.settle?.(), confirmWaitMs).unref();
+    setTimeout(() => this.settle?.(), this.options.confirmWaitMs ?? confirmWaitMs).unref();
   }
 
   private afterConfirms(): void {

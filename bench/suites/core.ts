@@ -1,8 +1,11 @@
-// `npm run bench -- core [--messages N] [--always-messages N]`
+// `npm run bench -- core [--messages N] [--always-messages N]
+//   [--only never|always|memory|delayed|lateness|transactions|dedup] [--delayed-messages N]`
 //
 // In-process publish → consume with explicit acks (100-byte messages) on a file stream with
 // fsync `never` and `always`, end to end: from the first publish to the last ack. And the
 // ack-state memory of a consumer holding 1,000,000 unacked messages after random acks.
+// Core II (bench/core2/workloads.ts): delayed scheduling and lateness, transactional and
+// deduplicated publish.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +14,12 @@ import vm from 'node:vm';
 import type { Delivery, FsyncPolicy } from '../../src/index.js';
 import { BrokerCore } from '../../src/index.js';
 import { type BenchResult, emit, printTable } from '../report.js';
+import {
+  dedupOverhead,
+  delayedLateness,
+  delayedScheduling,
+  transactionalPublish,
+} from '../core2/workloads.js';
 
 function option(args: readonly string[], name: string, fallback: number): number {
   const index = args.indexOf(`--${name}`);
@@ -48,7 +57,7 @@ async function publishConsume(fsync: FsyncPolicy, messages: number): Promise<num
       for (let index = 0; index < chunk; index++) producer.publish({ subject: 'bench.item', body });
       sent += chunk;
       // Flow control: keep the in-flight window bounded, as a confirmed producer would.
-      while (sent - acked > 50_000) await turn();
+      while (sent - acked > 20_000) await turn();
       await turn();
     }
     await finished;
@@ -122,43 +131,57 @@ export async function run(args: string[]): Promise<void> {
     emit(result);
     results.push(result);
   };
-  const never = await publishConsume({ kind: 'never' }, messages);
-  record({
-    bench: 'core.publish_consume_ack.100B.fsync_never',
-    system: 'weir',
-    metric: 'throughput',
-    value: Math.round(never),
-    unit: 'msgs/s',
-  });
-  const always = await publishConsume({ kind: 'always' }, alwaysMessages);
-  record({
-    bench: 'core.publish_consume_ack.100B.fsync_always',
-    system: 'weir',
-    metric: 'throughput',
-    value: Math.round(always),
-    unit: 'msgs/s',
-  });
-  const memory = await ackStateMemory(1_000_000);
-  record({
-    bench: 'core.ack_state.1M_unacked_random_acks',
-    system: 'weir',
-    metric: 'ack_tracker',
-    value: memory.trackerBytes,
-    unit: 'bytes',
-  });
-  record({
-    bench: 'core.ack_state.1M_unacked_random_acks',
-    system: 'weir',
-    metric: 'consumer_state_estimate',
-    value: memory.consumerBytes,
-    unit: 'bytes',
-  });
-  record({
-    bench: 'core.ack_state.1M_unacked_random_acks',
-    system: 'weir',
-    metric: 'consumer_state_heap',
-    value: memory.heapBytes,
-    unit: 'bytes',
-  });
+  const onlyIndex = args.indexOf('--only');
+  const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+  const wanted = (name: string): boolean => only === undefined || only === name;
+  if (wanted('never')) {
+    const never = await publishConsume({ kind: 'never' }, messages);
+    record({
+      bench: 'core.publish_consume_ack.100B.fsync_never',
+      system: 'weir',
+      metric: 'throughput',
+      value: Math.round(never),
+      unit: 'msgs/s',
+    });
+  }
+  if (wanted('always')) {
+    const always = await publishConsume({ kind: 'always' }, alwaysMessages);
+    record({
+      bench: 'core.publish_consume_ack.100B.fsync_always',
+      system: 'weir',
+      metric: 'throughput',
+      value: Math.round(always),
+      unit: 'msgs/s',
+    });
+  }
+  if (wanted('memory')) {
+    const memory = await ackStateMemory(1_000_000);
+    record({
+      bench: 'core.ack_state.1M_unacked_random_acks',
+      system: 'weir',
+      metric: 'ack_tracker',
+      value: memory.trackerBytes,
+      unit: 'bytes',
+    });
+    record({
+      bench: 'core.ack_state.1M_unacked_random_acks',
+      system: 'weir',
+      metric: 'consumer_state_estimate',
+      value: memory.consumerBytes,
+      unit: 'bytes',
+    });
+    record({
+      bench: 'core.ack_state.1M_unacked_random_acks',
+      system: 'weir',
+      metric: 'consumer_state_heap',
+      value: memory.heapBytes,
+      unit: 'bytes',
+    });
+  }
+  // Core II.
+  if (wanted('delayed')) await delayedScheduling(option(args, 'delayed-messages', 1_000_000), record);
+  if (wanted('lateness')) await delayedLateness(50_000, 3_000, record);
+  if (wanted('transactions')) await transactionalPublish(100_000, 100, record);
+  if (wanted('dedup')) await dedupOverhead(200_000, record);
   printTable(results);
 }

@@ -6,7 +6,8 @@
 //   log.append.<size>.always.c64  64 concurrent appenders, batches of 10 records (group commit)
 //   log.read.<size>               sequential reads of the `never` log, from the page cache
 //   raw.write.<size>              fs.writeSync of the same bytes in the same write sizes
-// `never`, reads and raw writes run three alternating trials and report medians.
+// `never`, reads and raw writes run three alternating trials, after a short warm-up, and
+// report medians.
 //   raw.fsync                     write 1 KiB + fdatasync, back to back
 // MB are 10^6 bytes of log (encoded batches, what reaches the file), so that the log and the
 // raw write of the same bytes compare directly.
@@ -166,6 +167,19 @@ export async function run(args: string[]): Promise<void> {
     for (const size of sizes) {
       // The page cache and the disk are shared with everything else on the machine, so the
       // log and the raw write of the same bytes alternate, and each reports its median.
+      // Warm-up, not reported: the first run of a code path includes the JIT compiling it.
+      const warmDirectory = path.join(root, `${size.name}-warm-up`);
+      const warm = await appendFor(
+        warmDirectory,
+        { kind: 'never' },
+        makeBatch(size, size.recordsPerBatchNever),
+        1,
+        300,
+      );
+      await readAll(warm.log);
+      await warm.log.close();
+      fs.rmSync(warmDirectory, { recursive: true });
+
       const neverRecordsPerS: number[] = [];
       const neverMbPerS: number[] = [];
       const readMbPerS: number[] = [];

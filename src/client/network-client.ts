@@ -30,15 +30,14 @@ import type {
   AdminOperation,
   Frame,
   NackEntry,
-  PublishAckFrame,
   SettleResultFrame,
   TermEntry,
-  WirePublish,
 } from '../protocols/native/codec/index.js';
 import { Connection } from './connection.js';
 import { topicStreamName } from './in-process-client.js';
 import type { SettleKind, Settler } from './network-message.js';
 import { NetworkMessage } from './network-message.js';
+import { NetworkPublisher } from './network-publisher.js';
 import { NetworkSubscription } from './network-subscription.js';
 import type { ConnectOptions, ParsedConnectOptions } from './options.js';
 import { parseConnectOptions } from './options.js';
@@ -58,16 +57,6 @@ import type {
   Subscription,
   TopicSubscribeOptions,
 } from './types.js';
-
-interface PendingPublish {
-  readonly message: WirePublish;
-  readonly bytes: number;
-  readonly confirm: boolean;
-  readonly resolve: ((ack: PublishAck) => void) | undefined;
-  readonly reject: ((error: WeirError) => void) | undefined;
-  /** Order of publishing, so retried batches go back in their place. */
-  readonly sequence: number;
-}
 
 interface SubscriptionRecord {
   readonly subscription: NetworkSubscription;
@@ -89,17 +78,9 @@ interface SettleBatch {
 
 type State = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
-/** Bytes encoded per flush before the client yields to let the socket write. */
-const flushBytesMax = 1024 * 1024;
-/** A rough per-message overhead for pending-bytes accounting. */
-const messageOverheadBytes = 64;
 /** As the in-process client. */
 const prefetchDefault = 256;
 const liveBufferDefault = 1_000;
-
-function bodyBytes(body: Body): number {
-  return typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-}
 
 /** Connects to the first reachable server; rejects if none can be reached. */
 export async function connect(options?: ConnectOptions): Promise<NetworkClient> {
@@ -120,21 +101,14 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
   #connectedWaiters: { resolve: (connection: Connection) => void; reject: (error: WeirError) => void }[] = [];
   readonly #subscriptions = new Map<number, SubscriptionRecord>();
   #nextSubscriptionId = 1;
-  #backlog: PendingPublish[] = [];
-  #backlogHead = 0;
-  readonly #inFlight = new Map<number, PendingPublish[]>();
-  #pendingBytes = 0;
-  #publishSequence = 0;
-  #drainWaiters: (() => void)[] = [];
-  #flushScheduled = false;
+  readonly #publisher: NetworkPublisher;
   #settles = new Map<string, SettleBatch>();
   #settleScheduled = false;
-  readonly #highWaterBytes: number;
 
   constructor(options: ParsedConnectOptions) {
     super();
     this.#options = options;
-    this.#highWaterBytes = Math.max(64 * 1024, Math.floor(options.pendingBytesMax / 16));
+    this.#publisher = new NetworkPublisher(options.pendingBytesMax);
     this.admin = {
       addStream: (config: StreamConfigInput) => this.#admin<StreamInfo>('streamCreate', config),
       updateStream: (config: StreamConfigInput) => this.#admin<StreamInfo>('streamUpdate', config),
@@ -191,7 +165,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
 
   /** Bytes of publishes not yet sent or not yet confirmed. */
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.#publisher.pendingBytes;
   }
 
   // ---- connection lifecycle ----
@@ -202,7 +176,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     const connection = await Connection.open(address, this.#options, {
       onFrame: (frame) => this.#onFrame(connection, frame),
       onClose: (error) => this.#onConnectionClosed(connection, error),
-      onDrain: () => this.#onDrain(),
+      onDrain: () => this.#publisher.drainedSocket(),
     });
     if (this.#state === 'closed') {
       connection.close();
@@ -217,7 +191,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
       if (record.open !== undefined) this.#resubscribe(connection, record);
     }
     for (const waiter of this.#connectedWaiters.splice(0)) waiter.resolve(connection);
-    this.#scheduleFlush();
+    this.#publisher.connected(connection);
     if (restoring) this.emit('reconnect');
   }
 
@@ -225,12 +199,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     if (this.#connection !== connection) return;
     this.#connection = undefined;
     // Confirmed publishes without an answer go back to the front of the backlog, in order.
-    const retry = [...this.#inFlight.values()].flat().sort((a, b) => a.sequence - b.sequence);
-    this.#inFlight.clear();
-    if (retry.length > 0) {
-      this.#backlog = [...retry, ...this.#backlog.slice(this.#backlogHead)];
-      this.#backlogHead = 0;
-    }
+    this.#publisher.disconnected();
     for (const record of this.#subscriptions.values()) record.subscription.dropQueued();
     this.#settles.clear();
     if (this.#state === 'closed') return;
@@ -288,15 +257,9 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
   #shutdown(error: WeirError): void {
     this.#reconnectTimer?.cancel();
     for (const waiter of this.#connectedWaiters.splice(0)) waiter.reject(error);
-    for (const entry of this.#backlog.slice(this.#backlogHead)) entry.reject?.(error);
-    for (const batch of this.#inFlight.values()) for (const entry of batch) entry.reject?.(error);
-    this.#backlog = [];
-    this.#backlogHead = 0;
-    this.#inFlight.clear();
-    this.#pendingBytes = 0;
+    this.#publisher.close(error);
     for (const record of this.#subscriptions.values()) record.subscription.end(error);
     this.#subscriptions.clear();
-    for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
 
   #whenConnected(): Promise<Connection> {
@@ -312,15 +275,17 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
    */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
-    if (this.#connection !== undefined && (this.#pendingBytes > 0 || this.#inFlight.size > 0)) {
+    if (this.#connection !== undefined && this.#publisher.pendingBytes > 0) {
       this.#flushSettles();
-      this.#flushPublishes();
+      this.#publisher.flush();
+      let timer: TimerHandle | undefined;
       await Promise.race([
-        this.drained(0),
-        new Promise<void>((resolve) =>
-          this.#options.clock.setTimeout(resolve, this.#options.requestTimeoutMs),
+        this.#publisher.settled(),
+        new Promise<void>(
+          (resolve) => (timer = this.#options.clock.setTimeout(resolve, this.#options.requestTimeoutMs)),
         ),
       ]);
+      timer?.cancel();
     }
     this.#flushSettles();
     this.#state = 'closed';
@@ -343,146 +308,18 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
    * publishing more; throws WEIR_LIMIT_EXCEEDED past `pendingBytesMax`.
    */
   publish(subject: string, body: Body = '', options?: PublishOptions): boolean {
-    this.#enqueue({ ...options, subject, body }, false, undefined, undefined);
-    return this.#pendingBytes + (this.#connection?.bufferedBytes ?? 0) < this.#highWaterBytes;
+    this.#publisher.publish({ ...options, subject, body });
+    return this.#publisher.belowHighWater;
   }
 
   /** Resolves once the broker has the message durably (fsynced under `always`). */
   publishConfirmed(subject: string, body: Body = '', options?: PublishOptions): Promise<PublishAck> {
-    return new Promise((resolve, reject) => {
-      try {
-        this.#enqueue({ ...options, subject, body }, true, resolve, reject);
-      } catch (error) {
-        reject(error);
-      }
-    });
+    return this.#publisher.publishConfirmed({ ...options, subject, body });
   }
 
   /** Resolves when unsent and unconfirmed publishes are below `bytes` (default: half the high-water mark). */
-  drained(bytes = this.#highWaterBytes / 2): Promise<void> {
-    if (this.#pendingBytes + (this.#connection?.bufferedBytes ?? 0) <= bytes || this.#state === 'closed') {
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (this.#pendingBytes + (this.#connection?.bufferedBytes ?? 0) <= bytes || this.#state === 'closed')
-          resolve();
-        else this.#drainWaiters.push(check);
-      };
-      this.#drainWaiters.push(check);
-    });
-  }
-
-  #enqueue(
-    message: WirePublish,
-    confirm: boolean,
-    resolve: ((ack: PublishAck) => void) | undefined,
-    reject: ((error: WeirError) => void) | undefined,
-  ): void {
-    if (this.#state === 'closed') throw new WeirError(ErrorCode.Closed, 'the client is closed');
-    const bytes = bodyBytes(message.body) + message.subject.length + messageOverheadBytes;
-    if (this.#pendingBytes + bytes > this.#options.pendingBytesMax) {
-      throw new WeirError(
-        ErrorCode.LimitExceeded,
-        `${this.#pendingBytes} bytes of publishes are pending (limit ${this.#options.pendingBytesMax}): await drained()`,
-      );
-    }
-    this.#pendingBytes += bytes;
-    this.#backlog.push({ message, bytes, confirm, resolve, reject, sequence: this.#publishSequence++ });
-    this.#scheduleFlush();
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(this.#flushPublishes);
-  }
-
-  readonly #flushPublishes = (): void => {
-    this.#flushScheduled = false;
-    const connection = this.#connection;
-    if (connection === undefined || !connection.writable) return;
-    const frameBudgetBytes = connection.peerFrameBytesMax / 2;
-    while (this.#backlogHead < this.#backlog.length) {
-      if (connection.bufferedBytes >= flushBytesMax) {
-        if (connection.writable) this.#scheduleFlush();
-        break;
-      }
-      const first = this.#backlog[this.#backlogHead] as PendingPublish;
-      const run: PendingPublish[] = [];
-      let bytes = 0;
-      while (this.#backlogHead < this.#backlog.length && run.length < NativeLimits.batchMessagesMax) {
-        const entry = this.#backlog[this.#backlogHead] as PendingPublish;
-        if (entry.confirm !== first.confirm) break;
-        if (run.length > 0 && bytes + entry.bytes > frameBudgetBytes) break;
-        run.push(entry);
-        bytes += entry.bytes;
-        this.#backlogHead++;
-      }
-      const messages = run.map((entry) => entry.message);
-      if (!first.confirm) {
-        connection.send({ kind: 'publish', requestId: 0, confirm: false, messages });
-        this.#pendingBytes -= bytes;
-        continue;
-      }
-      const requestId = connection.newRequestId();
-      this.#inFlight.set(requestId, run);
-      connection.request({ kind: 'publish', requestId, confirm: true, messages }, undefined).then(
-        (answer) => this.#onPublishAck(requestId, answer as PublishAckFrame),
-        (error: WeirError) => {
-          // A lost connection moved the batch back to the backlog; any other error fails it.
-          const batch = this.#inFlight.get(requestId);
-          if (batch === undefined || connection.closed) return;
-          this.#inFlight.delete(requestId);
-          for (const entry of batch) {
-            this.#pendingBytes -= entry.bytes;
-            entry.reject?.(error);
-          }
-          this.#checkDrained();
-        },
-      );
-    }
-    if (this.#backlogHead === this.#backlog.length) {
-      this.#backlog = [];
-      this.#backlogHead = 0;
-    } else if (this.#backlogHead > 4096) {
-      this.#backlog = this.#backlog.slice(this.#backlogHead);
-      this.#backlogHead = 0;
-    }
-    this.#checkDrained();
-  };
-
-  #onPublishAck(requestId: number, answer: PublishAckFrame): void {
-    const batch = this.#inFlight.get(requestId);
-    if (batch === undefined) return;
-    this.#inFlight.delete(requestId);
-    batch.forEach((entry, index) => {
-      this.#pendingBytes -= entry.bytes;
-      const result = answer.results[index];
-      if (result === undefined) {
-        entry.reject?.(new WeirError(ErrorCode.ProtocolError, 'PUBLISH_ACK has fewer results than messages'));
-      } else if (result.ok) {
-        entry.resolve?.({
-          stream: result.stream,
-          partition: result.partition,
-          offset: result.offset,
-          duplicate: result.duplicate,
-        });
-      } else {
-        entry.reject?.(new WeirError(result.code as ErrorCode, result.message));
-      }
-    });
-    this.#checkDrained();
-  }
-
-  #onDrain(): void {
-    this.#scheduleFlush();
-    this.#checkDrained();
-  }
-
-  #checkDrained(): void {
-    if (this.#drainWaiters.length === 0) return;
-    for (const check of this.#drainWaiters.splice(0)) check();
+  drained(bytes?: number): Promise<void> {
+    return this.#publisher.drained(bytes);
   }
 
   // ---- subscribing ----

@@ -49,12 +49,34 @@ export const Limits = {
   delayMsMax: 36_525 * 86_400_000,
   /** Idempotent producers remembered per stream partition; the one idle longest is forgotten first. */
   producersPerPartitionMax: 10_000,
+  /** Named idempotent producers (initProducer with a name) one broker remembers. */
+  producersNamedMax: 100_000,
   /** Ids one stream's message-id dedup window may hold (its memory is fixed: see message-id-window.ts). */
   dedupWindowIdsMax: 1_000_000,
   /** Default capacity of a message-id dedup window. */
   dedupWindowIdsDefault: 100_000,
   /** Longest message-id dedup window. */
   dedupWindowMsMax: 7 * 86_400_000,
+  /** Longest a request may wait for its reply. */
+  requestTimeoutMsMax: 10 * 60_000,
+  /** Requests one session may have waiting for replies. */
+  requestsPendingPerSessionMax: 10_000,
+  /** Temporary queues one session may own. */
+  temporaryQueuesPerSessionMax: 1_000,
+  /** Messages one transaction may publish. */
+  transactionMessagesMax: 10_000,
+  /** Deliveries one transaction may ack. */
+  transactionAcksMax: 10_000,
+  /** Encoded message bytes one transaction may hold (its commit is one log batch). */
+  transactionBytesMax: 8 * 1024 * 1024,
+  /** Transactions open at once across the broker. */
+  transactionsOpenMax: 1_000,
+  /** Message bytes all open transactions may hold together. */
+  transactionsBufferedBytesMax: 256 * 1024 * 1024,
+  /** A transaction aborts after this long without commit, unless it asks otherwise. */
+  transactionTimeoutMsDefault: 60_000,
+  /** Longest transaction timeout. */
+  transactionTimeoutMsMax: 15 * 60_000,
   /** Segment size of a delay bucket log. */
   delaySegmentBytes: 4 * 1024 * 1024,
   /** Due delayed messages released to their stream in one batch. */
@@ -115,8 +137,8 @@ export const Limits = {
   /** Credit one attachment may hold. */
   attachCreditMax: 1_000_000,
   /** Decoded messages each partition keeps after append so tailing consumers skip a log read. */
-  tailCacheMessagesMax: 8_192,
-  /** Bytes the tail cache of one partition may hold. */
+  tailCacheMessagesMax: 16_384,
+  /** Bytes the tail cache of one partition may hold (encoded size plus ~200 bytes per decoded message). */
   tailCacheBytesMax: 8 * 1024 * 1024,
   /** Messages one consumer reads ahead of delivery, per partition. */
   consumerReadAheadMessagesMax: 2_048,
@@ -187,6 +209,11 @@ export const StompLimits = {
   prefetchMax: 65_535,
   /** Receipted SENDs awaiting durability before the connection stops reading. */
   pendingConfirmsMax: 4096,
+  /**
+   * Messages the core buffers for one live (topic, temporary queue) subscription of a STOMP
+   * client: a burst of one socket read can be thousands of frames.
+   */
+  liveBufferMessages: 10_000,
   /** Bytes queued on the socket before a live (topic) subscriber counts as slow. */
   writeBufferBytesMax: 8 * 1024 * 1024,
   /** Heart-beat interval the server offers and asks for; clients may only ask for slower. */

@@ -46,6 +46,59 @@ export interface PublishInput {
   readonly replyTo?: string;
   readonly contentType?: string;
   readonly persistent?: boolean;
+  /**
+   * Idempotent producer stamp (from `initProducer`): the producer's sequence counts its
+   * messages to one stream partition from 0. A retried sequence is confirmed with
+   * `duplicate: true` and its original offset, not stored twice.
+   */
+  readonly producer?: ProducerStamp;
+}
+
+export interface ProducerStamp {
+  readonly id: bigint;
+  readonly epoch: number;
+  readonly sequence: number;
+}
+
+/** A request: everything a publish takes but subject, body and replyTo, and a timeout. */
+export type RequestOptions = Omit<PublishInput, 'subject' | 'body' | 'replyTo'> & {
+  readonly timeoutMs: number;
+};
+
+/** A queue that lives as long as the session that made it. */
+export interface TemporaryQueue {
+  /** Publish here to enqueue. */
+  readonly subject: string;
+  /** Attach or fetch with this stream and consumer. */
+  readonly stream: string;
+  readonly consumer: string;
+}
+
+export interface TransactionOptions {
+  /** Abort if not committed within this long; default Limits.transactionTimeoutMsDefault. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Publishes and acks that happen together or not at all, across streams (transaction.ts).
+ * Nothing is visible before commit; abort (or the timeout, or closing the session) returns
+ * the acked deliveries to their consumers.
+ */
+export interface Transaction {
+  readonly id: string;
+  /** Buffers a message; throws WEIR_NO_STREAM, WEIR_LIMIT_EXCEEDED, WEIR_TRANSACTION_ABORTED. */
+  publish(input: PublishInput): void;
+  /** Acks a delivery when the transaction commits; throws WEIR_STALE_ACK for an old attempt. */
+  ack(delivery: Delivery): void;
+  /** Resolves once committed and applied, with where each message was stored. */
+  commit(): Promise<PublishAck[]>;
+  abort(): Promise<void>;
+}
+
+/** An idempotent producer's identity: stamp publishes with it. */
+export interface ProducerIdentity {
+  readonly producerId: bigint;
+  readonly epoch: number;
 }
 
 /** A confirmed publish: where the message was stored, once it is durable. */
@@ -80,6 +133,13 @@ export interface StreamConfig {
   readonly fsync: FsyncPolicy;
   /** Where dead letters go; default `$DLQ.<name>`. */
   readonly deadLetterSubject: string;
+  /**
+   * The message-id dedup window: a publish whose message id was stored this recently is
+   * confirmed as a duplicate, not stored. Undefined: no window.
+   */
+  readonly dedupWindowMs?: number;
+  /** Ids the window holds at most (its memory is fixed by this; see dedup/message-id-window.ts). */
+  readonly dedupWindowIds?: number;
 }
 
 export type StreamConfigInput = Partial<Omit<StreamConfig, 'name' | 'subjects'>> &
@@ -166,6 +226,8 @@ export interface StreamInfo {
   readonly consumerStateSnapshots: number;
   /** Delayed messages waiting in the stream's delay index. */
   readonly delayed: number;
+  /** Publishes recognised as duplicates (producer retries, message ids in the window). */
+  readonly duplicates: number;
 }
 
 export interface ConsumerInfo {
@@ -268,5 +330,21 @@ export interface CoreSession {
   /** Rejects the message for good: dead-lettered with reason `rejected`. */
   term(delivery: Delivery, reason?: string): AckOutcome;
   subscribeLive(filter: string, options: LiveSubscribeOptions): LiveSubscription;
+  /**
+   * An idempotent producer identity. With a name, the same producer id with the next epoch:
+   * earlier instances of that name are fenced (WEIR_PRODUCER_FENCED).
+   */
+  initProducer(options?: { readonly name?: string }): Promise<ProducerIdentity>;
+  /**
+   * Publishes a request with a reply subject in this session's inbox and resolves with the
+   * first reply. Fails with WEIR_NO_RESPONDERS (nothing took it), WEIR_TIMEOUT, WEIR_CLOSED.
+   */
+  request(subject: string, body: PublishInput['body'], options: RequestOptions): Promise<Message>;
+  /** A subject for a temporary topic (live subscriptions only), owned by this session. */
+  createTemporaryTopic(): string;
+  /** A temporary queue (memory workqueue stream and consumer), deleted when this session closes. */
+  createTemporaryQueue(): Promise<TemporaryQueue>;
+  /** Begins a transaction (see Transaction). */
+  beginTransaction(options?: TransactionOptions): Transaction;
   close(): Promise<void>;
 }

@@ -20,6 +20,8 @@ import type {
   ConsumerInfo,
   CoreSession,
   Message,
+  ProducerIdentity,
+  ProducerStamp,
   PublishAck,
   PublishInput,
   RedriveResult,
@@ -27,12 +29,23 @@ import type {
   StorageKind,
   StreamConfigInput,
   StreamInfo,
+  Transaction,
+  TransactionOptions,
 } from './api.js';
 import { parseConsumerConfig } from './consumer-config.js';
 import { ConsumerStateLog } from './consumer-state-log.js';
 import type { Consumer, DeadLetterDetails } from './consumer.js';
 import { deadLetterInput, deadLetterStreamName, redriveInput } from './dead-letter.js';
 import { DelayedDelivery } from './delayed-delivery.js';
+import { ProducerRegistry } from './dedup/producer-registry.js';
+import { checkStamp } from './dedup/producer-state.js';
+import { StreamDedup } from './dedup/stream-dedup.js';
+import { isTemporaryQueue } from './request-reply.js';
+import { TransactionCoordinator, type TransactionHost } from './transaction.js';
+import { TransactionLog } from './transaction-log.js';
+import { openFileLog } from '../storage/file-log.js';
+import { createMemoryLog } from '../storage/memory-log.js';
+import path from 'node:path';
 import { DefinitionStore } from './definition-store.js';
 import { consumerInfo, streamInfo } from './info.js';
 import { LiveRouter } from './live-router.js';
@@ -45,6 +58,9 @@ import type { StoredMessage } from './stream-partition.js';
 import { Stream } from './stream.js';
 import { filtersOverlap } from './subject.js';
 import { SubjectTrie } from './subject-trie.js';
+
+/** Distinct subjects whose capturing stream is remembered. */
+const captureCacheSubjectsMax = 10_000;
 
 export interface BrokerCoreOptions {
   /** Where streams and definitions live; without it everything is kept in memory. */
@@ -81,10 +97,16 @@ export class BrokerCore {
   readonly #store: StreamStore;
   readonly #streams = new Map<string, Stream>();
   readonly #capture = new SubjectTrie<Stream>();
+  /** subject → the stream capturing it (null: none); cleared whenever stream subjects change. */
+  readonly #captureCache = new Map<string, Stream | null>();
   readonly #sessions = new Map<string, Session>();
   readonly #onError: ((error: unknown) => void) | undefined;
   readonly #snapshotBytes: number;
   readonly #ackHolesMax: number;
+  /** core2: idempotent producer identities (dedup/producer-registry.ts). */
+  #producers!: ProducerRegistry;
+  /** core2: transactions (transaction.ts). */
+  #transactions!: TransactionCoordinator;
   #admin: Promise<unknown> = Promise.resolve();
   #nextSessionId = 1;
   #published = 0;
@@ -115,10 +137,25 @@ export class BrokerCore {
   /** Opens the broker: reloads every stream and durable consumer defined in `dataDir`. */
   static async open(options: BrokerCoreOptions = {}): Promise<BrokerCore> {
     const core = new BrokerCore(options);
+    core.#producers = await ProducerRegistry.open(options.storage === 'memory' ? undefined : options.dataDir);
     for (const definition of await core.#definitions.load()) {
       const stream = await core.#openStream(definition.config);
       for (const consumer of definition.consumers) await stream.addConsumer(consumer);
     }
+    // core2: transactions, after every stream and consumer exists (recovery applies to them).
+    const dataDir = options.storage === 'memory' ? undefined : options.dataDir;
+    const transactionLogOptions = {
+      fsync: { kind: 'always' } as const,
+      clock: core.clock,
+      segmentBytesMax: 32 * 1024 * 1024,
+    };
+    const { transactions, unapplied } = await TransactionLog.open(
+      dataDir === undefined
+        ? createMemoryLog(transactionLogOptions)
+        : await openFileLog(path.join(dataDir, 'transactions'), transactionLogOptions),
+    );
+    core.#transactions = new TransactionCoordinator(core.#transactionHost(), transactions);
+    await core.#transactions.recover(unapplied);
     return core;
   }
 
@@ -141,20 +178,24 @@ export class BrokerCore {
 
   // Publishing (SessionHost).
 
-  publish(input: PublishInput, sessionId: string | undefined): void {
+  /** Returns how many took it: a capturing stream counts one, plus each live subscriber. */
+  publish(input: PublishInput, sessionId: string | undefined): number {
     this.#assertOpen();
     const message = createMessage(input, this.clock.nowMs());
+    this.#checkProducer(input);
     const stream = this.#capturing(message);
     // The stream first: when it refuses (full), live subscribers do not see the message either.
-    stream?.publish(message);
-    const live = this.liveRouter.publish(message, sessionId);
+    stream?.publish(message, undefined, input.producer);
+    const live = this.#publishLive(stream, message, sessionId);
     if (stream === undefined && live === 0) this.#dropped += 1;
     else this.#published += 1;
+    return (stream === undefined ? 0 : 1) + live;
   }
 
   publishConfirmed(input: PublishInput, sessionId: string | undefined): Promise<PublishAck> {
     this.#assertOpen();
     const message = createMessage(input, this.clock.nowMs());
+    this.#checkProducer(input);
     const stream = this.#capturing(message);
     if (stream === undefined) {
       this.liveRouter.publish(message, sessionId);
@@ -163,29 +204,100 @@ export class BrokerCore {
       );
     }
     // Queued synchronously: a full stream throws here, before live subscribers see anything.
-    const stored = this.#store_(stream, message);
-    this.liveRouter.publish(message, sessionId);
+    const stored = this.#store_(stream, message, input.producer);
+    this.#publishLive(stream, message, sessionId);
     this.#published += 1;
     return stored;
   }
 
   /** Queues `message` on `stream` (throws if the stream refuses it); resolves once stored. */
-  #store_(stream: Stream, message: Message): Promise<PublishAck> {
-    let settle: (error: Error | undefined, partition: number, offset: number) => void = () => undefined;
+  #store_(stream: Stream, message: Message, producer?: ProducerStamp): Promise<PublishAck> {
+    let settle: (
+      error: Error | undefined,
+      partition: number,
+      offset: number,
+      duplicate?: boolean,
+    ) => void = () => undefined;
     const stored = new Promise<PublishAck>((resolve, reject) => {
-      settle = (error, partition, offset) => {
+      settle = (error, partition, offset, duplicate) => {
         if (error !== undefined) reject(error);
+        else if (duplicate === true) resolve({ stream: stream.name, partition, offset, duplicate: true });
         else if (offset < 0)
           resolve({ stream: stream.name, partition, offset, duplicate: false, delayed: true });
         else resolve({ stream: stream.name, partition, offset, duplicate: false });
       };
     });
-    stream.publish(message, (error, partition, offset) => settle(error, partition, offset));
+    stream.publish(
+      message,
+      (error, partition, offset, duplicate) => settle(error, partition, offset, duplicate),
+      producer,
+    );
     return stored;
   }
 
+  /**
+   * core2: a delayed message a stream captures waits in the stream's delay index, on disk,
+   * and reaches live subscribers when it is released (not held in the live router's memory).
+   */
+  #publishLive(stream: Stream | undefined, message: Message, sessionId: string | undefined): number {
+    if (stream?.delayed?.holds(message) === true) return 1;
+    return this.liveRouter.publish(message, sessionId);
+  }
+
+  /** core2: idempotent producer stamps are checked, and fenced epochs refused, before storing. */
+  #checkProducer(input: PublishInput): void {
+    const producer = input.producer;
+    if (producer === undefined) return;
+    checkStamp(producer);
+    this.#producers.checkEpoch(producer.id, producer.epoch);
+  }
+
+  beginTransaction(sessionId: string, options: TransactionOptions | undefined): Transaction {
+    this.#assertOpen();
+    return this.#transactions.begin(sessionId, options);
+  }
+
+  abortTransactions(sessionId: string): Promise<void> {
+    return this.#transactions.abortSession(sessionId);
+  }
+
+  #transactionHost(): TransactionHost {
+    return {
+      clock: this.clock,
+      createMessage: (input) => createMessage(input, this.clock.nowMs()),
+      capturing: (message) => this.#capturing(message),
+      stream: (name) => this.#streams.get(name),
+      consumer: (stream, name) => this.#streams.get(stream)?.consumers.get(name),
+      publishLive: (message, sessionId) => void this.liveRouter.publish(message, sessionId),
+      onError: this.#report,
+    };
+  }
+
+  /** core2: a session's temporary queue (request-reply.ts): a memory workqueue and its consumer. */
+  async addTemporaryQueue(stream: string, subject: string): Promise<void> {
+    await this.addStream({ name: stream, subjects: [subject], retention: 'workqueue', storage: 'memory' });
+    await this.addConsumer(stream, { name: stream, dispatch: 'shared' });
+  }
+
+  async deleteTemporaryQueue(stream: string): Promise<void> {
+    if (this.#closed) return;
+    await this.deleteStream(stream);
+  }
+
+  initProducer(name: string | undefined): Promise<ProducerIdentity> {
+    this.#assertOpen();
+    return this.#producers.initProducer(name);
+  }
+
   #capturing(message: Message): Stream | undefined {
-    const [stream] = this.#capture.match(message.subject);
+    let stream = this.#captureCache.get(message.subject);
+    if (stream === undefined) {
+      stream = this.#capture.match(message.subject)[0] ?? null;
+      // Bounded: a broker seeing more distinct subjects than this just matches through the trie.
+      if (this.#captureCache.size >= captureCacheSubjectsMax) this.#captureCache.clear();
+      this.#captureCache.set(message.subject, stream);
+    }
+    if (stream === null) return undefined;
     return stream;
   }
 
@@ -234,6 +346,7 @@ export class BrokerCore {
       this.#checkOverlap(config.name, config.subjects);
       for (const subject of stream.config.subjects) this.#capture.remove(subject, stream);
       for (const subject of config.subjects) this.#capture.add(subject, stream);
+      this.#captureCache.clear();
       stream.reconfigure(config);
       await this.#saveDefinitions();
       return streamInfo(stream);
@@ -246,6 +359,7 @@ export class BrokerCore {
       if (stream === undefined) return false;
       this.#streams.delete(name);
       for (const subject of stream.config.subjects) this.#capture.remove(subject, stream);
+      this.#captureCache.clear();
       await stream.close();
       await this.#store.remove(stream.config);
       await this.#saveDefinitions();
@@ -364,6 +478,7 @@ export class BrokerCore {
     if (this.#closed) return;
     this.#closed = true;
     for (const session of [...this.#sessions.values()]) await session.close();
+    await this.#transactions.close();
     this.liveRouter.close();
     await this.#admin.catch(() => undefined);
     for (const stream of this.#streams.values()) await stream.close();
@@ -389,10 +504,28 @@ export class BrokerCore {
       stateLog,
       states,
     );
-    // core2 hook: delayed delivery (delayed-delivery.ts).
-    stream.delayed = await DelayedDelivery.open(logs.delay, this.clock, stream.partitions, this.#report);
+    // core2 hooks: delayed delivery (delayed-delivery.ts) and dedup (dedup/stream-dedup.ts).
+    stream.delayed = await DelayedDelivery.open(
+      logs.delay,
+      this.clock,
+      stream.partitions,
+      this.#report,
+      (message) => {
+        if (!this.#closed) this.liveRouter.publish(message, undefined);
+      },
+    );
+    stream.dedup = await StreamDedup.open(
+      logs.partitions,
+      logs.directory,
+      {
+        windowMs: config.dedupWindowMs,
+        windowIds: config.dedupWindowIds ?? Limits.dedupWindowIdsDefault,
+      },
+      this.clock,
+    );
     this.#streams.set(config.name, stream);
     for (const subject of config.subjects) this.#capture.add(subject, stream);
+    this.#captureCache.clear();
     return stream;
   }
 
@@ -437,10 +570,13 @@ export class BrokerCore {
 
   #saveDefinitions(): Promise<void> {
     return this.#definitions.save(
-      [...this.#streams.values()].map((stream) => ({
-        config: stream.config,
-        consumers: [...stream.consumers.values()].map((consumer) => consumer.config),
-      })),
+      // core2: temporary queues (request-reply.ts) end with their session, never persist.
+      [...this.#streams.values()]
+        .filter((stream) => !isTemporaryQueue(stream.config))
+        .map((stream) => ({
+          config: stream.config,
+          consumers: [...stream.consumers.values()].map((consumer) => consumer.config),
+        })),
     );
   }
 

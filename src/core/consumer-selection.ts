@@ -10,7 +10,8 @@
 //   queue, each selector gets its own consumer; a message two selectors both select goes to
 //   both consumers.
 //
-// - Priority (0–9, higher first) for `shared` consumers, the queue dispatch: among the
+// - Priority (0–9, higher first) on queues: `shared` consumers of `workqueue` streams (other
+//   streams and dispatches keep log order, which users of replayable streams expect): among the
 //   messages available (the read-ahead window, at most 512 per partition per read),
 //   higher priorities are delivered first, FIFO within one priority. Ordered dispatches
 //   (exclusive, failover, key_shared) keep log order and ignore priority. Starvation: a
@@ -44,7 +45,11 @@ export function selectAndOrder(
     }
     if (kept.length < messages.length) consumer.host.onAcked(consumer);
   }
-  if (consumer.config.dispatch === 'shared' && kept.length > 1) {
+  if (
+    kept.length > 1 &&
+    consumer.config.dispatch === 'shared' &&
+    consumer.host.config.retention === 'workqueue'
+  ) {
     // Array.prototype.sort is stable: FIFO within one priority.
     let mixed = false;
     for (let index = 1; index < kept.length && !mixed; index++) {

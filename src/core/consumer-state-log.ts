@@ -65,8 +65,10 @@ export class ConsumerStateLog {
   #entries: Entry[] = [];
   /** Open ack runs per consumer partition, coalesced until the next flush. */
   #ackRuns = new Map<string, { consumer: string; partition: number; runs: number[] }>();
+  #lastRuns: { consumer: string; partition: number; runs: number[] } | undefined;
   #flushScheduled = false;
   #writing: Promise<void> = Promise.resolve();
+  #failure: Error | undefined;
   #bytesSinceSnapshot = 0;
   #snapshotProvider: SnapshotProvider | undefined;
   #closed = false;
@@ -116,11 +118,16 @@ export class ConsumerStateLog {
   }
 
   recordAckRange(consumer: string, partition: number, start: number, end: number): void {
-    const id = `${partition}\u0000${consumer}`;
-    let open = this.#ackRuns.get(id);
-    if (open === undefined) {
-      open = { consumer, partition, runs: [] };
-      this.#ackRuns.set(id, open);
+    let open = this.#lastRuns;
+    if (open === undefined || open.consumer !== consumer || open.partition !== partition) {
+      // Acks come in streaks for one consumer partition: only a change of target pays a lookup.
+      const id = `${partition}\u0000${consumer}`;
+      open = this.#ackRuns.get(id);
+      if (open === undefined) {
+        open = { consumer, partition, runs: [] };
+        this.#ackRuns.set(id, open);
+      }
+      this.#lastRuns = open;
     }
     const runs = open.runs;
     const lastEnd = runs[runs.length - 1];
@@ -161,7 +168,9 @@ export class ConsumerStateLog {
   /** Resolves once everything recorded so far is in the log. */
   flush(): Promise<void> {
     this.#write();
-    return this.#writing;
+    return this.#writing.then(() => {
+      if (this.#failure !== undefined) throw this.#failure;
+    });
   }
 
   async close(): Promise<void> {
@@ -187,6 +196,7 @@ export class ConsumerStateLog {
       }
     }
     this.#ackRuns.clear();
+    this.#lastRuns = undefined;
   }
 
   #write(): void {
@@ -198,9 +208,14 @@ export class ConsumerStateLog {
     const compact = this.#bytesSinceSnapshot >= this.#snapshotBytes;
     this.#writing = this.#writing
       .then(async () => {
+        if (this.#failure !== undefined) return;
         for (const records of batches) await this.#log.append({ records });
+        if (compact) await this.#compact();
       })
-      .then(() => (compact ? this.#compact() : undefined));
+      .catch((error: unknown) => {
+        // Kept, and thrown by every later flush: consumer state stops being durable, loudly.
+        this.#failure ??= error instanceof Error ? error : new Error(String(error));
+      });
   }
 
   async #compact(): Promise<void> {

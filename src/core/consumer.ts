@@ -99,6 +99,7 @@ export class Consumer {
   readonly #sessions = new Map<string, number>();
   #unacked = 0;
   #paused: 'ack_pending' | 'ack_holes' | undefined;
+  #pausedBefore: 'ack_pending' | 'ack_holes' | undefined;
   #dispatching = false;
   #dispatchAgain = false;
   #partitionTurn = 0;
@@ -207,8 +208,12 @@ export class Consumer {
   }
 
   closeSession(sessionId: string): void {
+    if (this.#closed) return;
     for (const receiver of [...this.receivers.push, ...this.receivers.pull]) {
-      if (receiver.sessionId === sessionId) this.removeReceiver(receiver, true);
+      if (receiver.sessionId !== sessionId) continue;
+      this.removeReceiver(receiver, true);
+      // A fetch still waiting ends with the session.
+      if (receiver.kind === 'pull') receiver.onClosed(new WeirError(ErrorCode.Closed, 'session closed'));
     }
     this.#redeliverWhere((entry) => entry.receiver.sessionId === sessionId);
     this.#releaseSession(sessionId, true);
@@ -254,6 +259,25 @@ export class Consumer {
     this.#settleAck(partition, entry);
     this.dispatch();
     return 'acked';
+  }
+
+  /** core2 (transactions): true while `delivery` is the current, unsettled attempt. */
+  isCurrent(delivery: Delivery): boolean {
+    const partition = this.#partition(delivery);
+    return this.#current(partition, delivery) !== undefined;
+  }
+
+  /**
+   * core2 (transaction recovery): acks an offset a committed transaction acked, after a
+   * restart, when no delivery of it is in flight yet. Redelivery state for it is dropped.
+   */
+  ackRecovered(partitionIndex: number, offset: number): void {
+    const partition = this.partitions[partitionIndex];
+    if (partition === undefined || partition.tracker.isAcked(offset)) return;
+    partition.deliveryCounts.delete(offset);
+    partition.lastErrors.delete(offset);
+    if (partition.tracker.ack(offset)) this.host.stateLog.recordAck(this.name, partition.index, offset);
+    this.host.onAcked(this);
   }
 
   nack(delivery: Delivery, options: NackOptions = {}): AckOutcome {
@@ -362,6 +386,9 @@ export class Consumer {
   }
 
   #dispatchRound(): void {
+    // Re-evaluated on every pass; a pause is counted once, when it starts.
+    this.#pausedBefore = this.#paused;
+    this.#paused = undefined;
     const count = this.partitions.length;
     let progress = true;
     while (progress && this.receivers.size > 0) {
@@ -370,10 +397,12 @@ export class Consumer {
         const partition = this.partitions[(this.#partitionTurn + step) % count];
         if (partition === undefined) continue;
         if (this.#dispatchPartition(partition) > 0) progress = true;
-        if (this.#paused !== undefined) return;
+        // Max ack pending holds for the whole consumer; holes only for their partition.
+        if (this.#paused === 'ack_pending') return;
       }
       this.#partitionTurn = (this.#partitionTurn + 1) % count;
     }
+    if (this.receivers.size === 0) this.#paused = this.#pausedBefore;
   }
 
   #dispatchPartition(partition: ConsumerPartition): number {
@@ -396,7 +425,6 @@ export class Consumer {
       }
       if (redelivery === undefined && explicit && !this.#mayDeliverNew(partition, next.offset))
         return delivered;
-      this.#paused = undefined;
       const expiresAtMs = next.message.expiresAtMs;
       if (expiresAtMs !== undefined && expiresAtMs <= this.host.clock.nowMs()) {
         this.#take(partition, redelivery !== undefined);
@@ -417,13 +445,15 @@ export class Consumer {
 
   #mayDeliverNew(partition: ConsumerPartition, offset: number): boolean {
     if (this.#unacked >= this.config.maxAckPending) {
-      if (this.#paused !== 'ack_pending') this.metrics.pausedByAckPending += 1;
+      if (this.#pausedBefore !== 'ack_pending' && this.#paused !== 'ack_pending')
+        this.metrics.pausedByAckPending += 1;
       this.#paused = 'ack_pending';
       return false;
     }
     // Holes only grow past the highest ack; delivering a hole (after a restart) closes one.
     if (offset >= partition.tracker.highestEnd && partition.tracker.holes >= this.host.ackHolesMax) {
-      if (this.#paused !== 'ack_holes') this.metrics.pausedByAckHoles += 1;
+      if (this.#pausedBefore !== 'ack_holes' && this.#paused !== 'ack_holes')
+        this.metrics.pausedByAckHoles += 1;
       this.#paused = 'ack_holes';
       return false;
     }

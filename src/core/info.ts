@@ -21,6 +21,7 @@ export function streamInfo(stream: Stream): StreamInfo {
     rejectedFull: stream.counters.rejectedFull,
     consumerStateSnapshots: stream.stateLog.snapshots,
     delayed: stream.delayed?.pendingCount ?? 0,
+    duplicates: stream.dedup?.duplicates ?? 0,
   };
 }
 

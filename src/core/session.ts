@@ -14,22 +14,35 @@ import type {
   Delivery,
   LiveSubscribeOptions,
   LiveSubscription,
+  Message,
   NackOptions,
+  ProducerIdentity,
   PublishAck,
   PublishInput,
+  RequestOptions,
+  TemporaryQueue,
+  Transaction,
+  TransactionOptions,
 } from './api.js';
 import type { Receiver } from './consumer-partition.js';
 import type { Consumer } from './consumer.js';
 import type { LiveRouter } from './live-router.js';
+import { Inbox } from './request-reply.js';
 
 /** What a session needs from the broker. */
 export interface SessionHost {
   readonly clock: Clock;
   readonly liveRouter: LiveRouter;
-  publish(input: PublishInput, sessionId: string): void;
+  /** Returns how many took it: a capturing stream counts one, plus each live subscriber. */
+  publish(input: PublishInput, sessionId: string): number;
   publishConfirmed(input: PublishInput, sessionId: string): Promise<PublishAck>;
   consumer(stream: string, name: string): Consumer;
   onSessionClosed(session: Session): void;
+  initProducer(name: string | undefined): Promise<ProducerIdentity>;
+  addTemporaryQueue(stream: string, subject: string): Promise<void>;
+  beginTransaction(sessionId: string, options: TransactionOptions | undefined): Transaction;
+  abortTransactions(sessionId: string): Promise<void>;
+  deleteTemporaryQueue(stream: string): Promise<void>;
 }
 
 export class Session implements CoreSession {
@@ -38,6 +51,8 @@ export class Session implements CoreSession {
   readonly #host: SessionHost;
   readonly #consumers = new Set<Consumer>();
   readonly #live = new Set<LiveSubscription>();
+  /** core2: request-reply and temporary destinations (request-reply.ts), made on first use. */
+  #inbox: Inbox | undefined;
   #closed = false;
 
   constructor(host: SessionHost, id: string, clientId: string | undefined) {
@@ -112,15 +127,17 @@ export class Session implements CoreSession {
       checkCount('expiresMs', options.expiresMs, 0, Limits.fetchWaitMsMax);
       const consumer = this.#host.consumer(stream, consumerName);
       this.#consumers.add(consumer);
-      return new Promise((resolve) => {
+      return new Promise((resolve, reject) => {
         const deliveries: Delivery[] = [];
         let done = false;
-        const finish = (): void => {
+        const finish = (error?: Error): void => {
           if (done) return;
           done = true;
           timer?.cancel();
           consumer.removeReceiver(waiter, false);
-          resolve(deliveries);
+          // The consumer went away while waiting: say so, unless messages were already handed over.
+          if (error !== undefined && deliveries.length === 0) reject(error);
+          else resolve(deliveries);
         };
         const waiter: Receiver = {
           id: consumer.newReceiverId(),
@@ -130,7 +147,7 @@ export class Session implements CoreSession {
           creditOnAck: false,
           closed: false,
           deliver: (delivery) => deliveries.push(delivery),
-          onClosed: finish,
+          onClosed: (error) => finish(error),
           settle: () => {
             if (deliveries.length > 0) finish();
           },
@@ -139,7 +156,7 @@ export class Session implements CoreSession {
           options.expiresMs > 0 ? this.#host.clock.setTimeout(finish, options.expiresMs) : undefined;
         consumer.addReceiver(waiter);
         // No wait: take what the reads already under way bring, then return.
-        if (options.expiresMs === 0) void consumer.whenReadsIdle().then(finish);
+        if (options.expiresMs === 0) void consumer.whenReadsIdle().then(() => finish());
       });
     } catch (error) {
       return Promise.reject(error as Error);
@@ -167,15 +184,51 @@ export class Session implements CoreSession {
     return subscription;
   }
 
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+  initProducer(options?: { readonly name?: string }): Promise<ProducerIdentity> {
+    this.#assertOpen();
+    return this.#host.initProducer(options?.name);
+  }
+
+  request(subject: string, body: PublishInput['body'], options: RequestOptions): Promise<Message> {
+    return this.#ownInbox().request(subject, body, options);
+  }
+
+  createTemporaryTopic(): string {
+    return this.#ownInbox().temporaryTopic();
+  }
+
+  createTemporaryQueue(): Promise<TemporaryQueue> {
+    return this.#ownInbox().temporaryQueue();
+  }
+
+  #ownInbox(): Inbox {
+    this.#assertOpen();
+    this.#inbox ??= new Inbox({
+      clock: this.#host.clock,
+      sessionId: this.id,
+      publish: (input) => this.#host.publish(input, this.id),
+      subscribeLive: (filter, onMessage) => this.subscribeLive(filter, { onMessage }),
+      addTemporaryQueue: (stream, subject) => this.#host.addTemporaryQueue(stream, subject),
+      deleteTemporaryQueue: (stream) => this.#host.deleteTemporaryQueue(stream),
+    });
+    return this.#inbox;
+  }
+
+  beginTransaction(options?: TransactionOptions): Transaction {
+    this.#assertOpen();
+    return this.#host.beginTransaction(this.id, options);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#host.abortTransactions(this.id);
+    await this.#inbox?.close();
     this.#closed = true;
     for (const consumer of this.#consumers) consumer.closeSession(this.id);
     this.#consumers.clear();
     this.#host.liveRouter.closeSession(this.id);
     this.#live.clear();
     this.#host.onSessionClosed(this);
-    return Promise.resolve();
   }
 
   #assertOpen(): void {

@@ -59,6 +59,15 @@ export function parseStreamConfig(input: StreamConfigInput): StreamConfig {
   }
   const deadLetterSubject = input.deadLetterSubject ?? defaultDeadLetterSubject(name);
   validateSubject(deadLetterSubject);
+  // core2: the message-id dedup window.
+  const dedupWindowMs = optionalPositive('dedupWindowMs', input.dedupWindowMs);
+  if (dedupWindowMs !== undefined && dedupWindowMs > Limits.dedupWindowMsMax) {
+    throw new InvalidArgumentError(`dedupWindowMs must be at most ${Limits.dedupWindowMsMax}`);
+  }
+  const dedupWindowIds = optionalPositive('dedupWindowIds', input.dedupWindowIds);
+  if (dedupWindowIds !== undefined && dedupWindowIds > Limits.dedupWindowIdsMax) {
+    throw new InvalidArgumentError(`dedupWindowIds must be at most ${Limits.dedupWindowIdsMax}`);
+  }
   return {
     name,
     subjects,
@@ -71,13 +80,15 @@ export function parseStreamConfig(input: StreamConfigInput): StreamConfig {
     partitions,
     fsync: parseFsync(input.fsync ?? { kind: 'always' }),
     deadLetterSubject,
+    ...(dedupWindowMs === undefined ? {} : { dedupWindowMs }),
+    ...(dedupWindowIds === undefined ? {} : { dedupWindowIds }),
   };
 }
 
 /** What `updateStream` may change; the rest is fixed at creation. */
 export function mergeStreamUpdate(current: StreamConfig, input: StreamConfigInput): StreamConfig {
   const next = parseStreamConfig({ ...current, ...input });
-  const fixed = ['storage', 'partitions', 'retention'] as const;
+  const fixed = ['storage', 'partitions', 'retention', 'dedupWindowMs', 'dedupWindowIds'] as const;
   for (const field of fixed) {
     if (next[field] !== current[field]) {
       throw new InvalidArgumentError(`stream '${current.name}': ${field} cannot change after creation`);

@@ -14,7 +14,17 @@ import { ErrorCode, WeirError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
 import type { Log, RecordInput } from '../storage/log.js';
 import type { Message } from './api.js';
+import type { ProducerStamp } from './api.js';
 import { decodeMessage, encodeMessage } from './message-codec.js';
+
+function continuesRun(
+  first: ProducerStamp | undefined,
+  next: ProducerStamp | undefined,
+  count: number,
+): boolean {
+  if (first === undefined || next === undefined) return first === next;
+  return next.id === first.id && next.epoch === first.epoch && next.sequence === first.sequence + count;
+}
 
 /** A message as the log holds it. */
 export interface StoredMessage {
@@ -27,7 +37,12 @@ interface PendingAppend {
   readonly message: Message;
   readonly record: RecordInput;
   readonly confirm: ((error: Error | undefined, offset: number) => void) | undefined;
+  /** core2: an idempotent producer's stamp; its run of sequences becomes one batch. */
+  readonly producer: ProducerStamp | undefined;
 }
+
+/** What a decoded message costs beyond its encoded bytes, roughly (objects, headers, slices). */
+const cacheOverheadBytes = 200;
 
 export type AppendedListener = (partition: number, stored: readonly StoredMessage[]) => void;
 
@@ -71,7 +86,11 @@ export class StreamPartition {
     return this.nextOffset - this.firstOffset;
   }
 
-  enqueue(message: Message, confirm?: (error: Error | undefined, offset: number) => void): void {
+  enqueue(
+    message: Message,
+    confirm?: (error: Error | undefined, offset: number) => void,
+    producer?: ProducerStamp,
+  ): void {
     if (this.#closed) throw new WeirError(ErrorCode.Closed, 'stream is closed');
     if (this.#queue.length >= Limits.appendQueueMessagesMax) {
       throw new WeirError(ErrorCode.Overloaded, 'append queue is full; publish more slowly');
@@ -82,7 +101,7 @@ export class StreamPartition {
       key: message.key === undefined ? undefined : Buffer.from(message.key, 'utf8'),
       value,
     };
-    this.#queue.push({ message, record, confirm });
+    this.#queue.push({ message, record, confirm, producer });
     this.#queueBytes += value.length;
     this.#scheduleFlush();
   }
@@ -179,7 +198,13 @@ export class StreamPartition {
     this.#appending = true;
     const batch = this.#takeBatch();
     try {
-      const result = await this.log.append({ records: batch.map((pending) => pending.record) });
+      const stamp = batch[0]?.producer;
+      const result = await this.log.append({
+        records: batch.map((pending) => pending.record),
+        ...(stamp === undefined
+          ? {}
+          : { producerId: stamp.id, producerEpoch: stamp.epoch, baseSequence: stamp.sequence }),
+      });
       assert(
         result.lastOffset - result.baseOffset + 1 === batch.length,
         'append assigned one offset per record',
@@ -207,9 +232,13 @@ export class StreamPartition {
   #takeBatch(): PendingAppend[] {
     let bytes = 0;
     let count = 0;
+    const first = this.#queue[0]?.producer;
     for (const pending of this.#queue) {
       const size = pending.record.value.length + 64;
       if (count > 0 && (count >= Limits.batchRecordsMax || bytes + size > Limits.batchBytesMax / 2)) break;
+      // core2: a batch is plain messages, or one producer's run of consecutive sequences
+      // (the batch header carries the producer fields: dedup/producer-state.ts).
+      if (count > 0 && !continuesRun(first, pending.producer, count)) break;
       bytes += size;
       count += 1;
     }
@@ -222,7 +251,7 @@ export class StreamPartition {
   #remember(stored: readonly StoredMessage[]): void {
     for (const entry of stored) {
       this.#cache.push(entry);
-      this.#cacheBytes += entry.sizeBytes;
+      this.#cacheBytes += entry.sizeBytes + cacheOverheadBytes;
     }
     while (
       this.#cache.length - this.#cacheHead > Limits.tailCacheMessagesMax ||
@@ -230,7 +259,7 @@ export class StreamPartition {
     ) {
       const evicted = this.#cache[this.#cacheHead];
       assert(evicted !== undefined, 'cache is not empty');
-      this.#cacheBytes -= evicted.sizeBytes;
+      this.#cacheBytes -= evicted.sizeBytes + cacheOverheadBytes;
       this.#cacheHead += 1;
     }
     if (this.#cacheHead > 4096 && this.#cacheHead * 2 > this.#cache.length) {

@@ -23,6 +23,8 @@ export interface StreamLogs {
   readonly consumerState: Log;
   /** The delay index's bucket logs (core2: delay/delay-store.ts). */
   readonly delay: DelayStore;
+  /** The stream's directory, for small side files (dedup snapshots); undefined in memory. */
+  readonly directory: string | undefined;
 }
 
 export class StreamStore {
@@ -70,7 +72,7 @@ export class StreamStore {
         directory === undefined
           ? memoryDelayStore(delayOptions)
           : fileDelayStore(path.join(directory, 'delay'), delayOptions);
-      return { partitions, consumerState, delay };
+      return { partitions, consumerState, delay, directory };
     } catch (error) {
       for (const log of partitions) await log.close().catch(() => undefined);
       throw error;

@@ -16,9 +16,10 @@
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { Offset } from '../common/branded.js';
 import { ErrorCode, WeirError } from '../common/errors.js';
-import type { ConsumerConfig, Message, StreamConfig } from './api.js';
+import type { ConsumerConfig, Message, ProducerStamp, StreamConfig } from './api.js';
 import { Consumer, type ConsumerHost, type DeadLetterDetails, type PartitionStart } from './consumer.js';
 import type { ConsumerState, ConsumerStateLog } from './consumer-state-log.js';
+import type { StreamDedup } from './dedup/stream-dedup.js';
 import type { DelayedDelivery } from './delayed-delivery.js';
 import { partitionForKey } from './partition-hash.js';
 import { startPositions } from './start-position.js';
@@ -47,6 +48,8 @@ export class Stream implements ConsumerHost {
   readonly counters: StreamCounters = { published: 0, rejectedFull: 0 };
   /** Delayed delivery (core2), set once the stream's delay index is open. */
   delayed: DelayedDelivery | undefined;
+  /** Deduplication (core2), set once rebuilt from the logs. */
+  dedup: StreamDedup | undefined;
   readonly #host: StreamHost;
   readonly #filtered = new SubjectTrie<Consumer>();
   readonly #unfiltered = new Set<Consumer>();
@@ -106,22 +109,32 @@ export class Stream implements ConsumerHost {
     return bytes;
   }
 
-  /** Queues a message; `confirm` runs once it is stored (or failed). Throws WEIR_STREAM_FULL. */
+  /**
+   * Queues a message; `confirm` runs once it is stored (or failed), with `duplicate` when
+   * dedup answered it. Throws WEIR_STREAM_FULL, WEIR_PRODUCER_FENCED.
+   */
   publish(
     message: Message,
-    confirm?: (error: Error | undefined, partition: number, offset: number) => void,
+    confirm?: (error: Error | undefined, partition: number, offset: number, duplicate?: boolean) => void,
+    producer?: ProducerStamp,
+    /** core2: transactions choose the partition when the message joins them. */
+    chosenPartition?: number,
   ): void {
     if (this.#closed) throw new WeirError(ErrorCode.Closed, `stream '${this.name}' is closed`);
     if (this.config.discard === 'new') this.#checkRoom(message);
-    const count = this.partitions.length;
-    const index =
-      count === 1
-        ? 0
-        : message.key === undefined
-          ? this.#turn++ % count
-          : partitionForKey(message.key, count);
-    // core2 hook: a message due later waits in the delay index (delayed-delivery.ts).
-    if (this.delayed?.holds(message) === true) {
+    const index = chosenPartition ?? this.partitionFor(message);
+    // core2 hooks: deduplication (dedup/stream-dedup.ts), then a message due later waits in
+    // the delay index (delayed-delivery.ts).
+    const held = this.delayed?.holds(message) === true;
+    if (producer !== undefined && held) {
+      throw new WeirError(ErrorCode.NotSupported, 'idempotent producers cannot publish delayed messages');
+    }
+    if (this.dedup !== undefined) {
+      const admitted = this.dedup.admit(index, message, producer, confirm);
+      if (admitted === undefined) return;
+      confirm = admitted.confirm;
+    }
+    if (held && this.delayed !== undefined) {
       this.delayed.schedule(index, message, confirm);
       this.counters.published += 1;
       return;
@@ -130,6 +143,7 @@ export class Stream implements ConsumerHost {
     partition.enqueue(
       message,
       confirm === undefined ? undefined : (error, offset) => confirm(error, index, offset),
+      producer,
     );
     this.counters.published += 1;
   }
@@ -151,6 +165,13 @@ export class Stream implements ConsumerHost {
         `stream '${this.name}' is full (${overMessages ? `max ${maxMessages} messages` : `max ${maxBytes} bytes`}, discard new)`,
       );
     }
+  }
+
+  /** The partition a message goes to: by key hash, or round-robin without a key. */
+  partitionFor(message: Message): number {
+    const count = this.partitions.length;
+    if (count === 1) return 0;
+    return message.key === undefined ? this.#turn++ % count : partitionForKey(message.key, count);
   }
 
   /** Defines a consumer: from replayed state after a restart, else from its start position. */
@@ -226,6 +247,7 @@ export class Stream implements ConsumerHost {
       consumer.close(new WeirError(ErrorCode.Closed, 'broker closed'));
     await this.delayed?.close();
     for (const partition of this.partitions) await partition.whenIdle();
+    await this.dedup?.close();
     await this.#deletions;
     await this.stateLog.close();
     for (const partition of this.partitions) await partition.close();

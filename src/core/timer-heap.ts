@@ -94,26 +94,33 @@ export class TimerHeap {
     const heap = this.#heap;
     const last = heap.pop();
     if (last === undefined || heap.length === 0) return;
-    let index = 0;
-    for (;;) {
-      const left = 2 * index + 1;
-      if (left >= heap.length) break;
-      const right = left + 1;
-      const child =
-        right < heap.length && (heap[right] as TimerEntry).dueMs < (heap[left] as TimerEntry).dueMs
-          ? right
-          : left;
-      if ((heap[child] as TimerEntry).dueMs >= last.dueMs) break;
-      heap[index] = heap[child] as TimerEntry;
-      index = child;
-    }
-    heap[index] = last;
+    heap[0] = last;
+    siftDown(heap, 0);
   }
 
+  /** Drops dead entries and restores the heap order bottom-up: O(n). */
   #compact(): void {
-    const live = this.#heap.filter((entry) => this.#isLive(entry));
-    live.sort((a, b) => a.dueMs - b.dueMs);
-    this.#heap = live;
-    this.#liveEstimate = live.length;
+    const heap = this.#heap.filter((entry) => this.#isLive(entry));
+    for (let index = (heap.length >> 1) - 1; index >= 0; index--) siftDown(heap, index);
+    this.#heap = heap;
+    this.#liveEstimate = heap.length;
   }
+}
+
+function siftDown(heap: TimerEntry[], start: number): void {
+  const moving = heap[start] as TimerEntry;
+  let index = start;
+  for (;;) {
+    const left = 2 * index + 1;
+    if (left >= heap.length) break;
+    const right = left + 1;
+    const child =
+      right < heap.length && (heap[right] as TimerEntry).dueMs < (heap[left] as TimerEntry).dueMs
+        ? right
+        : left;
+    if ((heap[child] as TimerEntry).dueMs >= moving.dueMs) break;
+    heap[index] = heap[child] as TimerEntry;
+    index = child;
+  }
+  heap[index] = moving;
 }

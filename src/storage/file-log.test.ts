@@ -240,3 +240,21 @@ test('retention may delete a segment while its fsync runs', async () => {
   assert.equal((await log.append({ records: [{ value: Buffer.from('still writable') }] })).baseOffset, 5);
   await log.close();
 });
+
+test('a log holds one file descriptor however many segments it has', async () => {
+  const openDescriptors = async (): Promise<number> => (await fs.readdir('/proc/self/fd')).length;
+  const directory = freshDirectory();
+  const options: LogOptions = { segmentBytesMax: 1024 };
+  const before = await openDescriptors();
+  let log = await openFileLog(directory, options);
+  await fill(log, 200);
+  assert.ok(log.segmentCount >= 20, `${log.segmentCount} segments`);
+  assert.equal(await openDescriptors(), before + 1, 'while writing');
+  await log.close();
+  log = await openFileLog(directory, options);
+  assert.equal(await openDescriptors(), before + 1, 'after reopening');
+  assert.equal((await values(log)).length, 600, 'reads open sealed segments as they go');
+  assert.equal(await openDescriptors(), before + 1, 'and close them again');
+  await log.close();
+  assert.equal(await openDescriptors(), before, 'close releases everything');
+});

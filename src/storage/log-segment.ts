@@ -53,9 +53,12 @@ export class LogSegment {
   readonly offsetIndex = new OffsetIndex();
   readonly timeIndex = new TimeIndex();
   readonly #indexIntervalBytes: number;
-  readonly #fd: number;
-  #indexFd: number | undefined;
-  #timeIndexFd: number | undefined;
+  /**
+   * The log file's descriptor: open while the segment is active, and for a sealed segment only
+   * while a read or fsync uses it, so that a log holds one descriptor however many segments
+   * it has.
+   */
+  #fd: number | undefined;
   /** The index files hold entries beyond what is in memory and must be cut back. */
   #indexFilesStale = false;
 
@@ -68,7 +71,9 @@ export class LogSegment {
   /** When the segment received its first batch (for roll by age); undefined while empty. */
   createdAtMs: number | undefined;
 
-  #readers = 0;
+  /** Reads and fsyncs using #fd right now. */
+  #users = 0;
+  #sealed = false;
   #deleted = false;
   #closed = false;
 
@@ -112,7 +117,11 @@ export class LogSegment {
     maxTimestampMs: number,
     nowMs: number,
   ): void {
-    assert(!this.#closed && !this.#deleted, 'append to an open segment');
+    const fd = this.#fd;
+    assert(
+      fd !== undefined && !this.#sealed && !this.#closed && !this.#deleted,
+      'append to the active segment',
+    );
     assert(baseOffset === this.nextOffset, 'a batch starts where the segment ends');
     // The CRC was computed over these very bytes by encodeBatch; checking it again would double
     // the cost of an append, so the paired check here is the cheap one, and reads check the CRC.
@@ -122,11 +131,11 @@ export class LogSegment {
     try {
       let written = 0;
       while (written < bytes.length) {
-        written += fs.writeSync(this.#fd, bytes, written, bytes.length - written, position + written);
+        written += fs.writeSync(fd, bytes, written, bytes.length - written, position + written);
       }
     } catch (error) {
       try {
-        fs.ftruncateSync(this.#fd, position);
+        fs.ftruncateSync(fd, position);
       } catch {
         // The write error below already makes the log refuse further appends.
       }
@@ -168,50 +177,65 @@ export class LogSegment {
     );
   }
 
-  /** Writes index entries not yet in their files (no fsync: recovery checks them anyway). */
-  persistIndexesLocked(): void {
+  /**
+   * Writes index entries not yet in their files, fsyncing them when `durable`; otherwise
+   * there is no fsync, as recovery checks the indexes anyway. The files are opened for this
+   * and closed again: it happens once per 64 entries.
+   */
+  persistIndexesLocked(durable = false): void {
     if (this.#closed || this.#deleted) return;
-    if (this.offsetIndex.pendingCount === 0 && !this.#indexFilesStale) return;
-    this.#indexFd ??= fs.openSync(this.indexPath, readWriteCreate);
-    this.#timeIndexFd ??= fs.openSync(this.timeIndexPath, readWriteCreate);
-    const offsetEntries = this.offsetIndex.takePending();
-    const timeEntries = this.timeIndex.takePending();
-    if (this.#indexFilesStale) {
-      fs.ftruncateSync(this.#indexFd, offsetEntries.filePosition);
-      fs.ftruncateSync(this.#timeIndexFd, timeEntries.filePosition);
-      this.#indexFilesStale = false;
+    if (this.offsetIndex.pendingCount === 0 && !this.#indexFilesStale && !durable) return;
+    const indexFd = fs.openSync(this.indexPath, readWriteCreate);
+    try {
+      const timeIndexFd = fs.openSync(this.timeIndexPath, readWriteCreate);
+      try {
+        const offsetEntries = this.offsetIndex.takePending();
+        const timeEntries = this.timeIndex.takePending();
+        if (this.#indexFilesStale) {
+          fs.ftruncateSync(indexFd, offsetEntries.filePosition);
+          fs.ftruncateSync(timeIndexFd, timeEntries.filePosition);
+          this.#indexFilesStale = false;
+        }
+        // The time index first: an offset entry whose time entry is missing is dropped on load.
+        if (timeEntries.bytes.length > 0) {
+          fs.writeSync(timeIndexFd, timeEntries.bytes, 0, undefined, timeEntries.filePosition);
+        }
+        if (offsetEntries.bytes.length > 0) {
+          fs.writeSync(indexFd, offsetEntries.bytes, 0, undefined, offsetEntries.filePosition);
+        }
+        if (durable) {
+          fs.fdatasyncSync(timeIndexFd);
+          fs.fdatasyncSync(indexFd);
+        }
+      } finally {
+        fs.closeSync(timeIndexFd);
+      }
+    } finally {
+      fs.closeSync(indexFd);
     }
-    // The time index first: an offset entry whose time entry is missing is dropped on load.
-    if (timeEntries.bytes.length > 0)
-      fs.writeSync(this.#timeIndexFd, timeEntries.bytes, 0, undefined, timeEntries.filePosition);
-    if (offsetEntries.bytes.length > 0)
-      fs.writeSync(this.#indexFd, offsetEntries.bytes, 0, undefined, offsetEntries.filePosition);
   }
 
   /** fdatasync of the log file, off the event loop. */
   sync(): Promise<void> {
-    // Counted as a reader: retention may delete the segment while the fsync runs, and the
-    // descriptor must stay open until it ends.
-    this.#readers++;
+    // Held as a user: retention may delete the segment, or a roll seal it, while the fsync
+    // runs, and the descriptor must stay open until it ends.
+    const fd = this.#acquire();
+    if (fd === undefined) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      fs.fdatasync(this.#fd, (error) => {
-        this.#readers--;
-        if (this.#deleted || this.#closed) this.#releaseIfUnused();
+      fs.fdatasync(fd, (error) => {
+        this.#release();
         if (error === null) resolve();
         else reject(storageFailed(`fsync of ${this.logPath}`, error));
       });
     });
   }
 
-  /** Makes the segment and its indexes durable before it stops being the active one. */
+  /** Makes the segment and its indexes durable (when asked) and stops writing to it. */
   sealLocked(durable: boolean): void {
-    this.persistIndexesLocked();
-    if (durable) {
-      fs.fdatasyncSync(this.#fd);
-      if (this.#indexFd !== undefined) fs.fdatasyncSync(this.#indexFd);
-      if (this.#timeIndexFd !== undefined) fs.fdatasyncSync(this.#timeIndexFd);
-    }
-    this.#closeIndexFiles();
+    this.persistIndexesLocked(durable);
+    if (durable && this.#fd !== undefined) fs.fdatasyncSync(this.#fd);
+    this.#sealed = true;
+    this.#closeIfUnused();
   }
 
   /**
@@ -232,11 +256,13 @@ export class LogSegment {
       entry < 0 ? this.baseOffset : this.baseOffset + this.offsetIndex.relativeOffsetAt(entry);
     let bytes = bytesSoFar;
     let wantBytes = Math.max(readChunkBytes, maxBytes - bytes + this.#indexIntervalBytes);
-    this.#readers++;
+    const fd = this.#acquire();
+    // Deleted by retention since the caller chose it: nothing left to read here.
+    if (fd === undefined) return { bytes, reachedEnd: true };
     try {
       while (position < end) {
         const chunk = Buffer.allocUnsafe(this.#readLength(position, wantBytes, end));
-        const bytesRead = await readAt(this.#fd, chunk, position, this.logPath);
+        const bytesRead = await readAt(fd, chunk, position, this.logPath);
         if (this.#deleted) return { bytes, reachedEnd: true };
         if (bytesRead < chunk.length) {
           throw new CorruptLogError(
@@ -285,8 +311,7 @@ export class LogSegment {
       }
       return { bytes, reachedEnd: true };
     } finally {
-      this.#readers--;
-      if (this.#deleted || this.#closed) this.#releaseIfUnused();
+      this.#release();
     }
   }
 
@@ -322,35 +347,41 @@ export class LogSegment {
   delete(): void {
     if (this.#deleted) return;
     this.#deleted = true;
-    this.#closeIndexFiles();
     for (const file of [this.logPath, this.indexPath, this.timeIndexPath]) fs.rmSync(file, { force: true });
-    this.#releaseIfUnused();
+    this.#closeIfUnused();
   }
 
   closeLocked(): void {
     if (this.#closed || this.#deleted) return;
     this.persistIndexesLocked();
-    this.#closeIndexFiles();
     this.#closed = true;
-    this.#releaseIfUnused();
+    this.#closeIfUnused();
   }
 
-  #closeIndexFiles(): void {
-    if (this.#indexFd !== undefined) fs.closeSync(this.#indexFd);
-    if (this.#timeIndexFd !== undefined) fs.closeSync(this.#timeIndexFd);
-    this.#indexFd = undefined;
-    this.#timeIndexFd = undefined;
+  /** The descriptor for one read or fsync, opened if needed; undefined once gone. */
+  #acquire(): number | undefined {
+    if (this.#deleted || this.#closed) return undefined;
+    this.#fd ??= fs.openSync(this.logPath, 'r');
+    this.#users++;
+    return this.#fd;
   }
 
-  #released = false;
-  #releaseIfUnused(): void {
-    if (this.#readers > 0 || this.#released) return;
-    this.#released = true;
+  #release(): void {
+    assert(this.#users > 0, 'release after acquire');
+    this.#users--;
+    this.#closeIfUnused();
+  }
+
+  #closeIfUnused(): void {
+    if (this.#users > 0 || this.#fd === undefined) return;
+    if (!this.#sealed && !this.#closed && !this.#deleted) return;
     fs.closeSync(this.#fd);
+    this.#fd = undefined;
   }
 
   /** The log file descriptor, for recovery in segment-recovery.ts. */
   get fdForRecovery(): number {
+    assert(this.#fd !== undefined, 'recovery runs on an open segment');
     return this.#fd;
   }
 

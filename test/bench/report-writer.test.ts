@@ -5,6 +5,7 @@ import { formatFigure, formatRatio, renderReport } from '../../bench/harness/rep
 
 const record: RunRecord = {
   profile: 'quick',
+  notes: ['Weir built from a test branch'],
   startedAt: '2026-01-02T03:04:05.000Z',
   finishedAt: '2026-01-02T03:09:05.000Z',
   machine: {
@@ -144,6 +145,7 @@ test('figures and ratios are formatted for people', () => {
 test('the report has the machine, the comparability statement and every system with its durability', () => {
   const { markdown } = renderReport(record);
   assert.match(markdown, /Only ratios within one run are comparable/);
+  assert.match(markdown, /^Note: Weir built from a test branch$/m);
   assert.match(markdown, /\| Test CPU \| 2 \| 24 GiB \| Debian \| v20\.0\.0 \|/);
   assert.match(markdown, /\| weir \| 0\.1\.0 \| mqtt \| yes \| group commit \|/);
   assert.match(markdown, /\| mosquitto \| 2\.0\.11 \| mqtt \| no \| in memory \| max_queued_messages 0 \|/);
@@ -165,6 +167,10 @@ test('each workload has one row per system and the ratio of Weir to each peer', 
 
 test('a failed run is shown as FAILED with its reason and no figures', () => {
   const { markdown } = renderReport(record);
+  assert.match(
+    markdown,
+    /## Failures\n\n.*\n\n- \*\*weir\*\*, mqtt `latency-1000-per-s`: 3 confirmed messages/,
+  );
   const section = markdown.slice(markdown.indexOf('### latency'), markdown.indexOf('### peak'));
   assert.match(
     section,

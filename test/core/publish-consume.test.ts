@@ -83,3 +83,18 @@ test('fetch long-polls until a message arrives, and returns empty at expiry', as
     await core.close();
   }
 });
+
+test('closing a session ends its waiting fetch with WEIR_CLOSED', async () => {
+  const core = await openCore({ storage: 'memory', clock: new ManualClock() });
+  try {
+    await core.addStream({ name: 's', subjects: ['s'] });
+    await core.addConsumer('s', { name: 'c' });
+    const session = core.openSession();
+    const waiting = session.fetch('s', 'c', { batch: 1, expiresMs: 60_000 });
+    await settle();
+    await session.close();
+    await assert.rejects(waiting, (error) => isWeirError(error, 'WEIR_CLOSED'));
+  } finally {
+    await core.close();
+  }
+});

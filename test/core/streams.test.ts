@@ -197,3 +197,16 @@ test('interest retention keeps a message until every consumer acked it, and noth
     await core.close();
   }
 });
+
+test('delayed publish to a stream waits in its delay index (core II: test/core2/delayed-delivery.test.ts)', async () => {
+  const core = await openCore({ storage: 'memory' });
+  try {
+    await core.addStream({ name: 's', subjects: ['s'] });
+    const session = core.openSession();
+    session.publish({ subject: 's', body: 'x', delayMs: 1000 });
+    await until(() => core.streamInfo('s').delayed === 1, 'the delayed message is held');
+    assert.equal(core.streamInfo('s').messages, 0);
+  } finally {
+    await core.close();
+  }
+});

@@ -81,6 +81,7 @@ export async function startBroker(
     authenticator?: Authenticator;
     clock?: Clock;
     connectionsMax?: number;
+    messageBytesMax?: number;
     port?: number;
   } = {},
 ): Promise<TestBroker> {
@@ -93,7 +94,7 @@ export async function startBroker(
       limits: {
         connectionsMax: options.connectionsMax ?? 10_000,
         frameBytesMax: 1024 * 1024,
-        messageBytesMax: 1024 * 1024,
+        messageBytesMax: options.messageBytesMax ?? 1024 * 1024,
       },
       options: {},
     },

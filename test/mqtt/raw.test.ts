@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
+import { AuthenticationFailedError } from '../../src/core/auth.js';
+import type { Authenticator } from '../../src/core/auth.js';
+import type { BrokerCore } from '../../src/core/broker.js';
 import { encodePacket } from '../../src/protocols/mqtt/codec/encoder.js';
 import type { Packet } from '../../src/protocols/mqtt/codec/packets.js';
 import { RawClient, startTestBroker } from './helpers.js';
@@ -14,7 +17,7 @@ const connect4: Packet = { cmd: 'connect', clientId: 'raw4', protocolVersion: 4,
 const connect5: Packet = { cmd: 'connect', clientId: 'raw5', protocolVersion: 5, clean: true, keepalive: 0 };
 
 describe('raw packets', () => {
-  let broker: TestBroker;
+  let broker: TestBroker & { core: BrokerCore };
   before(async () => {
     broker = await startTestBroker({
       mqtt: { packetBytesMax: 4096, receiveMaximum: 2, topicAliasMaximum: 2 },
@@ -104,10 +107,10 @@ describe('raw packets', () => {
   });
 
   test('more QoS 1 PUBLISH packets than Receive Maximum unacknowledged: DISCONNECT 0x93', async () => {
+    // A stream captures the topic, so each PUBACK waits for the fsync that confirms it;
+    // Receive Maximum is 2, and a third PUBLISH sent before any PUBACK is one too many.
+    await broker.core.addStream({ name: 'rm', subjects: ['rm.>'] });
     const client = await connected(5);
-    assert.ok(client);
-    // Receive Maximum is 2; the third before any PUBACK could go out is one too many. The
-    // acknowledgements wait for the core's confirmation, so three back to back exceed it.
     const publish = (id: number): Packet => ({
       cmd: 'publish',
       topic: 'rm/x',
@@ -219,6 +222,27 @@ describe('raw packets', () => {
   });
 });
 
+describe('client maximum packet size', () => {
+  test('[MQTT-3.1.2-25] a packet over the client maximum is skipped, the next one arrives', async () => {
+    const broker = await startTestBroker();
+    try {
+      const client = await RawClient.connect(broker.port, 5);
+      client.send({ ...connect5, clientId: 'small', properties: { maximumPacketSize: 64 } } as Packet, 5);
+      await client.next('connack');
+      client.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'mps/+', qos: 1 }] }, 5);
+      await client.next('suback');
+      const core = broker.server.registry.systemSession();
+      core.publish({ subject: 'mps.big', body: Buffer.alloc(200) });
+      core.publish({ subject: 'mps.small', body: 'ok' });
+      const delivered = (await client.next('publish')) as { topic: string };
+      assert.equal(delivered.topic, 'mps/small');
+      client.end();
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
 describe('ordering', () => {
   let broker: TestBroker;
   before(async () => {
@@ -267,6 +291,82 @@ describe('keep alive on a manual clock', () => {
       clock.advance(1_500);
       assert.equal(((await client.next('disconnect')) as { reasonCode?: number }).reasonCode, 0x8d);
       assert.equal(await client.waitClosed(), true);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('limits', () => {
+  test('past the connection limit CONNECT is refused: 0x89 (5.0), 0x03 (3.1.1)', async () => {
+    const broker = await startTestBroker({ connectionsMax: 1 });
+    try {
+      const first = await RawClient.connect(broker.port, 5);
+      first.send({ ...connect5, clientId: 'first' } as Packet, 5);
+      await first.next('connack');
+      const v5 = await RawClient.connect(broker.port, 5);
+      v5.send({ ...connect5, clientId: 'second' } as Packet, 5);
+      assert.equal(((await v5.next('connack')) as { reasonCode?: number }).reasonCode, 0x89);
+      assert.equal(await v5.waitClosed(), true);
+      const v4 = await RawClient.connect(broker.port, 4);
+      v4.send({ ...connect4, clientId: 'third' } as Packet);
+      assert.equal(((await v4.next('connack')) as { returnCode?: number }).returnCode, 0x03);
+      first.end();
+    } finally {
+      await broker.close();
+    }
+  });
+
+  test('a message over messageBytesMax: PUBACK 0x97 Quota exceeded in 5.0', async () => {
+    const broker = await startTestBroker({ messageBytesMax: 100 });
+    try {
+      const client = await RawClient.connect(broker.port, 5);
+      client.send(connect5, 5);
+      await client.next('connack');
+      client.send(
+        {
+          cmd: 'publish',
+          topic: 'big',
+          payload: Buffer.alloc(200),
+          qos: 1,
+          messageId: 5,
+          dup: false,
+          retain: false,
+        },
+        5,
+      );
+      const puback = (await client.next('puback')) as { reasonCode?: number; messageId?: number };
+      assert.equal(puback.messageId, 5);
+      assert.equal(puback.reasonCode, 0x97);
+      client.end();
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('authentication', () => {
+  test('the Authenticator decides: bad credentials get 0x86 (5.0) / 0x04 (3.1.1)', async () => {
+    const authenticator: Authenticator = {
+      authenticate: (request) =>
+        request.username === 'alice' && String(request.password) === 'secret'
+          ? Promise.resolve({ name: 'alice', anonymous: false, protocol: 'mqtt' })
+          : Promise.reject(new AuthenticationFailedError('bad user name or password')),
+    };
+    const broker = await startTestBroker({ authenticator });
+    try {
+      const good = await RawClient.connect(broker.port, 5);
+      good.send({ ...connect5, username: 'alice', password: Buffer.from('secret') } as Packet, 5);
+      assert.equal(((await good.next('connack')) as { reasonCode?: number }).reasonCode, 0);
+      good.end();
+      const bad5 = await RawClient.connect(broker.port, 5);
+      bad5.send({ ...connect5, username: 'alice', password: Buffer.from('wrong') } as Packet, 5);
+      assert.equal(((await bad5.next('connack')) as { reasonCode?: number }).reasonCode, 0x86);
+      assert.equal(await bad5.waitClosed(), true);
+      const bad4 = await RawClient.connect(broker.port, 4);
+      bad4.send({ ...connect4, username: 'mallory', password: Buffer.from('x') } as Packet);
+      assert.equal(((await bad4.next('connack')) as { returnCode?: number }).returnCode, 0x04);
+      assert.equal(await bad4.waitClosed(), true);
     } finally {
       await broker.close();
     }

@@ -125,6 +125,49 @@ describe('persistent sessions', () => {
     await client.endAsync();
   });
 
+  test('a persistent subscription that partly overlaps a user stream is refused with a reason', async () => {
+    await broker.core.addStream({ name: 'partial', subjects: ['partial.eu.*'] });
+    const client = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 5,
+      clientId: 'overlapper',
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+      reconnectPeriod: 0,
+    });
+    await assert.rejects(client.subscribeAsync('partial/#', { qos: 1 }), /Implementation specific error/);
+    await client.endAsync();
+  });
+
+  test('a shared persistent subscription is one consumer the members compete on', async () => {
+    const member = (clientId: string): Promise<MqttClient> =>
+      mqtt.connectAsync(broker.url, {
+        protocolVersion: 5,
+        clientId,
+        clean: false,
+        properties: { sessionExpiryInterval: 60 },
+        reconnectPeriod: 0,
+      });
+    const one = await member('share-one');
+    const two = await member('share-two');
+    const receivedOne = collect(one);
+    const receivedTwo = collect(two);
+    await one.subscribeAsync('$share/g/work/+', { qos: 1 });
+    await two.subscribeAsync('$share/g/work/+', { qos: 1 });
+    const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+    for (let index = 0; index < 20; index++)
+      await publisher.publishAsync(`work/${index}`, String(index), { qos: 1 });
+    await until(() => receivedOne.length + receivedTwo.length === 20);
+    const all = [...receivedOne, ...receivedTwo]
+      .map((message) => Number(message.payload))
+      .sort((a, b) => a - b);
+    assert.deepEqual(
+      all,
+      Array.from({ length: 20 }, (_, index) => index),
+    );
+    assert.ok(receivedOne.length > 0 && receivedTwo.length > 0, 'both members took some');
+    await Promise.all([one.endAsync(), two.endAsync(), publisher.endAsync()]);
+  });
+
   test('a message published over MQTT reaches a native consumer of a user stream', async () => {
     await broker.core.addStream({ name: 'telemetry', subjects: ['telemetry.>'] });
     await broker.core.addConsumer('telemetry', { name: 'reader', deliverPolicy: { kind: 'all' } });

@@ -50,7 +50,7 @@ export async function startBroker(options: TestBrokerOptions = {}): Promise<Test
     options: {},
   });
   const sockets = new Set<net.Socket>();
-  const listener = net.createServer((socket) => {
+  const listener = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const remoteAddress = socket.remoteAddress ?? '';

@@ -24,7 +24,7 @@ interface RawClient {
   destroy(): void;
 }
 
-function raw(): Promise<RawClient> {
+function raw(version: '1.0' | '1.2' = '1.2'): Promise<RawClient> {
   return new Promise((resolve) => {
     const socket = net.connect(harness.tcpPort, '127.0.0.1', () =>
       resolve({
@@ -35,7 +35,7 @@ function raw(): Promise<RawClient> {
       }),
     );
     const parser = new StompParser();
-    parser.setVersion('1.2');
+    parser.setVersion(version);
     const frames = new Inbox<StompFrame>();
     socket.on('data', (chunk: Buffer) => {
       for (const frame of parser.push(chunk).frames) frames.push(frame);
@@ -93,7 +93,7 @@ test('RECEIPTs keep frame order behind pending confirms', async () => {
   const client = await raw();
   let frames = connect;
   for (let index = 0; index < 50; index++) {
-    frames += `SEND\ndestination:/queue/order\nreceipt:${index}\n\nm\0`;
+    frames += `SEND\ndestination:/queue/order${index % 3}\nreceipt:${index}\n\nm\0`;
     frames += `BEGIN\ntransaction:t${index}\nreceipt:b${index}\n\n\0ABORT\ntransaction:t${index}\n\n\0`;
   }
   client.write(frames);
@@ -118,6 +118,7 @@ test('malformed, oversized and unknown frames: ERROR with message and body, then
     ],
     [`${connect}SEND\n${'h:v\n'.repeat(300)}\n\0`, 'frame too large'],
     [`${connect}SEND\ndestination:/amq/queue/a\n\nx\0`, 'not supported'],
+    [`${connect}SUBSCRIBE\nid:1\ndestination:/topic/a\nselector:a = = 1\n\n\0`, 'invalid selector'],
     [`${connect}SEND\ndestination:/queue/a\nAMQ_SCHEDULED_PERIOD:1000\n\nx\0`, 'not supported'],
     [`${connect}SEND\ndestination:/queue/a\npriority:12\n\nx\0`, 'invalid header'],
     [`${connect}SUBSCRIBE\nid:1\ndestination:/topic/a\nactivemq.subscriptionName:s\n\n\0`, 'malformed frame'],
@@ -142,14 +143,67 @@ test('an expired message is not delivered', async () => {
       `SEND\ndestination:/queue/expiring\nexpiration:60000\nreceipt:2\n\nfresh\0` +
       `SUBSCRIBE\nid:0\ndestination:/queue/expiring\n\n\0`,
   );
-  // RECEIPTs wait for the fsync; the MESSAGE may come before them.
-  let message = await client.frames.next();
-  while (message.command !== 'MESSAGE') message = await client.frames.next();
-  assert.equal(message.body.toString(), 'fresh');
+  // RECEIPTs wait for the fsync; the MESSAGE may come before or after them.
   let receipts = 0;
-  while (receipts < 2) if ((await client.frames.next()).command === 'RECEIPT') receipts++;
+  let message: StompFrame | undefined;
+  while (message === undefined || receipts < 2) {
+    const frame = await client.frames.next();
+    if (frame.command === 'RECEIPT') receipts++;
+    else if (frame.command === 'MESSAGE') message = frame;
+  }
+  assert.equal(message.body.toString(), 'fresh');
   assert.ok(Number(header(message, 'expires')) > Date.now());
   assert.ok(await client.frames.quiet());
+  client.destroy();
+});
+
+test('a delay header delays queue delivery (both dialects)', async () => {
+  const client = await raw();
+  client.write(
+    `${connect}SUBSCRIBE\nid:0\ndestination:/queue/later\nreceipt:s\n\n\0` +
+      `SEND\ndestination:/queue/later\nAMQ_SCHEDULED_DELAY:300\nreceipt:1\n\nfirst\0` +
+      `SEND\ndestination:/queue/later\nx-delay:300\nreceipt:2\n\nsecond\0`,
+  );
+  await client.frames.next();
+  const sentAt = Date.now();
+  const bodies: string[] = [];
+  while (bodies.length < 2) {
+    const frame = await client.frames.next();
+    if (frame.command === 'MESSAGE') bodies.push(frame.body.toString());
+  }
+  assert.ok(Date.now() - sentAt >= 250);
+  assert.deepEqual(bodies.sort(), ['first', 'second']);
+  client.destroy();
+});
+
+test('selectors on live and durable topic subscriptions', async () => {
+  const client = await raw();
+  client.write(
+    `${connect}SUBSCRIBE\nid:live\ndestination:/topic/sel.live\nselector:region = 'eu' AND JMSPriority > 5\nreceipt:a\n\n\0` +
+      `SUBSCRIBE\nid:dur\ndestination:/topic/sel.durable\ndurable:true\nselector:region = 'eu'\nreceipt:b\n\n\0`,
+  );
+  await client.frames.next();
+  await client.frames.next();
+  await client.frames.next();
+  client.write(
+    `SEND\ndestination:/topic/sel.live\nregion:us\npriority:9\n\nno\0` +
+      `SEND\ndestination:/topic/sel.live\nregion:eu\npriority:1\n\nno\0` +
+      `SEND\ndestination:/topic/sel.live\nregion:eu\npriority:9\n\nyes live\0` +
+      `SEND\ndestination:/topic/sel.durable\nregion:us\nreceipt:1\n\nno\0` +
+      `SEND\ndestination:/topic/sel.durable\nregion:eu\nreceipt:2\n\nyes durable\0`,
+  );
+  const bodies: string[] = [];
+  while (bodies.length < 2) {
+    const frame = await client.frames.next();
+    if (frame.command === 'MESSAGE') bodies.push(frame.body.toString());
+  }
+  assert.deepEqual(bodies.sort(), ['yes durable', 'yes live']);
+  // Whatever else arrives (RECEIPTs) holds no further MESSAGE.
+  for (;;) {
+    const frame = await client.frames.next(300).catch(() => undefined);
+    if (frame === undefined) break;
+    assert.notEqual(frame.command, 'MESSAGE', frame.body.toString());
+  }
   client.destroy();
 });
 
@@ -165,5 +219,41 @@ test('a delay header on a topic delays live delivery', async () => {
   const message = await client.frames.next();
   assert.ok(Date.now() - sentAt >= 250);
   assert.equal(message.body.toString(), 'later');
+  client.destroy();
+});
+
+test('login and passcode go through the authenticator', async () => {
+  const good = await raw();
+  good.write('CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0');
+  assert.equal((await good.frames.next()).command, 'CONNECTED');
+  good.destroy();
+  for (const [login, passcode] of [
+    ['guest', 'wrong'],
+    ['alice', 'secret'],
+  ]) {
+    const bad = await raw();
+    bad.write(
+      `CONNECT\naccept-version:1.2\nhost:/\nlogin:${login}\npasscode:${passcode}\n\n\0SEND\ndestination:/queue/a\n\nx\0`,
+    );
+    const error = await bad.frames.next();
+    assert.equal(error.command, 'ERROR');
+    assert.equal(header(error, 'message'), 'authentication failed');
+    await bad.closed;
+  }
+});
+
+test('STOMP 1.0 frames: no escaping, spaces trimmed, message-id acks', async () => {
+  const client = await raw('1.0');
+  client.write(
+    'CONNECT\n\n\0SUBSCRIBE\ndestination: /queue/old10\nack: client\n\n\0' +
+      'SEND\ndestination: /queue/old10\nx-path: C:\\dir\n\nten\0',
+  );
+  assert.equal(header(await client.frames.next(), 'version'), '1.0');
+  const message = await client.frames.next();
+  assert.equal(header(message, 'x-path'), 'C:\\dir');
+  assert.equal(header(message, 'subscription'), '/queue/old10');
+  assert.equal(header(message, 'ack'), undefined);
+  client.write(`ACK\nmessage-id:${header(message, 'message-id') ?? ''}\nreceipt:a\n\n\0`);
+  assert.equal(header(await client.frames.next(), 'receipt-id'), 'a');
   client.destroy();
 });

@@ -103,7 +103,8 @@ export const activemq: SystemDefinition = {
       durability: {
         stomp: {
           fsyncBeforeConfirm: true,
-          description: 'KahaDB; a persistent SEND with a receipt is journaled and fsynced before the RECEIPT',
+          description:
+            '/queue: KahaDB, a persistent SEND with a receipt is journaled and fsynced before the RECEIPT; /topic (fan-out): non-durable subscribers, not stored',
         },
         mqtt: {
           fsyncBeforeConfirm: false,

@@ -84,7 +84,7 @@ export const rabbitmq: SystemDefinition = {
         stomp: {
           fsyncBeforeConfirm: true,
           description:
-            'durable queue, persistent messages; the SEND receipt waits for the publisher confirm, which follows the fsync',
+            '/queue: durable queue, persistent messages: the RECEIPT waits for the publisher confirm, which follows the fsync; /topic (fan-out): transient subscription queues',
         },
         mqtt: {
           fsyncBeforeConfirm: false,

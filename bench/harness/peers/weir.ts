@@ -2,26 +2,39 @@
 // listening on ports the OS picks (port 0) and reporting them in its ports file. Protocols
 // whose adapter is not in the build yet are shown as "adapter not available yet" instead of
 // figures.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GeneratorProtocol } from '../generator-messages.js';
 import { ManagedProcess } from '../managed-process.js';
-import { SystemUnavailableError, type SystemDefinition } from '../system.js';
+import { prefetchMessages, SystemUnavailableError, type SystemDefinition } from '../system.js';
 
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const cli = path.join(distRoot, 'src', 'server', 'cli.js');
 const startTimeoutMs = 30_000;
 const generatorProtocols: readonly GeneratorProtocol[] = ['mqtt', 'stomp'];
 
+/** The package version and the commit it was built from (`-dirty`: with uncommitted changes). */
 function weirVersion(): string {
+  let version = 'unknown';
   try {
     const manifest = JSON.parse(readFileSync(path.join(distRoot, '..', 'package.json'), 'utf8')) as {
       version: string;
     };
-    return manifest.version;
+    version = manifest.version;
   } catch {
-    return 'unknown';
+    // keep 'unknown'
+  }
+  try {
+    const commit = execFileSync('git', ['describe', '--always', '--dirty', '--exclude', '*'], {
+      cwd: path.join(distRoot, '..'),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    return `${version} (${commit})`;
+  } catch {
+    return version;
   }
 }
 
@@ -52,7 +65,14 @@ export const weir: SystemDefinition = {
           portsFile,
           logLevel: 'warn',
           http: { enabled: false },
-          protocols: { native: { port: 0 }, mqtt: { port: 0 }, stomp: { port: 0 }, amqp: { port: 0 } },
+          protocols: {
+            native: { port: 0 },
+            // The common delivery window, and a clean session's queue as unbounded as
+            // Mosquitto's is made here (its maximum).
+            mqtt: { port: 0, options: { inflightMax: prefetchMessages, queuedMessagesMax: 1_000_000 } },
+            stomp: { port: 0 },
+            amqp: { port: 0 },
+          },
         },
         null,
         2,
@@ -87,21 +107,30 @@ export const weir: SystemDefinition = {
         'adapter not available yet (this build serves neither MQTT nor STOMP)',
       );
     }
-    const description =
-      'segmented log; streams default to fsync always (group commit: a confirm waits for the fsync that covers it)';
     return {
       name: 'weir',
       version: weirVersion(),
       ports,
       durability: {
-        mqtt: { fsyncBeforeConfirm: true, description },
-        stomp: { fsyncBeforeConfirm: true, description },
+        mqtt: {
+          fsyncBeforeConfirm: false,
+          description:
+            'clean sessions: a QoS 1 message no stream captures is acked once handed to live subscribers; persistent sessions (backlog) queue it in a stream of the log',
+        },
+        stomp: {
+          fsyncBeforeConfirm: true,
+          description:
+            '/queue: a workqueue stream, fsync always by default: the RECEIPT waits for the group-commit fsync; /topic (fan-out): live subscriptions, at most once',
+        },
       },
-      settings: [`weir serve with its defaults; node ${process.version}`],
+      settings: [
+        `weir serve; node ${process.version}`,
+        `MQTT inflightMax ${prefetchMessages}, queuedMessagesMax 1,000,000 (the most); STOMP prefetch-count ${prefetchMessages}`,
+      ],
       username: undefined,
       password: undefined,
       stompSendHeaders: [['persistent', 'true']],
-      stompSubscribeHeaders: [],
+      stompSubscribeHeaders: [['prefetch-count', String(prefetchMessages)]],
       process: broker,
       stop: () => broker.stop(),
     };

@@ -17,6 +17,8 @@ export interface Peer {
   readonly durability: string;
   readonly login: string;
   readonly passcode: string;
+  /** What the peer itself reports about durability after a run, if it can tell. */
+  inspect?(): string;
   stop(): Promise<void>;
 }
 
@@ -258,6 +260,14 @@ export async function startRabbitMq(): Promise<Peer> {
       'durable queue (STOMP plugin default for /queue/), persistent:true messages; RECEIPT after the publisher confirm, i.e. after fsync',
     login: 'guest',
     passcode: 'guest',
+    inspect: () => {
+      const listed = spawnSync(path.join(bin, 'rabbitmqctl'), ['list_queues', '-q', 'name', 'durable'], {
+        env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      return `rabbitmqctl list_queues name durable: ${(listed.stdout ?? '').trim().replace(/\s+/g, ' ') || listed.stderr}`;
+    },
     stop: stopAll,
   };
 }

@@ -30,6 +30,9 @@ export interface ProducerStamp {
   readonly sequence: number;
 }
 
+/** One producer in a snapshot: id (decimal), epoch, last sequence, recent offsets (-1 unknown). */
+export type ProducerSnapshotEntry = [string, number, number, number[]];
+
 /** Sequences remembered with their offsets, per producer (as Kafka keeps five batches). */
 export const recentSequences = 8;
 
@@ -147,6 +150,37 @@ export class ProducerStateTable {
     }
     entry.lastSequence = Math.max(entry.lastSequence, baseSequence + count - 1);
     this.#touch(id, entry);
+  }
+
+  /** The last sequence stored for this producer and epoch, or -1. */
+  lastSequence(id: bigint, epoch: number): number {
+    const entry = this.#producers.get(id);
+    return entry === undefined || entry.epoch !== epoch ? -1 : entry.lastSequence;
+  }
+
+  /** The table as plain data, for a snapshot (stream-dedup.ts). */
+  export(): ProducerSnapshotEntry[] {
+    const entries: ProducerSnapshotEntry[] = [];
+    for (const [id, entry] of this.#producers) {
+      entries.push([
+        id.toString(),
+        entry.epoch,
+        entry.lastSequence,
+        [...entry.offsets].map((offset) => offset ?? -1),
+      ]);
+    }
+    return entries;
+  }
+
+  /** Loads a snapshot taken by `export` (before applying the batches stored after it). */
+  restore(entries: readonly ProducerSnapshotEntry[]): void {
+    for (const [id, epoch, lastSequence, offsets] of entries) {
+      const restored: number[] = [];
+      offsets.forEach((offset, index) => {
+        if (offset >= 0) restored[index] = offset;
+      });
+      this.#touch(BigInt(id), { epoch, lastSequence, offsets: restored, pending: 0 });
+    }
   }
 
   /** Recovery: applies every idempotent batch of a partition's log, in order. */

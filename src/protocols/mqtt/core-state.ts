@@ -50,6 +50,7 @@ type AdminCore = Pick<
   | 'addConsumer'
   | 'deleteConsumer'
   | 'listConsumers'
+  | 'consumerInfo'
 >;
 
 function isAdminCore(core: ProtocolCore): core is ProtocolCore & AdminCore {
@@ -91,6 +92,7 @@ class CoreState implements DurableState {
   readonly #core: ProtocolCore & AdminCore;
   readonly #options: MqttOptions;
   #session: CoreSession | undefined;
+  onStreamsChanged: (() => void) | undefined;
 
   constructor(core: ProtocolCore & AdminCore, options: MqttOptions) {
     this.#core = core;
@@ -122,9 +124,14 @@ class CoreState implements DurableState {
     // else may, so this does until the stream is read.
     const holdOpen = setInterval(() => undefined, 60_000);
     try {
+      // A no-wait fetch returns what reads under way bring; an empty one is the end only
+      // once the consumer has nothing left to read (its pending count is an upper bound).
       for (;;) {
-        const batch = await this.#publisher.fetch(stream, name, { batch: 1000, expiresMs: 0 });
-        if (batch.length === 0) break;
+        let batch = await this.#publisher.fetch(stream, name, { batch: 1000, expiresMs: 0 });
+        if (batch.length === 0) {
+          if (this.#core.consumerInfo(stream, name).pending === 0) break;
+          batch = await this.#publisher.fetch(stream, name, { batch: 1000, expiresMs: 50 });
+        }
         for (const delivery of batch) messages.push(delivery.message);
       }
     } finally {
@@ -235,10 +242,12 @@ class CoreState implements DurableState {
         maxAgeMs: this.#options.queueAgeMaxMs,
         discard: 'old',
       });
+      this.onStreamsChanged?.();
       return name;
     }
     const subjects = target.config.subjects.filter((subject) => !filterCovers(filter, subject));
     await this.#core.updateStream({ name: target.config.name, subjects: [...subjects, filter] });
+    this.onStreamsChanged?.();
     return target.config.name;
   }
 
@@ -260,6 +269,12 @@ class CoreState implements DurableState {
     }
   }
 
+  async close(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.close();
+  }
+
   /** Drops subjects of an MQTT queue stream that no consumer filters on any more. */
   async #releaseSubjects(stream: string): Promise<void> {
     if (!stream.startsWith(queueStreamPrefix)) return;
@@ -270,5 +285,6 @@ class CoreState implements DurableState {
     );
     if (kept.length === info.config.subjects.length || kept.length === 0) return;
     await this.#core.updateStream({ name: stream, subjects: kept });
+    this.onStreamsChanged?.();
   }
 }

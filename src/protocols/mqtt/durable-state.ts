@@ -22,6 +22,8 @@ export interface ConsumerRef {
 }
 
 export interface DurableState {
+  /** Called after the implementation changes which subjects streams capture. */
+  onStreamsChanged: (() => void) | undefined;
   /** Retained messages (latest per subject, tombstones dropped) and session records, at start. */
   load(): Promise<{ retained: Message[]; sessions: SessionRecord[] }>;
   /** Stores (or, with an empty body, clears) the retained message of `input.subject`. */
@@ -32,4 +34,6 @@ export interface DurableState {
   consumersFor(clientId: string, options: SubscriptionOptions): Promise<ConsumerRef[]>;
   /** Deletes consumers of a subscription that ended; shared ones are kept while others use them. */
   deleteConsumers(consumers: readonly ConsumerRef[], shared: boolean): Promise<void>;
+  /** Releases what the implementation holds in the core (its session). */
+  close(): Promise<void>;
 }

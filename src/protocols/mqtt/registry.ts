@@ -4,9 +4,10 @@
 
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
-import type { CoreSession, Message, PublishInput } from '../../core/api.js';
+import type { CoreSession, Message, PublishInput, StreamInfo } from '../../core/api.js';
 import type { Authenticator } from '../../core/auth.js';
 import type { ProtocolCore } from '../../core/protocol-server.js';
+import { CaptureCache } from './capture-cache.js';
 import type { DurableState, SessionRecord } from './durable-state.js';
 import type { MqttOptions } from './options.js';
 import { RetainedIndex } from './retained.js';
@@ -20,8 +21,11 @@ export class MqttRegistry {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly durable: DurableState;
+  /** The largest message body accepted (the server's `limits.messageBytesMax`). */
+  readonly messageBytesMax: number;
   readonly stats: MqttStats;
   readonly retained: RetainedIndex;
+  readonly captures: CaptureCache;
   readonly sessions = new Map<string, SessionState>();
   /** Records of persistent sessions loaded at start and not yet resumed. */
   readonly storedSessions = new Map<string, SessionRecord>();
@@ -38,7 +42,9 @@ export class MqttRegistry {
     logger: Logger,
     clock: Clock,
     durable: DurableState,
+    messageBytesMax: number,
   ) {
+    this.messageBytesMax = messageBytesMax;
     this.options = options;
     this.core = core;
     this.authenticator = authenticator;
@@ -47,6 +53,14 @@ export class MqttRegistry {
     this.durable = durable;
     this.stats = new MqttStats(clock.nowMs());
     this.retained = new RetainedIndex(options.retainedMessagesMax);
+    const lister = core as Partial<{ listStreams(): StreamInfo[] }>;
+    this.captures = new CaptureCache(
+      typeof lister.listStreams === 'function'
+        ? () => (lister.listStreams as () => StreamInfo[]).call(core)
+        : undefined,
+      clock,
+    );
+    durable.onStreamsChanged = () => this.captures.invalidate();
     this.#assignedPrefix = `weir-${clock.nowMs().toString(36)}-`;
   }
 
@@ -58,6 +72,33 @@ export class MqttRegistry {
     return id;
   }
 
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  /** Keeps a background write (session record, will) until it settles; close() waits for them. */
+  track(work: Promise<unknown>, what: string): void {
+    const tracked = work.catch((error: unknown) =>
+      this.logger.warn(`${what} failed`, { error: String(error) }),
+    );
+    this.#inFlight.add(tracked);
+    void tracked.finally(() => this.#inFlight.delete(tracked));
+  }
+
+  /** Stores a persistent session's record (subscriptions, expiry, when it disconnected). */
+  saveSession(session: SessionState): void {
+    session.stored = true;
+    const nowMs = this.clock.nowMs();
+    this.track(
+      this.durable.saveSession({
+        clientId: session.clientId,
+        expiryIntervalS: session.expiryIntervalS,
+        protocolVersion: session.protocolVersion,
+        subscriptions: [...session.subscriptions.values()].map((subscription) => subscription.options),
+        disconnectedAtMs: session.connection === undefined ? nowMs : undefined,
+      }),
+      'saving an MQTT session',
+    );
+  }
+
   /** The broker's own core session: wills, `$SYS/` statistics. */
   systemSession(): CoreSession {
     this.#systemSession ??= this.core.openSession({ clientId: '$mqtt' });
@@ -65,6 +106,7 @@ export class MqttRegistry {
   }
 
   async close(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
     const session = this.#systemSession;
     this.#systemSession = undefined;
     await session?.close();

@@ -8,9 +8,6 @@ import type { Duplex } from 'node:stream';
 import type { TimerHandle } from '../../common/clock.js';
 import { createMessage } from '../../core/message.js';
 import type { ConnectionInfo, ProtocolContext, ProtocolServer } from '../../core/protocol-server.js';
-import { ReasonCode } from './codec/reason-codes.js';
-import { connectReturnCodeFor } from './codec/reason-codes.js';
-import { encodePacket } from './codec/encoder.js';
 import { createCoreState } from './core-state.js';
 import type { DurableState } from './durable-state.js';
 import { scheduleExpiry } from './lifecycle.js';
@@ -49,6 +46,7 @@ export function createMqttServer(context: ProtocolContext, overrides: MqttServer
     context.logger,
     context.clock,
     durable,
+    context.limits.messageBytesMax,
   );
   let closing = false;
   let sysTimer: TimerHandle | undefined;
@@ -91,15 +89,12 @@ export function createMqttServer(context: ProtocolContext, overrides: MqttServer
         stream.destroy();
         return;
       }
-      if (registry.connections.size >= context.limits.connectionsMax) {
-        // Over the connection limit: CONNACK "server unavailable" in both versions' terms is
-        // only possible after reading CONNECT; refusing before it, a plain close is honest.
-        refuseOverLimit(stream);
-        return;
-      }
+      // Over the connection limit, the CONNECT is still read so that the refusal is in the
+      // client's own protocol version: CONNACK 0x89 Server busy (5.0) / 0x03 (3.1.1).
+      const overLimit = registry.connections.size >= context.limits.connectionsMax;
       stream.pause();
       const start = (): void => {
-        const session = new MqttSession(registry, stream, info);
+        const session = new MqttSession(registry, stream, info, overLimit);
         registry.connections.add(session);
         stream.resume();
       };
@@ -112,18 +107,9 @@ export function createMqttServer(context: ProtocolContext, overrides: MqttServer
       await Promise.all([...registry.connections].map((connection) => connection.shutdown()));
       for (const session of registry.sessions.values()) session.cancelTimers();
       await registry.close();
+      await durable.close();
     },
   };
-}
-
-function refuseOverLimit(stream: Duplex): void {
-  // A 3.1.1 CONNACK "server unavailable" is understood by 5.0 clients as a refusal too.
-  stream.end(
-    encodePacket(
-      { cmd: 'connack', returnCode: connectReturnCodeFor(ReasonCode.serverBusy), sessionPresent: false },
-      4,
-    ),
-  );
 }
 
 /** `$SYS/` statistics: retained in memory (not in the log) and published live. */

@@ -22,7 +22,7 @@ import type { ConnectionInfo } from '../../core/protocol-server.js';
 import { MqttDecodeError, MqttDecoder } from './codec/decoder.js';
 import { encodeAcknowledgement, encodePacket, encodePublish } from './codec/encoder.js';
 import type { Packet, ProtocolVersion, PublishPacket, Qos } from './codec/packets.js';
-import { ReasonCode } from './codec/reason-codes.js';
+import { ReasonCode, reasonCodeForPacket } from './codec/reason-codes.js';
 import { handleAuth } from './handlers/auth.js';
 import { handleConnect } from './handlers/connect.js';
 import { handleDisconnect } from './handlers/disconnect.js';
@@ -82,7 +82,7 @@ const writeBufferBytesMax = 8 * 1024 * 1024;
 export class MqttSession {
   readonly registry: MqttRegistry;
   readonly info: ConnectionInfo;
-  readonly logger: Logger;
+  #logger: Logger | undefined;
   readonly #stream: Duplex;
   readonly #decoder: MqttDecoder;
   state: ConnectionState = 'awaiting-connect';
@@ -128,11 +128,14 @@ export class MqttSession {
   #serial: Promise<void> = Promise.resolve();
   closed: Promise<void> | undefined;
 
-  constructor(registry: MqttRegistry, stream: Duplex, info: ConnectionInfo) {
+  /** Accepted past the connection limit: its CONNECT is refused with Server busy. */
+  readonly overLimit: boolean;
+
+  constructor(registry: MqttRegistry, stream: Duplex, info: ConnectionInfo, overLimit = false) {
     this.registry = registry;
+    this.overLimit = overLimit;
     this.info = info;
     this.#stream = stream;
-    this.logger = registry.logger.child({ remote: `${info.remoteAddress}:${info.remotePort}` });
     this.#decoder = new MqttDecoder(registry.options.packetBytesMax);
     this.clientReceiveMaximum = registry.options.inflightMax;
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -146,6 +149,15 @@ export class MqttSession {
       // MQTT 3.1.4: a Server closes a connection that does not send CONNECT in reasonable time.
       if (this.state === 'awaiting-connect' || this.state === 'connecting') this.abort();
     }, registry.options.connectTimeoutMs);
+  }
+
+  /** A child logger naming the peer, made on first use (most connections never log). */
+  get logger(): Logger {
+    this.#logger ??= this.registry.logger.child({
+      remote: `${this.info.remoteAddress}:${this.info.remotePort}`,
+      ...(this.clientId.length > 0 ? { clientId: this.clientId } : {}),
+    });
+    return this.#logger;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -374,7 +386,8 @@ export class MqttSession {
       const next = this.#acknowledgements.shift() as PendingAcknowledgement;
       if (this.state !== 'connected') continue;
       if (next.kind === 'puback') this.inboundUnacknowledged--;
-      this.sendAcknowledgement(next.kind, next.packetId, next.reasonCode, next.reasonString);
+      const reason = reasonCodeForPacket(next.kind, next.reasonCode);
+      this.sendAcknowledgement(next.kind, next.packetId, reason, next.reasonString);
     }
   }
 
@@ -453,6 +466,8 @@ export class MqttSession {
     // subscription asks for Retain As Published [MQTT-3.3.1-12] [MQTT-3.3.1-13].
     const retain = retainedOnSubscribe || (options.retainAsPublished && publishedRetain(message));
     let topic = subjectToTopic(message.subject);
+    let newAlias: number | undefined;
+    let aliasTopic = '';
     let packetId = 0;
     if (qos > 0) packetId = this.#allocatePacketId(delivery);
     const dup = delivery !== undefined && delivery.redelivered && qos > 0; // [MQTT-3.3.1-1]
@@ -472,9 +487,10 @@ export class MqttSession {
           topic = '';
         } else if (this.#outboundAliases.size < this.clientTopicAliasMaximum) {
           // [MQTT-3.3.2-9]: aliases stay within the client's Topic Alias Maximum.
-          const next = this.#outboundAliases.size + 1;
-          this.#outboundAliases.set(topic, next);
-          withAlias = { ...properties, topicAlias: next };
+          // Recorded only once the packet is written, so a dropped one teaches nothing.
+          newAlias = this.#outboundAliases.size + 1;
+          aliasTopic = topic;
+          withAlias = { ...properties, topicAlias: newAlias };
         }
       }
       if (options.identifier !== undefined)
@@ -503,6 +519,7 @@ export class MqttSession {
     }
     if (qos > 0) this.#outgoing.set(packetId, { qos: qos as 1 | 2, delivery, stage: 'publish' });
     else if (delivery !== undefined) this.coreSession?.ack(delivery);
+    if (newAlias !== undefined) this.#outboundAliases.set(aliasTopic, newAlias);
     this.registry.stats.publishSent++;
     this.#write(bytes);
     return true;
@@ -578,7 +595,11 @@ export class MqttSession {
     if (this.protocolVersion === 5 && this.state === 'connected') {
       const properties =
         reasonString !== undefined && this.requestProblemInformation ? { reasonString } : undefined;
-      this.send({ cmd: 'disconnect', reasonCode, ...(properties ? { properties } : {}) });
+      this.send({
+        cmd: 'disconnect',
+        reasonCode: reasonCodeForPacket('disconnect', reasonCode),
+        ...(properties ? { properties } : {}),
+      });
     }
     this.abort();
   }

@@ -14,8 +14,8 @@ export interface StompCore {
   openSession(options?: SessionOptions): CoreSession;
   /** Queue `name`: a workqueue stream on subject `name` with its shared durable consumer. */
   ensureQueue(name: string): Promise<ConsumerRef>;
-  /** A durable consumer `name` on an interest stream capturing `filter`. */
-  ensureDurableSubscription(filter: string, name: string): Promise<ConsumerRef>;
+  /** A durable consumer `name` on an interest stream capturing `filter`, with an optional JMS selector. */
+  ensureDurableSubscription(filter: string, name: string, selector: string | undefined): Promise<ConsumerRef>;
   /** Deletes a durable subscription; false when there was none. */
   deleteDurableSubscription(name: string): Promise<boolean>;
 }

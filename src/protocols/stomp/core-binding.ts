@@ -125,7 +125,11 @@ class StompCoreBinding implements StompCore {
     return { stream: streamName, consumer: streamName };
   }
 
-  async ensureDurableSubscription(filter: string, name: string): Promise<ConsumerRef> {
+  async ensureDurableSubscription(
+    filter: string,
+    name: string,
+    selector: string | undefined,
+  ): Promise<ConsumerRef> {
     const consumerName = encodeName(name);
     let target: StreamInfo | undefined;
     for (const stream of this.#core.listStreams()) {
@@ -161,9 +165,10 @@ class StompCoreBinding implements StompCore {
       dispatch: 'exclusive',
       deliverPolicy: { kind: 'new' },
       ...(target.config.subjects.includes(filter) ? {} : { filterSubject: filter }),
+      ...(selector !== undefined ? { selector } : {}),
     };
-    // A durable subscription of the same name elsewhere (another topic) is replaced, as JMS
-    // does when a durable subscriber changes its topic.
+    // A durable subscription of the same name elsewhere (another topic), or here with another
+    // selector, is replaced, as JMS does when a durable subscriber changes its topic or selector.
     for (const stream of this.#core.listStreams()) {
       if (stream.config.name === streamName) continue;
       if (

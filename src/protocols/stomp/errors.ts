@@ -34,6 +34,7 @@ const messageByCode: Readonly<Partial<Record<ErrorCode, string>>> = {
   [ErrorCode.TransactionNotFound]: 'unknown transaction',
   [ErrorCode.TransactionAborted]: 'transaction aborted',
   [ErrorCode.SlowConsumer]: 'slow consumer',
+  [ErrorCode.InvalidSelector]: 'invalid selector',
   [ErrorCode.Overloaded]: 'server overloaded',
 };
 

@@ -193,19 +193,21 @@ export function sendToPublishInput(
         if (!protocolHeaders.has(name)) headers[name] = value;
     }
   }
-  const input: PublishInput = {
+  // Built field by field: exactOptionalPropertyTypes forbids explicit undefined, and this
+  // runs once per SEND.
+  const input: { -readonly [K in keyof PublishInput]: PublishInput[K] } = {
     subject,
     body: frame.body,
     headers,
-    ...(priority !== undefined ? { priority } : {}),
-    ...(expiresAtMs !== undefined ? { expiresAtMs } : {}),
-    ...(ttlMs !== undefined ? { ttlMs } : {}),
-    ...(delayMs !== undefined ? { delayMs } : {}),
-    ...(persistent !== undefined ? { persistent } : {}),
-    ...(contentType !== undefined ? { contentType } : {}),
-    ...(correlationId !== undefined ? { correlationId } : {}),
-    ...(replyTo !== undefined ? { replyTo } : {}),
   };
+  if (priority !== undefined) input.priority = priority;
+  if (expiresAtMs !== undefined) input.expiresAtMs = expiresAtMs;
+  if (ttlMs !== undefined) input.ttlMs = ttlMs;
+  if (delayMs !== undefined) input.delayMs = delayMs;
+  if (persistent !== undefined) input.persistent = persistent;
+  if (contentType !== undefined) input.contentType = contentType;
+  if (correlationId !== undefined) input.correlationId = correlationId;
+  if (replyTo !== undefined) input.replyTo = replyTo;
   return { input, bytes };
 }
 

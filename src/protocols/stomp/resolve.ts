@@ -1,6 +1,7 @@
 // Destinations → subjects and consumers for one connection: queues created on first use,
 // temporary queues created when first named, replies routed to their owner's inbox.
 import { ErrorCode, isWeirError } from '../../common/errors.js';
+import { StompLimits } from '../../common/limits.js';
 import type { PublishInput } from '../../core/api.js';
 import { StompProtocolError } from './errors.js';
 import { parseDestination, tempQueueSubject, type Destination } from './mapping.js';
@@ -46,6 +47,7 @@ export function ensureTempQueue(connection: StompConnection, name: string, subsc
     live: undefined,
   };
   subscription.live = connection.session.subscribeLive(subject, {
+    bufferMessagesMax: StompLimits.liveBufferMessages,
     onMessage: (message) => {
       if (!connection.deliverLive(subscription, message)) connection.slowConsumer(subscription);
     },
@@ -78,19 +80,19 @@ export function resolveReplyTo(connection: StompConnection, value: string | unde
  * that no stream captures has only live subscribers: the core delivered it to them and there
  * is nothing to make durable, so that confirms too.
  */
-export async function publishDurable(
+export function publishDurable(
   connection: StompConnection,
   input: PublishInput,
   destination: Destination,
-): Promise<void> {
-  try {
-    await connection.session.publishConfirmed(input);
-  } catch (error) {
-    if (isWeirError(error, ErrorCode.NoStream)) {
-      if (destination.kind !== 'queue') return;
-      connection.context.queues.forget(destination.name);
-      throw new StompProtocolError(`queue '${destination.name}' no longer exists`, ErrorCode.StreamNotFound);
+): Promise<unknown> {
+  return connection.session.publishConfirmed(input).catch((error: unknown) => {
+    if (!isWeirError(error, ErrorCode.NoStream)) throw error;
+    if (destination.kind !== 'queue') {
+      // Live subscribers get messages on the core's next delivery turn; the RECEIPT waits
+      // for it, so a producer pacing itself by receipts cannot outrun them.
+      return new Promise((resolve) => setImmediate(resolve));
     }
-    throw error;
-  }
+    connection.context.queues.forget(destination.name);
+    throw new StompProtocolError(`queue '${destination.name}' no longer exists`, ErrorCode.StreamNotFound);
+  });
 }

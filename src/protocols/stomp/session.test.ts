@@ -10,7 +10,7 @@ import type { CoreSession } from '../../core/api.js';
 import { AuthenticationFailedError, type Authenticator } from '../../core/auth.js';
 import { StompParser, type StompFrame, header } from './codec/index.js';
 import type { StompCore } from './core-admin.js';
-import { createStompServerWith } from './server.js';
+import { createStompServerWith, parseStompOptions } from './server.js';
 
 function duplexPair(): [Duplex, Duplex] {
   const sides: Duplex[] = [];
@@ -230,4 +230,79 @@ test('a connection that never sends CONNECT is closed', async () => {
   clock.advance(10_000);
   assert.equal((await client.next()).command, 'ERROR');
   await client.closed;
+});
+
+test('connections past the limit are refused with an ERROR; close() ends the rest', async () => {
+  const clock = new ManualClock();
+  const server = createStompServerWith(
+    {
+      core,
+      authenticator,
+      logger: silentLogger,
+      clock,
+      limits: { connectionsMax: 1, frameBytesMax: 1024, messageBytesMax: 1024 },
+      options: {},
+    },
+    core,
+  );
+  const info = {
+    remoteAddress: '127.0.0.1',
+    remotePort: 1,
+    transport: 'in-process',
+    loopback: true,
+  } as const;
+  const [firstServer, firstClient] = duplexPair();
+  server.handleConnection(firstServer, info);
+  const firstData: Buffer[] = [];
+  firstClient.on('data', (chunk: Buffer) => firstData.push(chunk));
+  firstClient.write(connect12);
+  await new Promise((resolve) => setImmediate(resolve));
+  const [secondServer, secondClient] = duplexPair();
+  const secondData: Buffer[] = [];
+  secondClient.on('data', (chunk: Buffer) => secondData.push(chunk));
+  const secondEnded = new Promise((resolve) => secondClient.on('end', resolve));
+  server.handleConnection(secondServer, info);
+  await secondEnded;
+  assert.match(Buffer.concat(secondData).toString(), /^ERROR\nmessage:limit exceeded/);
+  const firstEnded = new Promise((resolve) => firstClient.on('end', resolve));
+  await server.close();
+  await firstEnded;
+  assert.match(Buffer.concat(firstData).toString(), /ERROR\nmessage:connection closed/);
+});
+
+test('options are validated', () => {
+  assert.throws(() => parseStompOptions({ heartBeatIntervalMs: 5 }), /heartBeatIntervalMs/);
+  assert.throws(() => parseStompOptions({ bogus: 1 }), /bogus/);
+  assert.throws(() => parseStompOptions({ virtualHosts: [1] }), /virtualHosts/);
+  assert.deepEqual(parseStompOptions({ heartBeatIntervalMs: 0, virtualHosts: ['/'] }), {
+    heartBeatIntervalMs: 0,
+    virtualHosts: ['/'],
+  });
+});
+
+test('virtual hosts: an unknown host is refused when the list is configured', async () => {
+  const server = createStompServerWith(
+    {
+      core,
+      authenticator,
+      logger: silentLogger,
+      clock: new ManualClock(),
+      limits: { connectionsMax: 10, frameBytesMax: 1024, messageBytesMax: 1024 },
+      options: { virtualHosts: ['/'] },
+    },
+    core,
+  );
+  const [serverSide, clientSide] = duplexPair();
+  server.handleConnection(serverSide, {
+    remoteAddress: '',
+    remotePort: 0,
+    transport: 'in-process',
+    loopback: true,
+  });
+  const data: Buffer[] = [];
+  clientSide.on('data', (chunk: Buffer) => data.push(chunk));
+  const ended = new Promise((resolve) => clientSide.on('end', resolve));
+  clientSide.write('CONNECT\naccept-version:1.2\nhost:elsewhere\n\n\0');
+  await ended;
+  assert.match(Buffer.concat(data).toString(), /unknown virtual host 'elsewhere'/);
 });

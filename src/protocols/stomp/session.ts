@@ -33,7 +33,9 @@ import {
   type StompVersion,
 } from './codec/index.js';
 import type { QueueDirectory, StompCore } from './core-admin.js';
+import { ConfirmOrder } from './confirm-order.js';
 import { errorMessageHeader, StompProtocolError } from './errors.js';
+import { HeartBeat } from './heart-beat.js';
 import { handlers } from './handlers/index.js';
 import { messageDestination, messageHeaders, type Destination } from './mapping.js';
 
@@ -126,16 +128,16 @@ export class StompConnection {
   readonly #onClosed: (connection: StompConnection) => void;
   #state: State = 'awaiting-connect';
   #session: CoreSession | undefined;
+  /** Parsed frames not yet handled, from `#queueHead` on (an index, not shift(): one chunk may hold thousands). */
   readonly #queue: (StompFrame | WeirError)[] = [];
+  #queueHead = 0;
   #busy = false;
-  #confirmTail: Promise<void> = Promise.resolve();
-  #outstandingConfirms = 0;
+  readonly #confirms = new ConfirmOrder();
   #pausedForConfirms = false;
   #deliverySequence = 0;
   #lastReadMs: number;
   #lastWriteMs: number;
-  #sendTimer: TimerHandle | undefined;
-  #receiveTimer: TimerHandle | undefined;
+  readonly #heartBeat: HeartBeat;
   #connectTimer: TimerHandle | undefined;
   readonly #owingSubscriptions = new Set<ConsumerSubscription>();
 
@@ -158,6 +160,15 @@ export class StompConnection {
     });
     this.#lastReadMs = context.clock.nowMs();
     this.#lastWriteMs = this.#lastReadMs;
+    this.#heartBeat = new HeartBeat(context.clock, {
+      lastReadMs: () => this.#lastReadMs,
+      lastWriteMs: () => this.#lastWriteMs,
+      beat: () => this.#write(heartBeatBytes),
+      timedOut: (silentMs) => {
+        this.logger.info('heart-beat timeout', { silentMs });
+        this.fail(new StompProtocolError(`no data or heart-beat from the client for ${silentMs} ms`));
+      },
+    });
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('drain', () => this.#onDrain());
     stream.on('error', (error: Error) => {
@@ -193,12 +204,17 @@ export class StompConnection {
     for (const frame of result.frames) this.#queue.push(frame);
     if (result.error !== undefined) this.#queue.push(result.error);
     this.#drainQueue();
+    if (this.#stream.writableLength > StompLimits.writeBufferBytesMax) this.#updateReading();
   }
 
   #drainQueue(): void {
-    while (!this.#busy && this.#queue.length > 0) {
+    while (!this.#busy && this.#queueHead < this.#queue.length) {
       if (this.#state === 'closing' || this.#state === 'closed') return;
-      const item = this.#queue.shift();
+      const item = this.#queue[this.#queueHead++];
+      if (this.#queueHead === this.#queue.length) {
+        this.#queue.length = 0;
+        this.#queueHead = 0;
+      }
       if (item === undefined) return;
       if (item instanceof WeirError) {
         this.fail(item);
@@ -213,12 +229,12 @@ export class StompConnection {
       }
       if (outcome instanceof Promise) {
         this.#busy = true;
-        this.#stream.pause();
+        this.#updateReading();
         outcome.then(
           () => {
             this.#busy = false;
             this.#afterFrame(item);
-            if (!this.#pausedForConfirms) this.#stream.resume();
+            this.#updateReading();
             this.#drainQueue();
           },
           (error: unknown) => {
@@ -274,8 +290,7 @@ export class StompConnection {
     }
     this.#state = 'connected';
     this.sendFrame({ command: 'CONNECTED', headers, body: Buffer.alloc(0) });
-    if (heartBeat.sendMs > 0) this.#armSendHeartBeat(heartBeat.sendMs);
-    if (heartBeat.receiveMs > 0) this.#armReceiveHeartBeat(heartBeat.receiveMs);
+    this.#heartBeat.start(heartBeat.sendMs, heartBeat.receiveMs);
     // Frames pipelined behind CONNECT were held until the version was known.
     const held = this.#parser.resume();
     for (const frame of held.frames) this.#queue.push(frame);
@@ -284,47 +299,53 @@ export class StompConnection {
 
   /** Registers durability work that later RECEIPTs must wait for; a rejection ends the connection. */
   trackConfirm(work: Promise<unknown>, frame: StompFrame): void {
-    this.#outstandingConfirms++;
-    const settled = work.then(
-      () => {
-        this.#outstandingConfirms--;
-        this.#maybeResume();
-      },
+    const sequence = this.#confirms.register();
+    work.then(
+      () => this.#settle(sequence),
       (error: unknown) => {
-        this.#outstandingConfirms--;
+        this.#settle(sequence);
         this.fail(error, frame);
       },
     );
-    this.#confirmTail = this.#confirmTail.then(() => settled);
-    if (this.#outstandingConfirms >= StompLimits.pendingConfirmsMax && !this.#pausedForConfirms) {
+    if (this.#confirms.outstanding >= StompLimits.pendingConfirmsMax && !this.#pausedForConfirms) {
       this.#pausedForConfirms = true;
-      this.#stream.pause();
+      this.#updateReading();
     }
   }
 
+  #settle(sequence: number): void {
+    this.#confirms.settle(sequence);
+    this.#maybeResume();
+  }
+
+  /**
+   * Reads from the client only while nothing holds it back: a handler in progress, too many
+   * confirms outstanding, or a client that does not read what it is sent (its RECEIPTs would
+   * otherwise pile up in this process).
+   */
+  #updateReading(): void {
+    const writesBacklogged = this.#stream.writableLength > StompLimits.writeBufferBytesMax;
+    if (this.#busy || this.#pausedForConfirms || writesBacklogged) this.#stream.pause();
+    else if (this.#state !== 'closing' && this.#state !== 'closed') this.#stream.resume();
+  }
+
   #maybeResume(): void {
-    if (this.#pausedForConfirms && this.#outstandingConfirms < StompLimits.pendingConfirmsMax / 2) {
+    if (this.#pausedForConfirms && this.#confirms.outstanding < StompLimits.pendingConfirmsMax / 2) {
       this.#pausedForConfirms = false;
-      if (!this.#busy) this.#stream.resume();
+      this.#updateReading();
     }
   }
 
   sendReceipt(receiptId: string): void {
-    if (this.#outstandingConfirms === 0) {
+    this.#confirms.afterAll(() => {
+      if (this.#failed || this.#state === 'closed') return;
       this.sendFrame({ command: 'RECEIPT', headers: [['receipt-id', receiptId]], body: Buffer.alloc(0) });
-      return;
-    }
-    void this.#confirmTail.then(() => {
-      if (this.#state === 'connected' || this.#state === 'closing') {
-        if (this.#state === 'closing' && this.#failed) return;
-        this.sendFrame({ command: 'RECEIPT', headers: [['receipt-id', receiptId]], body: Buffer.alloc(0) });
-      }
     });
   }
 
   /** Resolves once every confirm registered so far has settled. */
   confirmsSettled(): Promise<void> {
-    return this.#confirmTail;
+    return new Promise((resolve) => this.#confirms.afterAll(resolve));
   }
 
   sendFrame(frame: StompFrame): boolean {
@@ -332,10 +353,27 @@ export class StompConnection {
     return this.#write(encodeFrame(frame, this.version));
   }
 
+  /**
+   * Frames written in one run of the event loop (a burst of deliveries, the RECEIPTs of one
+   * fsync) leave in one socket write: the stream is corked at the first and uncorked on the
+   * next tick (DESIGN.md §8).
+   */
   #write(bytes: Buffer): boolean {
     this.#lastWriteMs = this.context.clock.nowMs();
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#stream.cork();
+      process.nextTick(this.#uncork);
+    }
     return this.#stream.write(bytes);
   }
+
+  #corked = false;
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#stream.uncork();
+  };
 
   nextDeliveryId(): string {
     return `${this.id}-${++this.#deliverySequence}`;
@@ -373,6 +411,19 @@ export class StompConnection {
     return true;
   }
 
+  /** Closes a live subscription, and says in the log if the core had to drop messages for it. */
+  closeLive(subscription: LiveStompSubscription): void {
+    const live = subscription.live;
+    if (live === undefined) return;
+    live.close();
+    if (live.droppedCount > 0) {
+      this.logger.warn('live subscription dropped messages it could not buffer', {
+        subscription: subscription.id,
+        dropped: live.droppedCount,
+      });
+    }
+  }
+
   /** A live subscriber that cannot keep up is disconnected rather than fed without bound. */
   slowConsumer(subscription: LiveStompSubscription): void {
     this.fail(
@@ -396,6 +447,7 @@ export class StompConnection {
   }
 
   #onDrain(): void {
+    if (this.#stream.isPaused()) this.#updateReading();
     for (const subscription of this.#owingSubscriptions) {
       const owed = subscription.owedCredit;
       subscription.owedCredit = 0;
@@ -409,38 +461,6 @@ export class StompConnection {
     for (const ackId of subscription.pending.keys()) this.pendingAcks.delete(ackId);
     subscription.pending.clear();
     this.#owingSubscriptions.delete(subscription);
-  }
-
-  // ---- heart-beats (STOMP 1.2: Heart-beating) ----
-
-  #armSendHeartBeat(intervalMs: number): void {
-    const check = (): void => {
-      if (this.#state !== 'connected') return;
-      const idleMs = this.context.clock.nowMs() - this.#lastWriteMs;
-      if (idleMs >= intervalMs) {
-        this.#write(heartBeatBytes);
-        this.#sendTimer = this.context.clock.setTimeout(check, intervalMs);
-      } else {
-        this.#sendTimer = this.context.clock.setTimeout(check, intervalMs - idleMs);
-      }
-    };
-    this.#sendTimer = this.context.clock.setTimeout(check, intervalMs);
-  }
-
-  #armReceiveHeartBeat(intervalMs: number): void {
-    // Network delays make heart-beats late; allow twice the interval before giving up.
-    const graceMs = intervalMs * 2;
-    const check = (): void => {
-      if (this.#state !== 'connected') return;
-      const silentMs = this.context.clock.nowMs() - this.#lastReadMs;
-      if (silentMs >= graceMs) {
-        this.logger.info('heart-beat timeout', { silentMs });
-        this.fail(new StompProtocolError(`no data or heart-beat from the client for ${silentMs} ms`));
-        return;
-      }
-      this.#receiveTimer = this.context.clock.setTimeout(check, graceMs - silentMs);
-    };
-    this.#receiveTimer = this.context.clock.setTimeout(check, graceMs);
   }
 
   // ---- ending ----
@@ -478,6 +498,7 @@ export class StompConnection {
     if (this.#state === 'closed' || this.#state === 'closing') return;
     this.#state = 'closing';
     this.#queue.length = 0;
+    this.#queueHead = 0;
     this.#stopTimers();
     this.#stream.end(() => this.#stream.destroy());
     this.#releaseSessionResources();
@@ -490,8 +511,7 @@ export class StompConnection {
   }
 
   #stopTimers(): void {
-    this.#sendTimer?.cancel();
-    this.#receiveTimer?.cancel();
+    this.#heartBeat.stop();
     this.#connectTimer?.cancel();
   }
 
@@ -504,10 +524,10 @@ export class StompConnection {
     this.transactions.clear();
     for (const subscription of this.subscriptions.values()) {
       if (subscription.kind === 'consumer') subscription.attachment?.close();
-      else subscription.live?.close();
+      else this.closeLive(subscription);
     }
     this.subscriptions.clear();
-    for (const temp of this.tempQueues.values()) temp.live?.close();
+    for (const temp of this.tempQueues.values()) this.closeLive(temp);
     this.tempQueues.clear();
     this.pendingAcks.clear();
     const session = this.#session;

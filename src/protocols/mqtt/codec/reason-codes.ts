@@ -88,3 +88,28 @@ export function connectReturnCodeFor(reason: number): ConnectReturnCode {
 export function isFailure(reason: number): boolean {
   return reason >= 0x80;
 }
+
+/** Reason codes each packet may carry (MQTT 5.0 §3.4.2.1, §3.5.2.1, §3.9.3, §3.14.2.1). */
+const allowed = {
+  puback: new Set([0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99]),
+  suback: new Set([0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8f, 0x91, 0x97, 0x9e, 0xa1, 0xa2]),
+  disconnect: new Set([
+    0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8b, 0x8d, 0x8e, 0x8f, 0x90, 0x93, 0x94, 0x95, 0x96,
+    0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2,
+  ]),
+} as const;
+
+/**
+ * A reason code the packet kind may carry: the closest allowed one otherwise (a size limit
+ * becomes Quota exceeded in PUBACK/PUBREC/SUBACK, anything else Unspecified error).
+ */
+export function reasonCodeForPacket(
+  kind: 'puback' | 'pubrec' | 'suback' | 'disconnect',
+  reason: number,
+): number {
+  const set = kind === 'pubrec' ? allowed.puback : allowed[kind];
+  if (set.has(reason)) return reason;
+  if (reason === ReasonCode.packetTooLarge && set.has(ReasonCode.quotaExceeded))
+    return ReasonCode.quotaExceeded;
+  return ReasonCode.unspecifiedError;
+}

@@ -46,6 +46,11 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
     connection.protocolError(ReasonCode.malformedPacket, 'QoS > 0 PUBLISH without a packet id');
     return;
   }
+  if (v5 && packet.properties?.subscriptionIdentifier !== undefined) {
+    // [MQTT-3.3.4-6]: a PUBLISH from a client carries no Subscription Identifier.
+    connection.protocolError(ReasonCode.protocolError, 'Subscription Identifier in a PUBLISH from a client');
+    return;
+  }
   let topic = packet.topic;
   const alias = packet.properties?.topicAlias;
   if (v5 && alias !== undefined) {
@@ -95,6 +100,12 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
     }
   }
   const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+  if (refusal === undefined && payload.length > registry.messageBytesMax) {
+    refusal = {
+      reasonCode: ReasonCode.packetTooLarge,
+      reason: `message of ${payload.length} bytes is over the limit of ${registry.messageBytesMax}`,
+    };
+  }
   if (refusal === undefined && v5 && packet.properties?.payloadFormatIndicator === true && !isUtf8(payload)) {
     refusal = {
       reasonCode: ReasonCode.payloadFormatInvalid,
@@ -134,21 +145,41 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
   }
   connection.inboundUnacknowledged++;
   const pending = connection.reserveAcknowledgement(qos === 1 ? 'puback' : 'pubrec', packetId);
+  if (!packet.retain && !registry.captures.captured(input.subject)) {
+    // No stream captures it: handing it to live subscribers is all the core would do.
+    try {
+      core.publish(input);
+    } catch (error) {
+      refuseAfterPublish(connection, pending, packetId, qos, error);
+      return;
+    }
+    if (qos === 2) connection.session?.inboundReleases.add(packetId);
+    connection.completeAcknowledgement(pending, ReasonCode.success);
+    return;
+  }
   confirm(registry, core, input, packet).then(
     () => {
       if (qos === 2) connection.session?.inboundReleases.add(packetId);
       connection.completeAcknowledgement(pending, ReasonCode.success);
     },
-    (error: unknown) => {
-      connection.logger.debug('publish failed', { topic, error: String(error) });
-      if (!v5) {
-        connection.abort();
-        return;
-      }
-      if (qos === 2) connection.session?.inboundReleases.add(packetId);
-      connection.completeAcknowledgement(pending, reasonCodeFor(error), (error as Error).message);
-    },
+    (error: unknown) => refuseAfterPublish(connection, pending, packetId, qos, error),
   );
+}
+
+function refuseAfterPublish(
+  connection: MqttSession,
+  pending: ReturnType<MqttSession['reserveAcknowledgement']>,
+  packetId: number,
+  qos: Qos,
+  error: unknown,
+): void {
+  connection.logger.debug('publish failed', { error: String(error) });
+  if (connection.protocolVersion !== 5) {
+    connection.abort();
+    return;
+  }
+  if (qos === 2) connection.session?.inboundReleases.add(packetId);
+  connection.completeAcknowledgement(pending, reasonCodeFor(error), (error as Error).message);
 }
 
 /** Publishes with confirmation; no stream capturing the subject means live delivery only. */
@@ -211,7 +242,5 @@ export function publishWill(registry: MqttRegistry, clientId: string, will: Will
     return;
   }
   const input = publishToInput(packet, will.topic, { clientId, nowMs: registry.clock.nowMs() });
-  confirm(registry, core, input, packet).catch((error: unknown) =>
-    registry.logger.warn('will publish failed', { clientId, error: String(error) }),
-  );
+  registry.track(confirm(registry, core, input, packet), `publishing the will of ${clientId}`);
 }

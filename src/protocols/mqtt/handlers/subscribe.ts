@@ -7,7 +7,7 @@
 
 import { validateFilter } from '../../../core/subject.js';
 import type { SubscribePacket, Qos } from '../codec/packets.js';
-import { ReasonCode } from '../codec/reason-codes.js';
+import { ReasonCode, reasonCodeForPacket } from '../codec/reason-codes.js';
 import { releaseSubscription } from '../lifecycle.js';
 import {
   InvalidTopicError,
@@ -148,24 +148,13 @@ async function subscribeAll(
     }
   }
   if (session.persistent) {
-    session.stored = true;
-    registry.durable
-      .saveSession({
-        clientId: session.clientId,
-        expiryIntervalS: session.expiryIntervalS,
-        protocolVersion: session.protocolVersion,
-        subscriptions: [...session.subscriptions.values()].map((subscription) => subscription.options),
-        disconnectedAtMs: undefined,
-      })
-      .catch((error: unknown) =>
-        registry.logger.warn('saving MQTT session failed', { error: String(error) }),
-      );
+    registry.saveSession(session);
   }
 }
 
 /** SUBACK failure: the v5 reason code, or 0x80 in 3.1.1 (§3.9.3). */
 function failureCode(connection: MqttSession, reasonCode: number): number {
-  return connection.protocolVersion === 5 ? reasonCode : 0x80;
+  return connection.protocolVersion === 5 ? reasonCodeForPacket('suback', reasonCode) : 0x80;
 }
 
 function validateSubjectFilter(subjectFilter: string): void {

@@ -47,8 +47,10 @@ export function isCommand(value: string): value is Command {
   return commands.has(value);
 }
 
+const clientCommands = new Set<string>(Object.values(ClientCommand));
+
 export function isClientCommand(value: string): value is ClientCommand {
-  return (Object.values(ClientCommand) as string[]).includes(value);
+  return clientCommands.has(value);
 }
 
 export type HeaderEntry = readonly [name: string, value: string];

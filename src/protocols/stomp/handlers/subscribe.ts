@@ -2,7 +2,8 @@
 //
 //   /queue/x       attach to queue x's shared consumer: competing consumers, at-least-once
 //                  unless ack:auto
-//   /topic/x       a live subscription (at-most-once), or a durable subscription in either
+//   /topic/x       a live subscription (at-most-once; a `selector` is applied as messages
+//                  arrive), or a durable subscription (a `selector` becomes the consumer's) in either
 //                  dialect: RabbitMQ's `durable:true` (named by `id`) or ActiveMQ's
 //                  `activemq.subscriptionName` (named with the CONNECT `client-id`)
 //   /temp-queue/x  names the subscription id under which this connection's temporary queue
@@ -16,6 +17,7 @@ import { header, type StompFrame } from '../codec/index.js';
 import type { ConsumerRef } from '../core-admin.js';
 import { missingHeader, notSupported, StompProtocolError } from '../errors.js';
 import { parseDestination } from '../mapping.js';
+import { compileSelector } from '../../../core/selector/selector.js';
 import { ensureTempQueue } from '../resolve.js';
 import type { AckMode, ConsumerSubscription, LiveStompSubscription, StompConnection } from '../session.js';
 
@@ -41,7 +43,10 @@ export function handleSubscribe(connection: StompConnection, frame: StompFrame):
   if (ackMode === undefined) {
     throw new StompProtocolError(`ack '${ackHeader}' is not one of auto, client, client-individual`);
   }
-  if (header(frame, 'selector') !== undefined) throw notSupported('the selector header (message selectors)');
+  const selectorText = header(frame, 'selector');
+  // Compiled now so that a syntax error is answered before anything is created.
+  const selector =
+    selectorText === undefined || selectorText.trim() === '' ? undefined : compileSelector(selectorText);
   if (header(frame, 'activemq.noLocal') === 'true') throw notSupported('activemq.noLocal');
   if (header(frame, 'activemq.retroactive') === 'true') throw notSupported('activemq.retroactive');
   const prefetch = prefetchOf(frame);
@@ -50,6 +55,11 @@ export function handleSubscribe(connection: StompConnection, frame: StompFrame):
 
   switch (destination.kind) {
     case 'queue': {
+      if (selector !== undefined) {
+        throw notSupported(
+          'a selector on a queue subscription (the queue has one shared consumer; selectors work on topic subscriptions)',
+        );
+      }
       const ref = connection.context.queues.queue(destination.name);
       const subscription = consumerSubscription(id, destination, ackMode, undefined);
       connection.subscriptions.set(id, subscription);
@@ -63,13 +73,15 @@ export function handleSubscribe(connection: StompConnection, frame: StompFrame):
         const subscription = consumerSubscription(id, destination, ackMode, durableName);
         connection.subscriptions.set(id, subscription);
         return connection.context.core
-          .ensureDurableSubscription(destination.filter, durableName)
+          .ensureDurableSubscription(destination.filter, durableName, selector?.text)
           .then((ref) => attach(connection, subscription, ref, prefetch));
       }
       const subscription: LiveStompSubscription = { kind: 'live', id, destination, ackMode, live: undefined };
       connection.subscriptions.set(id, subscription);
       subscription.live = connection.session.subscribeLive(destination.filter, {
+        bufferMessagesMax: StompLimits.liveBufferMessages,
         onMessage: (message) => {
+          if (selector !== undefined && !selector.matches(message)) return;
           if (!connection.deliverLive(subscription, message)) connection.slowConsumer(subscription);
         },
         onClosed: (error) => {
@@ -80,6 +92,7 @@ export function handleSubscribe(connection: StompConnection, frame: StompFrame):
       return;
     }
     case 'temp-queue':
+      if (selector !== undefined) throw notSupported('a selector on a temporary queue');
       ensureTempQueue(connection, destination.name, id);
       connection.subscriptions.set(id, {
         kind: 'live',

@@ -24,7 +24,7 @@ export function handleUnsubscribe(connection: StompConnection, frame: StompFrame
       const temp = connection.tempQueues.get(subscription.destination.name);
       if (temp !== undefined) temp.id = `/temp-queue/${subscription.destination.name}`;
     } else {
-      subscription.live?.close();
+      connection.closeLive(subscription);
     }
   }
   if (durableName !== undefined) {
