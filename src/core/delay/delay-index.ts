@@ -216,8 +216,11 @@ export class DelayIndex {
   /** The bucket for `entry` at the finest level that takes it, creating it if needed. */
   #bucketFor(entry: DelayEntry, maxLevel: number, nowMs: number): DelayBucket {
     let level = Math.min(levelFor(entry.dueMs, nowMs), maxLevel);
+    // An overdue entry goes to the current second's bucket, never to a past one, which may
+    // be being deleted (its directory renamed away under a log that would reopen it).
+    const placeMs = Math.max(entry.dueMs, nowMs);
     for (;;) {
-      const startMs = bucketStartMs(level, entry.dueMs);
+      const startMs = bucketStartMs(level, placeMs);
       const name = bucketName(level, startMs);
       const existing = this.#buckets.get(name);
       if (existing !== undefined && existing.state !== 'cascading' && existing.state !== 'removed') {
