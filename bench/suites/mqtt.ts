@@ -189,37 +189,36 @@ export async function run(args: string[]): Promise<void> {
   const options = parseArgs(args);
   const results: BenchResult[] = [];
   for (const system of options.systems) {
-    const workDir = await mkdtemp(path.join(os.tmpdir(), `weir-bench-mqtt-${system}-`));
-    let peer = await startPeer(system, workDir);
-    try {
-      for (const workload of workloads) {
-        if (!peer.alive()) peer = await startPeer(system, workDir);
-        let lines: GeneratorLine[];
-        try {
-          lines = await runGenerator(peer, options, workload);
-        } catch (error) {
-          // A peer that falls over under a workload is reported as such, not as a number.
-          const crashed = !peer.alive();
-          process.stderr.write(`${system} ${workload}: ${crashed ? 'broker crashed' : String(error)}\n`);
-          lines = [
-            { workload, metric: crashed ? 'broker crashed' : 'generator failed', value: 1, unit: 'count' },
-          ];
-        }
-        for (const line of lines) {
-          const result: BenchResult = {
-            bench: `mqtt.${line.workload}`,
-            system,
-            metric: line.metric,
-            value: line.value,
-            unit: line.unit,
-          };
-          emit(result);
-          results.push(result);
-        }
+    // A fresh broker process per workload: one workload's garbage or crash does not reach the
+    // next, and the idle workload measures RSS from a clean start.
+    for (const workload of workloads) {
+      const workDir = await mkdtemp(path.join(os.tmpdir(), `weir-bench-mqtt-${system}-`));
+      const peer = await startPeer(system, workDir);
+      let lines: GeneratorLine[];
+      try {
+        lines = await runGenerator(peer, options, workload);
+      } catch (error) {
+        // A peer that falls over under a workload is reported as such, not as a number.
+        const crashed = !peer.alive();
+        process.stderr.write(`${system} ${workload}: ${crashed ? 'broker crashed' : String(error)}\n`);
+        lines = [
+          { workload, metric: crashed ? 'broker crashed' : 'generator failed', value: 1, unit: 'count' },
+        ];
+      } finally {
+        await peer.stop();
+        await rm(workDir, { recursive: true, force: true });
       }
-    } finally {
-      await peer.stop();
-      await rm(workDir, { recursive: true, force: true });
+      for (const line of lines) {
+        const result: BenchResult = {
+          bench: `mqtt.${line.workload}`,
+          system,
+          metric: line.metric,
+          value: line.value,
+          unit: line.unit,
+        };
+        emit(result);
+        results.push(result);
+      }
     }
   }
   // Ratios: Weir against each peer, for every metric both report.
@@ -610,8 +609,10 @@ async function generate(port: number, brokerPid: number, options: Options, workl
       const subscriber = await open();
       await subscriber.subscribe('bench/lat', 0);
       const latenciesUs: number[] = [];
+      // The first half second warms the broker up (JIT, buffers) and is not measured.
+      const measureFromMs = Date.now() + 500;
       subscriber.onFrame = (frame) => {
-        if (frame.type !== 3) return;
+        if (frame.type !== 3 || Date.now() < measureFromMs) return;
         const topicLength = frame.bytes.readUInt16BE(frame.bodyStart);
         const sentNs = frame.bytes.readBigUInt64BE(frame.bodyStart + 2 + topicLength);
         latenciesUs.push(Number(process.hrtime.bigint() - sentNs) / 1000);
@@ -619,7 +620,7 @@ async function generate(port: number, brokerPid: number, options: Options, workl
       const publisher = await open();
       const perTick = Math.max(1, Math.round(options.latencyRate / 100));
       const body = Buffer.alloc(payloadBytes);
-      const endAt = Date.now() + seconds * 1000;
+      const endAt = measureFromMs + seconds * 1000;
       await new Promise<void>((resolve) => {
         const timer = setInterval(() => {
           if (Date.now() >= endAt) {

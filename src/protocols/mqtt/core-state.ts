@@ -269,6 +269,12 @@ class CoreState implements DurableState {
     }
   }
 
+  async close(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.close();
+  }
+
   /** Drops subjects of an MQTT queue stream that no consumer filters on any more. */
   async #releaseSubjects(stream: string): Promise<void> {
     if (!stream.startsWith(queueStreamPrefix)) return;

@@ -34,4 +34,6 @@ export interface DurableState {
   consumersFor(clientId: string, options: SubscriptionOptions): Promise<ConsumerRef[]>;
   /** Deletes consumers of a subscription that ended; shared ones are kept while others use them. */
   deleteConsumers(consumers: readonly ConsumerRef[], shared: boolean): Promise<void>;
+  /** Releases what the implementation holds in the core (its session). */
+  close(): Promise<void>;
 }

@@ -33,7 +33,7 @@ export async function endConnection(connection: MqttSession, discardWill: boolea
       const durable = [...session.subscriptions.values()].some(
         (subscription) => subscription.consumers.length > 0,
       );
-      if (durable || session.stored) void endSession(registry, session);
+      if (durable || session.stored) registry.track(endSession(registry, session), 'ending an MQTT session');
     } else {
       if (will !== undefined) {
         if (will.delayS > 0 && connection.protocolVersion === 5) {
@@ -53,12 +53,7 @@ export async function endConnection(connection: MqttSession, discardWill: boolea
       }
       scheduleExpiry(registry, session);
       registry.stats.persistentSessions++;
-      session.stored = true;
-      registry.durable
-        .saveSession(recordOf(session, registry.clock.nowMs()))
-        .catch((error: unknown) =>
-          registry.logger.warn('saving MQTT session failed', { error: String(error) }),
-        );
+      registry.saveSession(session);
     }
   } else if (session === undefined && will !== undefined && wasConnected) {
     publishWill(registry, connection.clientId, will);
@@ -90,7 +85,7 @@ export function scheduleExpiry(registry: MqttRegistry, session: SessionState, el
     session.expiryTimer = undefined;
     if (session.connection !== undefined) return;
     registry.stats.clientsExpired++;
-    void endSession(registry, session);
+    registry.track(endSession(registry, session), 'ending an MQTT session');
   }, delayMs);
 }
 
@@ -120,14 +115,4 @@ export async function endSession(registry: MqttRegistry, session: SessionState):
   } catch (error) {
     registry.logger.warn('ending MQTT session failed', { clientId: session.clientId, error: String(error) });
   }
-}
-
-export function recordOf(session: SessionState, nowMs: number) {
-  return {
-    clientId: session.clientId,
-    expiryIntervalS: session.expiryIntervalS,
-    protocolVersion: session.protocolVersion,
-    subscriptions: [...session.subscriptions.values()].map((subscription) => subscription.options),
-    disconnectedAtMs: session.connection === undefined ? nowMs : undefined,
-  };
 }

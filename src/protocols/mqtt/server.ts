@@ -107,6 +107,7 @@ export function createMqttServer(context: ProtocolContext, overrides: MqttServer
       await Promise.all([...registry.connections].map((connection) => connection.shutdown()));
       for (const session of registry.sessions.values()) session.cancelTimers();
       await registry.close();
+      await durable.close();
     },
   };
 }

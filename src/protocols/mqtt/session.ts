@@ -82,7 +82,7 @@ const writeBufferBytesMax = 8 * 1024 * 1024;
 export class MqttSession {
   readonly registry: MqttRegistry;
   readonly info: ConnectionInfo;
-  readonly logger: Logger;
+  #logger: Logger | undefined;
   readonly #stream: Duplex;
   readonly #decoder: MqttDecoder;
   state: ConnectionState = 'awaiting-connect';
@@ -136,7 +136,6 @@ export class MqttSession {
     this.overLimit = overLimit;
     this.info = info;
     this.#stream = stream;
-    this.logger = registry.logger.child({ remote: `${info.remoteAddress}:${info.remotePort}` });
     this.#decoder = new MqttDecoder(registry.options.packetBytesMax);
     this.clientReceiveMaximum = registry.options.inflightMax;
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -150,6 +149,15 @@ export class MqttSession {
       // MQTT 3.1.4: a Server closes a connection that does not send CONNECT in reasonable time.
       if (this.state === 'awaiting-connect' || this.state === 'connecting') this.abort();
     }, registry.options.connectTimeoutMs);
+  }
+
+  /** A child logger naming the peer, made on first use (most connections never log). */
+  get logger(): Logger {
+    this.#logger ??= this.registry.logger.child({
+      remote: `${this.info.remoteAddress}:${this.info.remotePort}`,
+      ...(this.clientId.length > 0 ? { clientId: this.clientId } : {}),
+    });
+    return this.#logger;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -458,6 +466,8 @@ export class MqttSession {
     // subscription asks for Retain As Published [MQTT-3.3.1-12] [MQTT-3.3.1-13].
     const retain = retainedOnSubscribe || (options.retainAsPublished && publishedRetain(message));
     let topic = subjectToTopic(message.subject);
+    let newAlias: number | undefined;
+    let aliasTopic = '';
     let packetId = 0;
     if (qos > 0) packetId = this.#allocatePacketId(delivery);
     const dup = delivery !== undefined && delivery.redelivered && qos > 0; // [MQTT-3.3.1-1]
@@ -477,9 +487,10 @@ export class MqttSession {
           topic = '';
         } else if (this.#outboundAliases.size < this.clientTopicAliasMaximum) {
           // [MQTT-3.3.2-9]: aliases stay within the client's Topic Alias Maximum.
-          const next = this.#outboundAliases.size + 1;
-          this.#outboundAliases.set(topic, next);
-          withAlias = { ...properties, topicAlias: next };
+          // Recorded only once the packet is written, so a dropped one teaches nothing.
+          newAlias = this.#outboundAliases.size + 1;
+          aliasTopic = topic;
+          withAlias = { ...properties, topicAlias: newAlias };
         }
       }
       if (options.identifier !== undefined)
@@ -508,6 +519,7 @@ export class MqttSession {
     }
     if (qos > 0) this.#outgoing.set(packetId, { qos: qos as 1 | 2, delivery, stage: 'publish' });
     else if (delivery !== undefined) this.coreSession?.ack(delivery);
+    if (newAlias !== undefined) this.#outboundAliases.set(aliasTopic, newAlias);
     this.registry.stats.publishSent++;
     this.#write(bytes);
     return true;

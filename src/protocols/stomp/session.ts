@@ -33,7 +33,9 @@ import {
   type StompVersion,
 } from './codec/index.js';
 import type { QueueDirectory, StompCore } from './core-admin.js';
+import { ConfirmOrder } from './confirm-order.js';
 import { errorMessageHeader, StompProtocolError } from './errors.js';
+import { HeartBeat } from './heart-beat.js';
 import { handlers } from './handlers/index.js';
 import { messageDestination, messageHeaders, type Destination } from './mapping.js';
 
@@ -126,19 +128,16 @@ export class StompConnection {
   readonly #onClosed: (connection: StompConnection) => void;
   #state: State = 'awaiting-connect';
   #session: CoreSession | undefined;
+  /** Parsed frames not yet handled, from `#queueHead` on (an index, not shift(): one chunk may hold thousands). */
   readonly #queue: (StompFrame | WeirError)[] = [];
+  #queueHead = 0;
   #busy = false;
-  #confirmSequence = 0;
-  #settledThrough = 0;
-  readonly #settledAhead = new Set<number>();
-  readonly #receiptWaiters: { readonly after: number; readonly run: () => void }[] = [];
-  #outstandingConfirms = 0;
+  readonly #confirms = new ConfirmOrder();
   #pausedForConfirms = false;
   #deliverySequence = 0;
   #lastReadMs: number;
   #lastWriteMs: number;
-  #sendTimer: TimerHandle | undefined;
-  #receiveTimer: TimerHandle | undefined;
+  readonly #heartBeat: HeartBeat;
   #connectTimer: TimerHandle | undefined;
   readonly #owingSubscriptions = new Set<ConsumerSubscription>();
 
@@ -161,6 +160,15 @@ export class StompConnection {
     });
     this.#lastReadMs = context.clock.nowMs();
     this.#lastWriteMs = this.#lastReadMs;
+    this.#heartBeat = new HeartBeat(context.clock, {
+      lastReadMs: () => this.#lastReadMs,
+      lastWriteMs: () => this.#lastWriteMs,
+      beat: () => this.#write(heartBeatBytes),
+      timedOut: (silentMs) => {
+        this.logger.info('heart-beat timeout', { silentMs });
+        this.fail(new StompProtocolError(`no data or heart-beat from the client for ${silentMs} ms`));
+      },
+    });
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('drain', () => this.#onDrain());
     stream.on('error', (error: Error) => {
@@ -196,12 +204,17 @@ export class StompConnection {
     for (const frame of result.frames) this.#queue.push(frame);
     if (result.error !== undefined) this.#queue.push(result.error);
     this.#drainQueue();
+    if (this.#stream.writableLength > StompLimits.writeBufferBytesMax) this.#updateReading();
   }
 
   #drainQueue(): void {
-    while (!this.#busy && this.#queue.length > 0) {
+    while (!this.#busy && this.#queueHead < this.#queue.length) {
       if (this.#state === 'closing' || this.#state === 'closed') return;
-      const item = this.#queue.shift();
+      const item = this.#queue[this.#queueHead++];
+      if (this.#queueHead === this.#queue.length) {
+        this.#queue.length = 0;
+        this.#queueHead = 0;
+      }
       if (item === undefined) return;
       if (item instanceof WeirError) {
         this.fail(item);
@@ -216,12 +229,12 @@ export class StompConnection {
       }
       if (outcome instanceof Promise) {
         this.#busy = true;
-        this.#stream.pause();
+        this.#updateReading();
         outcome.then(
           () => {
             this.#busy = false;
             this.#afterFrame(item);
-            if (!this.#pausedForConfirms) this.#stream.resume();
+            this.#updateReading();
             this.#drainQueue();
           },
           (error: unknown) => {
@@ -277,23 +290,16 @@ export class StompConnection {
     }
     this.#state = 'connected';
     this.sendFrame({ command: 'CONNECTED', headers, body: Buffer.alloc(0) });
-    if (heartBeat.sendMs > 0) this.#armSendHeartBeat(heartBeat.sendMs);
-    if (heartBeat.receiveMs > 0) this.#armReceiveHeartBeat(heartBeat.receiveMs);
+    this.#heartBeat.start(heartBeat.sendMs, heartBeat.receiveMs);
     // Frames pipelined behind CONNECT were held until the version was known.
     const held = this.#parser.resume();
     for (const frame of held.frames) this.#queue.push(frame);
     if (held.error !== undefined) this.#queue.push(held.error);
   }
 
-  /**
-   * Registers durability work that later RECEIPTs must wait for; a rejection ends the
-   * connection. Confirms are numbered in frame order; `#settledThrough` is the highest number
-   * below which all have settled, and a RECEIPT waits for the number current when its frame
-   * was handled. No promise chain per frame.
-   */
+  /** Registers durability work that later RECEIPTs must wait for; a rejection ends the connection. */
   trackConfirm(work: Promise<unknown>, frame: StompFrame): void {
-    const sequence = ++this.#confirmSequence;
-    this.#outstandingConfirms++;
+    const sequence = this.#confirms.register();
     work.then(
       () => this.#settle(sequence),
       (error: unknown) => {
@@ -301,44 +307,37 @@ export class StompConnection {
         this.fail(error, frame);
       },
     );
-    if (this.#outstandingConfirms >= StompLimits.pendingConfirmsMax && !this.#pausedForConfirms) {
+    if (this.#confirms.outstanding >= StompLimits.pendingConfirmsMax && !this.#pausedForConfirms) {
       this.#pausedForConfirms = true;
-      this.#stream.pause();
+      this.#updateReading();
     }
   }
 
   #settle(sequence: number): void {
-    this.#outstandingConfirms--;
-    if (sequence === this.#settledThrough + 1) {
-      this.#settledThrough = sequence;
-      while (this.#settledAhead.delete(this.#settledThrough + 1)) this.#settledThrough++;
-    } else {
-      this.#settledAhead.add(sequence);
-    }
-    while (this.#receiptWaiters.length > 0) {
-      const waiter = this.#receiptWaiters[0];
-      if (waiter === undefined || waiter.after > this.#settledThrough) break;
-      this.#receiptWaiters.shift();
-      waiter.run();
-    }
+    this.#confirms.settle(sequence);
     this.#maybeResume();
   }
 
+  /**
+   * Reads from the client only while nothing holds it back: a handler in progress, too many
+   * confirms outstanding, or a client that does not read what it is sent (its RECEIPTs would
+   * otherwise pile up in this process).
+   */
+  #updateReading(): void {
+    const writesBacklogged = this.#stream.writableLength > StompLimits.writeBufferBytesMax;
+    if (this.#busy || this.#pausedForConfirms || writesBacklogged) this.#stream.pause();
+    else if (this.#state !== 'closing' && this.#state !== 'closed') this.#stream.resume();
+  }
+
   #maybeResume(): void {
-    if (this.#pausedForConfirms && this.#outstandingConfirms < StompLimits.pendingConfirmsMax / 2) {
+    if (this.#pausedForConfirms && this.#confirms.outstanding < StompLimits.pendingConfirmsMax / 2) {
       this.#pausedForConfirms = false;
-      if (!this.#busy) this.#stream.resume();
+      this.#updateReading();
     }
   }
 
-  /** Runs `run` once every confirm registered so far has settled, after earlier waiters. */
-  #afterConfirms(run: () => void): void {
-    if (this.#receiptWaiters.length === 0 && this.#settledThrough === this.#confirmSequence) run();
-    else this.#receiptWaiters.push({ after: this.#confirmSequence, run });
-  }
-
   sendReceipt(receiptId: string): void {
-    this.#afterConfirms(() => {
+    this.#confirms.afterAll(() => {
       if (this.#failed || this.#state === 'closed') return;
       this.sendFrame({ command: 'RECEIPT', headers: [['receipt-id', receiptId]], body: Buffer.alloc(0) });
     });
@@ -346,7 +345,7 @@ export class StompConnection {
 
   /** Resolves once every confirm registered so far has settled. */
   confirmsSettled(): Promise<void> {
-    return new Promise((resolve) => this.#afterConfirms(resolve));
+    return new Promise((resolve) => this.#confirms.afterAll(resolve));
   }
 
   sendFrame(frame: StompFrame): boolean {
@@ -448,6 +447,7 @@ export class StompConnection {
   }
 
   #onDrain(): void {
+    if (this.#stream.isPaused()) this.#updateReading();
     for (const subscription of this.#owingSubscriptions) {
       const owed = subscription.owedCredit;
       subscription.owedCredit = 0;
@@ -461,38 +461,6 @@ export class StompConnection {
     for (const ackId of subscription.pending.keys()) this.pendingAcks.delete(ackId);
     subscription.pending.clear();
     this.#owingSubscriptions.delete(subscription);
-  }
-
-  // ---- heart-beats (STOMP 1.2: Heart-beating) ----
-
-  #armSendHeartBeat(intervalMs: number): void {
-    const check = (): void => {
-      if (this.#state !== 'connected') return;
-      const idleMs = this.context.clock.nowMs() - this.#lastWriteMs;
-      if (idleMs >= intervalMs) {
-        this.#write(heartBeatBytes);
-        this.#sendTimer = this.context.clock.setTimeout(check, intervalMs);
-      } else {
-        this.#sendTimer = this.context.clock.setTimeout(check, intervalMs - idleMs);
-      }
-    };
-    this.#sendTimer = this.context.clock.setTimeout(check, intervalMs);
-  }
-
-  #armReceiveHeartBeat(intervalMs: number): void {
-    // Network delays make heart-beats late; allow twice the interval before giving up.
-    const graceMs = intervalMs * 2;
-    const check = (): void => {
-      if (this.#state !== 'connected') return;
-      const silentMs = this.context.clock.nowMs() - this.#lastReadMs;
-      if (silentMs >= graceMs) {
-        this.logger.info('heart-beat timeout', { silentMs });
-        this.fail(new StompProtocolError(`no data or heart-beat from the client for ${silentMs} ms`));
-        return;
-      }
-      this.#receiveTimer = this.context.clock.setTimeout(check, graceMs - silentMs);
-    };
-    this.#receiveTimer = this.context.clock.setTimeout(check, graceMs);
   }
 
   // ---- ending ----
@@ -530,6 +498,7 @@ export class StompConnection {
     if (this.#state === 'closed' || this.#state === 'closing') return;
     this.#state = 'closing';
     this.#queue.length = 0;
+    this.#queueHead = 0;
     this.#stopTimers();
     this.#stream.end(() => this.#stream.destroy());
     this.#releaseSessionResources();
@@ -542,8 +511,7 @@ export class StompConnection {
   }
 
   #stopTimers(): void {
-    this.#sendTimer?.cancel();
-    this.#receiveTimer?.cancel();
+    this.#heartBeat.stop();
     this.#connectTimer?.cancel();
   }
 

@@ -148,18 +148,7 @@ async function subscribeAll(
     }
   }
   if (session.persistent) {
-    session.stored = true;
-    registry.durable
-      .saveSession({
-        clientId: session.clientId,
-        expiryIntervalS: session.expiryIntervalS,
-        protocolVersion: session.protocolVersion,
-        subscriptions: [...session.subscriptions.values()].map((subscription) => subscription.options),
-        disconnectedAtMs: undefined,
-      })
-      .catch((error: unknown) =>
-        registry.logger.warn('saving MQTT session failed', { error: String(error) }),
-      );
+    registry.saveSession(session);
   }
 }
 

@@ -5,7 +5,7 @@
 
 import type { UnsubscribePacket } from '../codec/packets.js';
 import { ReasonCode } from '../codec/reason-codes.js';
-import { recordOf, releaseSubscription } from '../lifecycle.js';
+import { releaseSubscription } from '../lifecycle.js';
 import type { MqttSession } from '../session.js';
 
 export function handleUnsubscribe(connection: MqttSession, packet: UnsubscribePacket): void {
@@ -35,12 +35,7 @@ export function handleUnsubscribe(connection: MqttSession, packet: UnsubscribePa
       connection.send({ cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: [] });
     }
     if (session.persistent) {
-      session.stored = true;
-      registry.durable
-        .saveSession(recordOf(session, registry.clock.nowMs()))
-        .catch((error: unknown) =>
-          registry.logger.warn('saving MQTT session failed', { error: String(error) }),
-        );
+      registry.saveSession(session);
     }
   });
 }
