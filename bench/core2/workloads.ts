@@ -1,8 +1,9 @@
 // Core II workloads for `npm run bench -- core` (bench/suites/core.ts runs them):
 // - delayed scheduling: N messages with random delays up to an hour; scheduling rate, RSS and
 //   the delay index's memory-held entries (long delays: nothing is delivered during the run);
-// - delayed lateness: messages with short random delays on the real clock, consumed as they
-//   fall due; lateness = receive time - deliverAfter, p50/p99/max;
+// - delayed lateness: messages with short random delays on the real clock (2 s plus up to
+//   `maxDelayMs`, so all are scheduled before the first falls due), consumed as they fall
+//   due; lateness = receive time - deliverAfter, p50/p99/max;
 // - transactional vs plain confirmed publish (fsync always);
 // - deduplicated publish overhead: plain, idempotent producer stamps, message-id window.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -106,7 +107,7 @@ export async function delayedLateness(messages: number, maxDelayMs: number, reco
     const keepAlive = setInterval(() => undefined, 1_000);
     try {
       await confirmedRate(messages, 500, (index) =>
-        session.publishConfirmed({ subject: 'soon', body, delayMs: 100 + ((index * 7919) % maxDelayMs) }),
+        session.publishConfirmed({ subject: 'soon', body, delayMs: 2_000 + ((index * 7919) % maxDelayMs) }),
       );
       await finished;
     } finally {
@@ -115,9 +116,47 @@ export async function delayedLateness(messages: number, maxDelayMs: number, reco
     lateness.sort((left, right) => left - right);
     const at = (fraction: number): number =>
       lateness[Math.min(lateness.length - 1, Math.floor(lateness.length * fraction))] ?? 0;
-    const bench = `core.delayed.lateness_${messages}_up_to_${maxDelayMs}ms`;
+    const bench = `core.delayed.lateness_${messages}_due_over_${maxDelayMs}ms`;
     record({ bench, system: 'weir', metric: 'lateness_p50', value: at(0.5), unit: 'ms' });
     record({ bench, system: 'weir', metric: 'lateness_p99', value: at(0.99), unit: 'ms' });
+    record({ bench, system: 'weir', metric: 'lateness_max', value: lateness.at(-1) ?? 0, unit: 'ms' });
+  });
+}
+
+/** One delayed message at a time on an idle broker: how late is a due message with no load? */
+export async function delayedIdleLateness(samples: number, record: Record): Promise<void> {
+  await withCore(async (core) => {
+    await core.addStream({ name: 'idle', subjects: ['idle'], retention: 'workqueue' });
+    await core.addConsumer('idle', { name: 'worker' });
+    const session = core.openSession();
+    const lateness: number[] = [];
+    let arrived: (lateMs: number) => void = () => undefined;
+    session.attach('idle', 'worker', {
+      credit: 10,
+      onDelivery: (delivery: Delivery) => {
+        session.ack(delivery);
+        arrived(Date.now() - (delivery.message.deliverAfterMs ?? Date.now()));
+      },
+    });
+    const keepAlive = setInterval(() => undefined, 1_000);
+    try {
+      for (let sample = 0; sample < samples; sample++) {
+        const delivered = new Promise<number>((resolve) => (arrived = resolve));
+        await session.publishConfirmed({ subject: 'idle', body, delayMs: 300 + (sample % 7) * 50 });
+        lateness.push(await delivered);
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+    lateness.sort((left, right) => left - right);
+    const bench = 'core.delayed.lateness_idle_one_at_a_time';
+    record({
+      bench,
+      system: 'weir',
+      metric: 'lateness_p50',
+      value: lateness[Math.floor(samples / 2)] ?? 0,
+      unit: 'ms',
+    });
     record({ bench, system: 'weir', metric: 'lateness_max', value: lateness.at(-1) ?? 0, unit: 'ms' });
   });
 }
@@ -158,23 +197,37 @@ export async function dedupOverhead(messages: number, record: Record): Promise<v
   const rate = (
     setup: (core: BrokerCore) => Promise<(index: number) => Promise<PublishAck>>,
   ): Promise<number> => withCore(async (core) => confirmedRate(messages, 1_000, await setup(core)));
-  const plain = await rate(async (core) => {
-    await core.addStream({ name: 's', subjects: ['s'], fsync: { kind: 'never' } });
-    const session = core.openSession();
-    return () => session.publishConfirmed({ subject: 's', body });
-  });
-  const stamped = await rate(async (core) => {
-    await core.addStream({ name: 's', subjects: ['s'], fsync: { kind: 'never' } });
-    const session = core.openSession();
-    const { producerId, epoch } = await session.initProducer();
-    return (index) =>
-      session.publishConfirmed({ subject: 's', body, producer: { id: producerId, epoch, sequence: index } });
-  });
-  const windowed = await rate(async (core) => {
-    await core.addStream({ name: 's', subjects: ['s'], fsync: { kind: 'never' }, dedupWindowMs: 600_000 });
-    const session = core.openSession();
-    return (index) => session.publishConfirmed({ subject: 's', body, id: `message-${index}` });
-  });
+  const variants = {
+    plain: async (core: BrokerCore) => {
+      await core.addStream({ name: 's', subjects: ['s'], fsync: { kind: 'never' } });
+      const session = core.openSession();
+      return () => session.publishConfirmed({ subject: 's', body });
+    },
+    stamped: async (core: BrokerCore) => {
+      await core.addStream({ name: 's', subjects: ['s'], fsync: { kind: 'never' } });
+      const session = core.openSession();
+      const { producerId, epoch } = await session.initProducer();
+      return (index: number) =>
+        session.publishConfirmed({
+          subject: 's',
+          body,
+          producer: { id: producerId, epoch, sequence: index },
+        });
+    },
+    windowed: async (core: BrokerCore) => {
+      await core.addStream({ name: 's', subjects: ['s'], fsync: { kind: 'never' }, dedupWindowMs: 600_000 });
+      const session = core.openSession();
+      return (index: number) => session.publishConfirmed({ subject: 's', body, id: `message-${index}` });
+    },
+  };
+  // Interleaved, best of three each: the machine is shared and the first runs warm the JIT.
+  const best = { plain: 0, stamped: 0, windowed: 0 };
+  for (let round = 0; round < 3; round++) {
+    for (const name of ['plain', 'stamped', 'windowed'] as const) {
+      best[name] = Math.max(best[name], await rate(variants[name]));
+    }
+  }
+  const { plain, stamped, windowed } = best;
   const bench = 'core.publish_confirmed.100B.fsync_never.dedup';
   record({ bench, system: 'weir', metric: 'plain', value: Math.round(plain), unit: 'msgs/s' });
   record({

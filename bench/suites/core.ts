@@ -16,6 +16,7 @@ import { BrokerCore } from '../../src/index.js';
 import { type BenchResult, emit, printTable } from '../report.js';
 import {
   dedupOverhead,
+  delayedIdleLateness,
   delayedLateness,
   delayedScheduling,
   transactionalPublish,
@@ -180,7 +181,10 @@ export async function run(args: string[]): Promise<void> {
   }
   // Core II.
   if (wanted('delayed')) await delayedScheduling(option(args, 'delayed-messages', 1_000_000), record);
-  if (wanted('lateness')) await delayedLateness(50_000, 3_000, record);
+  if (wanted('lateness')) {
+    await delayedIdleLateness(30, record);
+    await delayedLateness(50_000, 3_000, record);
+  }
   if (wanted('transactions')) await transactionalPublish(100_000, 100, record);
   if (wanted('dedup')) await dedupOverhead(200_000, record);
   printTable(results);
