@@ -1,4 +1,5 @@
-// `npm run bench -- mqtt [--seconds N] [--idle N] [--systems weir,mosquitto,aedes]`
+// `npm run bench -- mqtt [--seconds N] [--idle N] [--rate N] [--systems weir,mosquitto,aedes]
+//                        [--workloads fan-in,fan-out,qos1,latency,idle]`
 //
 // Weir, Mosquitto and Aedes under the same load, in one run. Each broker runs in its own
 // process (Mosquitto from the Debian package with its own config on its own loopback port,
@@ -28,8 +29,10 @@ import type { BenchResult } from '../report.js';
 const thisFile = fileURLToPath(import.meta.url);
 const roleVariable = 'WEIR_MQTT_BENCH_ROLE';
 const payloadBytes = 64;
+const workloads = ['fan-in', 'fan-out', 'qos1', 'latency', 'idle'] as const;
 
 interface Options {
+  workloads: string[];
   seconds: number;
   idleConnections: number;
   systems: string[];
@@ -38,6 +41,7 @@ interface Options {
 
 function parseArgs(args: readonly string[]): Options {
   const options: Options = {
+    workloads: [...workloads],
     seconds: 3,
     idleConnections: 10_000,
     systems: ['weir', 'mosquitto', 'aedes'],
@@ -49,6 +53,7 @@ function parseArgs(args: readonly string[]): Options {
     if (name === '--seconds') options.seconds = Number(value);
     else if (name === '--idle') options.idleConnections = Number(value);
     else if (name === '--systems') options.systems = value.split(',');
+    else if (name === '--workloads') options.workloads = value.split(',');
     else if (name === '--rate') options.latencyRate = Number(value);
     else throw new Error(`unknown option ${String(name)}`);
     index++;
@@ -155,8 +160,6 @@ interface GeneratorLine {
   readonly unit: string;
 }
 
-const workloads = ['fan-in', 'fan-out', 'qos1', 'latency', 'idle'] as const;
-
 function runGenerator(peer: Peer, options: Options, workload: string): Promise<GeneratorLine[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [thisFile], {
@@ -191,7 +194,7 @@ export async function run(args: string[]): Promise<void> {
   for (const system of options.systems) {
     // A fresh broker process per workload: one workload's garbage or crash does not reach the
     // next, and the idle workload measures RSS from a clean start.
-    for (const workload of workloads) {
+    for (const workload of options.workloads) {
       const workDir = await mkdtemp(path.join(os.tmpdir(), `weir-bench-mqtt-${system}-`));
       const peer = await startPeer(system, workDir);
       let lines: GeneratorLine[];

@@ -338,6 +338,13 @@ export class FileLog implements Log {
       this.#sizeBytes -= segment.sizeBytes;
       segment.delete();
     }
+    // Deleted segments must not come back after a power loss, with the start offset behind them.
+    if (this.#options.fsync.kind === 'never') return;
+    try {
+      syncDirectory(this.directory);
+    } catch (error) {
+      throw storageFailed(`fsync of ${this.directory}`, error);
+    }
   }
 
   #segmentIndexFor(segments: readonly LogSegment[], offset: number): number {

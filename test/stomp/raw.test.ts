@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
+import WebSocket from 'ws';
 import { StompParser, header, type StompFrame } from '../../src/protocols/stomp/codec/index.js';
 import { encodeName } from '../../src/protocols/stomp/core-binding.js';
 import { Inbox } from './clients.js';
@@ -256,4 +257,24 @@ test('STOMP 1.0 frames: no escaping, spaces trimmed, message-id acks', async () 
   client.write(`ACK\nmessage-id:${header(message, 'message-id') ?? ''}\nreceipt:a\n\n\0`);
   assert.equal(header(await client.frames.next(), 'receipt-id'), 'a');
   client.destroy();
+});
+
+test('over WebSocket every message holds whole frames', async () => {
+  const socket = new WebSocket(harness.wsUrl, ['v12.stomp']);
+  const messages = new Inbox<Buffer>();
+  socket.on('message', (data: Buffer) => messages.push(data));
+  await new Promise((resolve) => socket.once('open', resolve));
+  assert.equal(socket.protocol, 'v12.stomp');
+  socket.send(`${connect}SUBSCRIBE\nid:0\ndestination:/queue/ws-frames\n\n\0`);
+  socket.send(Buffer.from(`SEND\ndestination:/queue/ws-frames\nx-a:1\n\n${'b'.repeat(3000)}\0`));
+  for (let index = 0; index < 2; index++) {
+    const data = await messages.next();
+    assert.equal(data[data.length - 1], 0, 'a WebSocket message ends with a frame');
+    const parser = new StompParser();
+    parser.setVersion('1.2');
+    const result = parser.push(data);
+    assert.equal(result.frames.length, 1);
+    assert.equal(parser.bufferedBytes, 0);
+  }
+  socket.close();
 });

@@ -75,6 +75,14 @@ export function releaseSubscription(subscription: SubscriptionState): void {
   for (const attachment of attachments) attachment.close();
 }
 
+/** A subscription's durable consumers, looked up if the session was restored from its record. */
+export function knownConsumers(registry: MqttRegistry, clientId: string, subscription: SubscriptionState) {
+  if (subscription.durable && subscription.consumers.length === 0) {
+    subscription.consumers = registry.durable.findConsumers(clientId, subscription.options);
+  }
+  return subscription.consumers;
+}
+
 /** Arms the timer that ends a disconnected persistent session, capped by `sessionExpiryMaxS`. */
 export function scheduleExpiry(registry: MqttRegistry, session: SessionState, elapsedMs = 0): void {
   session.expiryTimer?.cancel();
@@ -103,7 +111,7 @@ export async function endSession(registry: MqttRegistry, session: SessionState):
   releaseSubscriptions(session);
   try {
     for (const subscription of subscriptions) {
-      if (subscription.consumers.length > 0) {
+      if (knownConsumers(registry, session.clientId, subscription).length > 0) {
         await registry.durable.deleteConsumers(
           subscription.consumers,
           subscription.options.shareGroup !== undefined,

@@ -107,14 +107,15 @@ export class MqttSession {
   requestProblemInformation = true;
 
   // Topic aliases [MQTT-3.3.2-7]: never carried from one connection to another.
-  readonly inboundAliases = new Map<number, string>();
-  readonly #outboundAliases = new Map<string, number>();
+  #inboundAliases: Map<number, string> | undefined;
+  #outboundAliasMap: Map<string, number> | undefined;
 
   /** QoS 1/2 PUBLISH packets from the client not yet acknowledged (our Receive Maximum). */
   inboundUnacknowledged = 0;
   readonly #acknowledgements: PendingAcknowledgement[] = [];
 
-  readonly #outgoing = new Map<number, Outgoing>();
+  /** QoS 1/2 PUBLISH packets in flight to the client, by packet id (made on first use). */
+  #outgoingMap: Map<number, Outgoing> | undefined;
   readonly #queued: Queued[] = [];
   #nextPacketId = 1;
   #outgoingChunks: Buffer[] = [];
@@ -149,6 +150,18 @@ export class MqttSession {
       // MQTT 3.1.4: a Server closes a connection that does not send CONNECT in reasonable time.
       if (this.state === 'awaiting-connect' || this.state === 'connecting') this.abort();
     }, registry.options.connectTimeoutMs);
+  }
+
+  get inboundAliases(): Map<number, string> {
+    return (this.#inboundAliases ??= new Map());
+  }
+
+  get #outboundAliases(): Map<string, number> {
+    return (this.#outboundAliasMap ??= new Map());
+  }
+
+  get #outgoing(): Map<number, Outgoing> {
+    return (this.#outgoingMap ??= new Map());
   }
 
   /** A child logger naming the peer, made on first use (most connections never log). */
@@ -207,6 +220,10 @@ export class MqttSession {
       }
       this.state = 'connecting';
       this.#held = [];
+      // Packets may follow CONNECT before CONNACK: decode them in the version it names.
+      if (packet.protocolVersion === 4 || packet.protocolVersion === 5) {
+        this.#decoder.setProtocolVersion(packet.protocolVersion);
+      }
       handleConnect(this, packet).then(
         () => this.#releaseHeld(),
         (error: unknown) => {
@@ -420,7 +437,7 @@ export class MqttSession {
     // The delivered QoS is the lower of the published and the granted one (§3.8.4).
     const published = publishedQos(message);
     const qos = (published < options.qos ? published : options.qos) as Qos;
-    if (qos > 0 && (this.#outgoing.size >= this.clientReceiveMaximum || this.#queued.length > 0)) {
+    if (qos > 0 && (this.outgoingCount >= this.clientReceiveMaximum || this.#queued.length > 0)) {
       this.#enqueue({ subscription, message, delivery, qos });
       return;
     }
@@ -533,7 +550,8 @@ export class MqttSession {
   #allocatePacketId(delivery: Delivery | undefined): number {
     let candidate =
       delivery === undefined ? this.#nextPacketId : ((hashConsumer(delivery) + delivery.offset) % 65_535) + 1;
-    while (this.#outgoing.has(candidate) || this.session?.outboundReleases.has(candidate)) {
+    const releases = this.session?.hasOutboundReleases === true ? this.session.outboundReleases : undefined;
+    while (this.#outgoing.has(candidate) || releases?.has(candidate) === true) {
       candidate = (candidate % 65_535) + 1;
     }
     if (delivery === undefined) this.#nextPacketId = (candidate % 65_535) + 1;
@@ -574,7 +592,9 @@ export class MqttSession {
 
   /** On a resumed session: PUBREL again for every QoS 2 exchange the client has not completed [MQTT-4.4.0-1]. */
   resendReleases(): void {
-    for (const packetId of this.session?.outboundReleases ?? []) {
+    const session = this.session;
+    if (session === undefined || !session.hasOutboundReleases) return;
+    for (const packetId of session.outboundReleases) {
       this.#outgoing.set(packetId, { qos: 2, delivery: undefined, stage: 'release' });
       this.sendAcknowledgement('pubrel', packetId);
     }
@@ -631,7 +651,7 @@ export class MqttSession {
     this.#connectTimer?.cancel();
     this.#held = undefined;
     this.#queued.length = 0;
-    this.#outgoing.clear();
+    this.#outgoingMap?.clear();
     this.#acknowledgements.length = 0;
     this.#flush();
     if (!this.#stream.destroyed) this.#stream.end(() => this.#stream.destroy());
@@ -646,7 +666,7 @@ export class MqttSession {
   }
 
   get outgoingCount(): number {
-    return this.#outgoing.size;
+    return this.#outgoingMap?.size ?? 0;
   }
 }
 

@@ -18,7 +18,7 @@
 import type { HeaderValue, Message, PublishInput } from '../../core/api.js';
 import { ErrorCode, WeirError } from '../../common/errors.js';
 import { validateFilter, validateSubject } from '../../core/subject.js';
-import type { HeaderEntry, StompFrame } from './codec/index.js';
+import { escapeHeader, type StompFrame, type StompVersion } from './codec/index.js';
 
 export type Destination =
   | { readonly kind: 'queue'; readonly name: string }
@@ -211,7 +211,7 @@ export function sendToPublishInput(
   return { input, bytes };
 }
 
-export interface MessageHeadersInput {
+export interface MessageFrameInput {
   readonly message: Message;
   readonly destination: string;
   readonly subscriptionId: string;
@@ -221,28 +221,52 @@ export interface MessageHeadersInput {
   readonly redelivered: boolean;
 }
 
-/** Message → MESSAGE headers, custom headers included. */
-export function messageHeaders(input: MessageHeadersInput): HeaderEntry[] {
-  const { message } = input;
-  const headers: HeaderEntry[] = [
-    ['subscription', input.subscriptionId],
-    ['message-id', input.messageId],
-    ['destination', input.destination],
-  ];
-  if (input.ackId !== undefined) headers.push(['ack', input.ackId]);
-  if (message.contentType !== undefined) headers.push(['content-type', message.contentType]);
-  headers.push(['persistent', message.persistent ? 'true' : 'false']);
-  headers.push(['priority', String(message.priority)]);
-  headers.push(['timestamp', String(message.timestampMs)]);
-  headers.push(['expires', String(message.expiresAtMs ?? 0)]);
-  if (message.correlationId !== undefined) headers.push(['correlation-id', message.correlationId]);
-  if (message.replyTo !== undefined) headers.push(['reply-to', replyToDestination(message.replyTo)]);
-  if (input.redelivered) headers.push(['redelivered', 'true']);
+const nul = Buffer.from([0]);
+
+/**
+ * The headers of a MESSAGE that depend on the message alone, escaped and with
+ * content-length, per version. Cached per message, because a topic message goes to many
+ * subscribers and only subscription, message-id, destination and ack differ between them.
+ */
+const fixedHeadersCache = new WeakMap<Message, Partial<Record<StompVersion, string>>>();
+
+function fixedHeaders(message: Message, version: StompVersion): string {
+  let cached = fixedHeadersCache.get(message);
+  const hit = cached?.[version];
+  if (hit !== undefined) return hit;
+  let text = '';
+  const add = (name: string, value: string): void => {
+    text += `${escapeHeader(name, version)}:${escapeHeader(value, version)}\n`;
+  };
+  if (message.contentType !== undefined) add('content-type', message.contentType);
+  text += `persistent:${message.persistent ? 'true' : 'false'}\npriority:${message.priority}\n`;
+  text += `timestamp:${message.timestampMs}\nexpires:${message.expiresAtMs ?? 0}\n`;
+  if (message.correlationId !== undefined) add('correlation-id', message.correlationId);
+  if (message.replyTo !== undefined) add('reply-to', replyToDestination(message.replyTo));
   for (const [name, value] of Object.entries(message.headers)) {
     if (protocolHeaders.has(name)) continue;
-    headers.push([name, Buffer.isBuffer(value) ? value.toString('utf8') : String(value)]);
+    add(name, Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
   }
-  return headers;
+  text += `content-length:${message.body.length}\n`;
+  if (cached === undefined) {
+    cached = {};
+    fixedHeadersCache.set(message, cached);
+  }
+  cached[version] = text;
+  return text;
+}
+
+/**
+ * A MESSAGE frame as buffers to write in order: the head, the message body itself (not
+ * copied) and the closing NUL. Custom message headers become STOMP headers.
+ */
+export function encodeMessage(input: MessageFrameInput, version: StompVersion): Buffer[] {
+  let head = `MESSAGE\nsubscription:${escapeHeader(input.subscriptionId, version)}\nmessage-id:${escapeHeader(input.messageId, version)}\ndestination:${escapeHeader(input.destination, version)}\n`;
+  if (input.ackId !== undefined) head += `ack:${escapeHeader(input.ackId, version)}\n`;
+  if (input.redelivered) head += 'redelivered:true\n';
+  head += fixedHeaders(input.message, version);
+  head += '\n';
+  return [Buffer.from(head, 'utf8'), input.message.body, nul];
 }
 
 /** Destination shown on a MESSAGE for a subscription. */

@@ -37,7 +37,7 @@ import { ConfirmOrder } from './confirm-order.js';
 import { errorMessageHeader, StompProtocolError } from './errors.js';
 import { HeartBeat } from './heart-beat.js';
 import { handlers } from './handlers/index.js';
-import { messageDestination, messageHeaders, type Destination } from './mapping.js';
+import { encodeMessage, messageDestination, type Destination } from './mapping.js';
 
 export interface StompSettings {
   /** Heart-beat interval the server offers to send and asks to receive; 0 disables. */
@@ -359,8 +359,9 @@ export class StompConnection {
    * next tick (DESIGN.md §8).
    */
   #write(bytes: Buffer): boolean {
-    this.#lastWriteMs = this.context.clock.nowMs();
     if (!this.#corked) {
+      // Once per tick is precise enough for heart-beats.
+      this.#lastWriteMs = this.context.clock.nowMs();
       this.#corked = true;
       this.#stream.cork();
       process.nextTick(this.#uncork);
@@ -387,7 +388,7 @@ export class StompConnection {
     if (subscription.ackMode === 'auto') {
       // At-most-once: acked as it is written; credit returns when the socket has room, so a
       // slow reader holds messages on disk, not in this process.
-      const written = this.#write(frame);
+      const written = this.#writeParts(frame);
       this.session.ack(delivery);
       if (written) subscription.attachment?.grant(1);
       else {
@@ -399,7 +400,7 @@ export class StompConnection {
     const pending: PendingAck = { ackId, delivery, subscription };
     subscription.pending.set(ackId, pending);
     this.pendingAcks.set(ackId, pending);
-    this.#write(frame);
+    this.#writeParts(frame);
   }
 
   /** Writes a MESSAGE for a live subscription; false when the reader is too slow to take it. */
@@ -407,7 +408,7 @@ export class StompConnection {
     if (this.#state !== 'connected') return false;
     if (this.#stream.writableLength > StompLimits.writeBufferBytesMax) return false;
     const ackId = `${this.nextDeliveryId()}.live`;
-    this.#write(this.#messageFrame(subscription, message, ackId, false));
+    this.#writeParts(this.#messageFrame(subscription, message, ackId, false));
     return true;
   }
 
@@ -434,16 +435,30 @@ export class StompConnection {
     );
   }
 
-  #messageFrame(subscription: Subscription, message: Message, ackId: string, redelivered: boolean): Buffer {
-    const headers = messageHeaders({
-      message,
-      destination: messageDestination(subscription.destination, message.subject),
-      subscriptionId: subscription.id,
-      messageId: ackId,
-      ackId: subscription.ackMode !== 'auto' && this.version === '1.2' ? ackId : undefined,
-      redelivered,
-    });
-    return encodeFrame({ command: 'MESSAGE', headers, body: message.body }, this.version);
+  #messageFrame(subscription: Subscription, message: Message, ackId: string, redelivered: boolean): Buffer[] {
+    return encodeMessage(
+      {
+        message,
+        destination: messageDestination(subscription.destination, message.subject),
+        subscriptionId: subscription.id,
+        messageId: ackId,
+        ackId: subscription.ackMode !== 'auto' && this.version === '1.2' ? ackId : undefined,
+        redelivered,
+      },
+      this.version,
+    );
+  }
+
+  /**
+   * Writes the parts of one frame; false when the socket asks to wait. Over WebSocket each
+   * write is one WebSocket message, and clients expect a frame per message, so the parts
+   * are joined there.
+   */
+  #writeParts(parts: readonly Buffer[]): boolean {
+    if (this.info.transport === 'websocket') return this.#write(Buffer.concat(parts));
+    let written = true;
+    for (const part of parts) written = this.#write(part);
+    return written;
   }
 
   #onDrain(): void {
