@@ -5,25 +5,32 @@ import { InvalidArgumentError } from '../common/errors.js';
 import type { Attachment, CoreSession, PublishAck, PublishInput } from '../core/api.js';
 import type { BrokerCore } from '../core/broker.js';
 import { keyHash } from '../core/partition-hash.js';
+import { InProcessTransaction } from './in-process-transaction.js';
 import { LiveMessage, StreamMessage } from './received-message.js';
 import { ClientSubscription } from './subscription.js';
 import type {
   Admin,
   Body,
   Client,
+  ClientTransaction,
   ConsumerTarget,
   FetchOptions,
   PublishOptions,
   QueueInfo,
   ReceivedMessage,
+  RequestOptions,
   StreamConfigInput,
   SubscribeOptions,
   Subscription,
+  TemporaryQueue,
   TopicSubscribeOptions,
+  TransactionOptions,
 } from './types.js';
 
 const prefetchDefault = 256;
 const liveBufferDefault = 1_000;
+/** As the network client. */
+const requestTimeoutMsDefault = 5_000;
 
 export class InProcessClient implements Client {
   readonly #core: BrokerCore;
@@ -95,6 +102,24 @@ export class InProcessClient implements Client {
     const stream = await this.#core.addStream({ retention: 'workqueue', ...options, name, subjects: [name] });
     const consumer = await this.#core.addConsumer(name, { name, durable: true, dispatch: 'shared' });
     return { stream, consumer };
+  }
+
+  async request(subject: string, body: Body = '', options: RequestOptions = {}): Promise<ReceivedMessage> {
+    const { timeoutMs = requestTimeoutMsDefault, ...publish } = options;
+    const reply = await this.#session.request(subject, body, { ...publish, timeoutMs });
+    return new LiveMessage(reply);
+  }
+
+  beginTransaction(options: TransactionOptions = {}): ClientTransaction {
+    return new InProcessTransaction(this.#session.beginTransaction(options));
+  }
+
+  createTemporaryTopic(): Promise<string> {
+    return call(() => this.#session.createTemporaryTopic());
+  }
+
+  createTemporaryQueue(): Promise<TemporaryQueue> {
+    return this.#session.createTemporaryQueue();
   }
 
   async close(): Promise<void> {

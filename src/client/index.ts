@@ -1,7 +1,6 @@
 // weir/client: the TypeScript client over the native protocol, with the same Client API as
 // the in-process client. Exports are listed by name.
 export { connect, NetworkClient } from './network-client.js';
-export type { RequestOptions } from './network-client.js';
 export { NetworkTransaction } from './network-transaction.js';
 export type { ConnectOptions } from './options.js';
 export type {
@@ -9,6 +8,7 @@ export type {
   AckOutcome,
   Body,
   Client,
+  ClientTransaction,
   ConsumerConfigInput,
   ConsumerInfo,
   ConsumerTarget,
@@ -20,10 +20,13 @@ export type {
   ReceivedMessage,
   RedriveResult,
   RedriveSelection,
+  RequestOptions,
   StreamConfigInput,
   StreamInfo,
   SubscribeOptions,
   Subscription,
+  TemporaryQueue,
   TopicSubscribeOptions,
+  TransactionOptions,
 } from './types.js';
 export { WeirError, ErrorCode, isWeirError } from '../common/errors.js';

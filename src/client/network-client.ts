@@ -53,14 +53,14 @@ import type {
   QueueInfo,
   ReceivedMessage,
   RedriveResult,
+  RequestOptions,
   StreamInfo,
   SubscribeOptions,
   Subscription,
+  TemporaryQueue,
   TopicSubscribeOptions,
+  TransactionOptions,
 } from './types.js';
-
-/** Options of a request: a publish's, without reply-to (the broker sets it), and a timeout. */
-export type RequestOptions = Omit<PublishOptions, 'replyTo'> & { readonly timeoutMs?: number };
 
 interface SubscriptionRecord {
   readonly subscription: NetworkSubscription;
@@ -732,7 +732,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
    * Begins a transaction: publishes and acks gathered here and applied together or not at
    * all on commit (see network-transaction.ts). `timeoutMs` bounds the commit at the broker.
    */
-  beginTransaction(options: { readonly timeoutMs?: number } = {}): NetworkTransaction {
+  beginTransaction(options: TransactionOptions = {}): NetworkTransaction {
     if (this.#state === 'closed') throw new WeirError(ErrorCode.Closed, 'the client is closed');
     const timeoutMs = options.timeoutMs ?? 0;
     return new NetworkTransaction(async (messages, acks, commitTimeoutMs) => {
@@ -754,6 +754,24 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
         };
       });
     }, timeoutMs);
+  }
+
+  // ---- temporary destinations ----
+
+  /**
+   * A topic subject owned by this connection (live subscriptions only). It belongs to the
+   * broker session of the current connection: after a reconnect, make a new one.
+   */
+  async createTemporaryTopic(): Promise<string> {
+    return (await this.#admin<{ subject: string }>('temporaryTopicCreate', {})).subject;
+  }
+
+  /**
+   * A queue owned by this connection: the broker deletes it, with its messages, when the
+   * connection closes or is lost (a subscription to it then ends with the broker's error).
+   */
+  createTemporaryQueue(): Promise<TemporaryQueue> {
+    return this.#admin<TemporaryQueue>('temporaryQueueCreate', {});
   }
 
   // ---- administration ----

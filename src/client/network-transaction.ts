@@ -10,7 +10,7 @@ import { ErrorCode, InvalidArgumentError, WeirError } from '../common/errors.js'
 import type { PublishAck } from '../core/api.js';
 import type { TransactionAck, WirePublish } from '../protocols/native/codec/index.js';
 import { NetworkMessage } from './network-message.js';
-import type { Body, PublishOptions, ReceivedMessage } from './types.js';
+import type { Body, ClientTransaction, PublishOptions, ReceivedMessage } from './types.js';
 
 export type CommitTransaction = (
   messages: readonly WirePublish[],
@@ -18,7 +18,7 @@ export type CommitTransaction = (
   timeoutMs: number,
 ) => Promise<PublishAck[]>;
 
-export class NetworkTransaction {
+export class NetworkTransaction implements ClientTransaction {
   readonly #commit: CommitTransaction;
   readonly #timeoutMs: number;
   #messages: WirePublish[] = [];
@@ -64,7 +64,7 @@ export class NetworkTransaction {
   }
 
   /** Discards the publishes; the messages it acked are redelivered. */
-  abort(): void {
+  async abort(): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
     for (const message of this.#acked) {

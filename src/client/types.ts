@@ -159,6 +159,42 @@ export interface Admin {
   redrive(deadLetterStream: string, selection?: RedriveSelection): Promise<RedriveResult>;
 }
 
+/** Options of a request: a publish's, without reply-to (the broker sets it), and a timeout. */
+export type RequestOptions = Omit<PublishOptions, 'replyTo'> & {
+  /** Fail with WEIR_TIMEOUT when no reply came within this long. Default 5,000. */
+  readonly timeoutMs?: number;
+};
+
+/**
+ * Publishes and acks applied together or not at all, across streams. Nothing is visible to
+ * consumers before `commit`; `abort` discards the publishes and returns the acked messages
+ * to their consumer for redelivery.
+ */
+export interface ClientTransaction {
+  /** Buffers a message; it is stored only if the transaction commits. */
+  publish(subject: string, body?: Body, options?: PublishOptions): void;
+  /** Acks a stream message when the transaction commits (nothing else acks it meanwhile). */
+  ack(message: ReceivedMessage): void;
+  /** Applies everything at once; resolves with where each published message was stored. */
+  commit(): Promise<PublishAck[]>;
+  /** Discards the publishes; the messages it acked are redelivered. */
+  abort(): Promise<void>;
+}
+
+export interface TransactionOptions {
+  /** The broker aborts a transaction not committed within this long. Default: the broker's. */
+  readonly timeoutMs?: number;
+}
+
+/** A queue owned by this client's connection: deleted, with its messages, when it closes. */
+export interface TemporaryQueue {
+  /** Publish here to enqueue. */
+  readonly subject: string;
+  /** Subscribe to or fetch from this target. */
+  readonly stream: string;
+  readonly consumer: string;
+}
+
 export interface Client {
   /** Fire-and-forget: stored by the stream that captures the subject (if any) and sent to live subscribers. */
   publish(subject: string, body?: Body, options?: PublishOptions): void;
@@ -177,6 +213,18 @@ export interface Client {
     name: string,
     options?: Partial<Omit<StreamConfigInput, 'name' | 'subjects'>>,
   ): Promise<QueueInfo>;
+  /**
+   * Publishes a request with a reply subject in this client's inbox and resolves with the
+   * first reply; fails with WEIR_NO_RESPONDERS when nothing took it, WEIR_TIMEOUT after
+   * `timeoutMs`. A responder answers by publishing to `message.replyTo`.
+   */
+  request(subject: string, body?: Body, options?: RequestOptions): Promise<ReceivedMessage>;
+  /** Begins a transaction (see ClientTransaction). */
+  beginTransaction(options?: TransactionOptions): ClientTransaction;
+  /** A topic subject for live subscriptions, owned by this client's connection. */
+  createTemporaryTopic(): Promise<string>;
+  /** A queue owned by this client's connection, deleted when it closes (or is lost). */
+  createTemporaryQueue(): Promise<TemporaryQueue>;
   readonly admin: Admin;
   /** Closes every subscription (unacked messages are redelivered) and the connection. */
   close(): Promise<void>;

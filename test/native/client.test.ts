@@ -268,7 +268,7 @@ test('transactions: consume from one stream and produce to another atomically; a
   // Abort redelivers what the transaction had acked.
   const aborted = c.beginTransaction();
   aborted.ack(second);
-  aborted.abort();
+  await aborted.abort();
   const [again] = await c.fetch({ stream: 'tx_in', consumer: 'tx_in' }, { expiresMs: 2_000 });
   assert.equal(again?.string(), 'order-2');
   assert.ok((again?.deliveryCount ?? 0) >= 2);

@@ -315,7 +315,7 @@ export class Session implements Acknowledger {
     this.#checkOpen();
     if (!this.transacted)
       throw new WeirError(ErrorCode.InvalidArgument, 'rollback: this session is not transacted');
-    this.#transaction?.abort();
+    await this.#transaction?.abort();
     this.#transaction = undefined;
   }
 
@@ -325,7 +325,7 @@ export class Session implements Acknowledger {
     for (const producer of this.#producers) producer.close();
     await Promise.all([...this.#consumers].map((consumer) => consumer.close()));
     // Closing a transacted session rolls it back (JMS 2.0 §6.2.7).
-    this.#transaction?.abort();
+    await this.#transaction?.abort();
     this.#transaction = undefined;
     // Unacknowledged messages of a closed session are redelivered (JMS 2.0 §6.2.13).
     for (const message of this.#unacked) message.received?.nack();

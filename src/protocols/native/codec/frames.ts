@@ -46,9 +46,12 @@ export const FrameType = {
   consumerList: 0x39,
   deadLetterRedrive: 0x3a,
   streamFind: 0x3b,
+  temporaryTopicCreate: 0x3c,
+  temporaryQueueCreate: 0x3d,
   adminResult: 0x3f,
 
-  // Reserved for broker core II features not yet on the wire (answered WEIR_NOT_SUPPORTED).
+  // Broker core II. Begin, abort, and the inbox frames are reserved (answered
+  // WEIR_NOT_SUPPORTED); PRODUCER_INIT has a JSON body and is answered with ADMIN_RESULT.
   transactionBegin: 0x40,
   transactionCommit: 0x41,
   transactionAbort: 0x42,
@@ -90,6 +93,9 @@ export const AdminOperation = {
   consumerList: FrameType.consumerList,
   deadLetterRedrive: FrameType.deadLetterRedrive,
   streamFind: FrameType.streamFind,
+  temporaryTopicCreate: FrameType.temporaryTopicCreate,
+  temporaryQueueCreate: FrameType.temporaryQueueCreate,
+  producerInit: FrameType.producerInit,
 } as const;
 
 export type AdminOperation = keyof typeof AdminOperation;

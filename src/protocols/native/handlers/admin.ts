@@ -12,6 +12,12 @@
 //   consumerList                { stream }                      → { items: consumer info[] }
 //   deadLetterRedrive           { stream, selection? }          → { redriven, skipped }
 //   streamFind                  { subject }                     → { stream: name or null }
+//   temporaryTopicCreate        {}                              → { subject }
+//   temporaryQueueCreate        {}                              → { subject, stream, consumer }
+//   producerInit (0x43)         { name? }                       → { producerId (decimal string), epoch }
+//
+// The last three belong to the connection's core session: temporary destinations are
+// deleted when it closes, and a producer identity is what the client stamps publishes with.
 
 import { ErrorCode, InvalidArgumentError, WeirError } from '../../../common/errors.js';
 import type {
@@ -101,10 +107,43 @@ async function run(admin: AdminCore, operation: AdminOperation, raw: unknown): P
     }
     case 'streamFind':
       return { stream: admin.findStreamFor(text(operation, body, 'subject')) ?? null };
+    case 'temporaryTopicCreate':
+    case 'temporaryQueueCreate':
+    case 'producerInit':
+      throw new WeirError(ErrorCode.NotSupported, `${operation}: not an administration operation`);
   }
 }
 
+/** Operations of the connection's own core session rather than the broker's administration. */
+async function runSession(session: NativeSession, frame: AdminFrame): Promise<unknown> {
+  const body = objectBody(frame.operation, frame.body);
+  if (frame.operation === 'temporaryTopicCreate') return { subject: session.core.createTemporaryTopic() };
+  if (frame.operation === 'temporaryQueueCreate') return session.core.createTemporaryQueue();
+  const name = body.name;
+  if (name !== undefined && (typeof name !== 'string' || name === '')) {
+    throw new InvalidArgumentError('producerInit: "name" must be a non-empty string');
+  }
+  const identity = await session.core.initProducer(name === undefined ? {} : { name });
+  // JSON has no 64-bit integers: the id travels as decimal text.
+  return { producerId: identity.producerId.toString(), epoch: identity.epoch };
+}
+
+const sessionOperations: ReadonlySet<AdminOperation> = new Set([
+  'temporaryTopicCreate',
+  'temporaryQueueCreate',
+  'producerInit',
+]);
+
 export function handleAdmin(session: NativeSession, frame: AdminFrame): void {
+  if (sessionOperations.has(frame.operation)) {
+    Promise.resolve()
+      .then(() => runSession(session, frame))
+      .then(
+        (result) => session.send({ kind: 'adminResult', requestId: frame.requestId, body: result }),
+        (error: unknown) => session.replyError(frame.requestId, error),
+      );
+    return;
+  }
   const admin = adminOf(session.context.core);
   if (admin === undefined) {
     throw new WeirError(ErrorCode.NotSupported, `${frame.operation}: this broker offers no administration`);

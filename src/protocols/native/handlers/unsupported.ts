@@ -1,6 +1,6 @@
-// Frame types this broker does not implement: reserved ones (transactions, idempotent
-// producers, inboxes: broker core II features not yet on the wire) and unknown ones from a
-// newer client. Answered with
+// Frame types this broker does not implement: reserved ones (transaction begin and abort,
+// inboxes: a transaction travels whole in TRANSACTION_COMMIT, and inboxes are made by the
+// broker for REQUEST) and unknown ones from a newer client. Answered with
 // WEIR_NOT_SUPPORTED; the connection stays open.
 
 import { ErrorCode, WeirError } from '../../../common/errors.js';
@@ -11,7 +11,6 @@ import type { NativeSession } from '../session.js';
 const reservedNames = new Map<number, string>([
   [FrameType.transactionBegin, 'transaction begin'],
   [FrameType.transactionAbort, 'transaction abort'],
-  [FrameType.producerInit, 'idempotent producer init'],
   [FrameType.inboxCreate, 'inbox create'],
   [FrameType.inboxDelete, 'inbox delete'],
 ]);
