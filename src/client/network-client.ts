@@ -6,8 +6,10 @@
 // load batching is automatic and idle latency is one tick. Unsent and unconfirmed
 // publishes are held, bounded by `pendingBytesMax`. When a connection is lost, confirmed
 // publishes without their PUBLISH_ACK are sent again on the next connection, in order, so a
-// confirmed message is never lost (it may be stored twice until idempotent producers land
-// in broker core II). Fire-and-forget publishes already written are at-most-once.
+// confirmed message is never lost; they carry idempotent-producer stamps (network-producer.ts),
+// so one the broker had stored is confirmed, not stored twice (messages the client cannot
+// place on a partition go unstamped: at-least-once). Fire-and-forget publishes already
+// written are at-most-once.
 //
 // Subscriptions are remembered and restored on every new connection under the same id;
 // durable consumers resume at the broker where they were. Messages received on a lost
@@ -37,6 +39,7 @@ import { Connection } from './connection.js';
 import { topicStreamName } from './in-process-client.js';
 import type { SettleKind, Settler } from './network-message.js';
 import { NetworkMessage } from './network-message.js';
+import { IdempotentProducer } from './network-producer.js';
 import { NetworkPublisher } from './network-publisher.js';
 import { NetworkSubscription } from './network-subscription.js';
 import { NetworkTransaction } from './network-transaction.js';
@@ -106,6 +109,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
   readonly #subscriptions = new Map<number, SubscriptionRecord>();
   #nextSubscriptionId = 1;
   readonly #publisher: NetworkPublisher;
+  readonly #producer: IdempotentProducer | undefined;
   #settles = new Map<string, SettleBatch>();
   #settleScheduled = false;
 
@@ -113,6 +117,19 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     super();
     this.#options = options;
     this.#publisher = new NetworkPublisher(options.pendingBytesMax);
+    this.#producer = options.idempotent
+      ? new IdempotentProducer({
+          initProducer: async () => {
+            const identity = await this.#admin<{ producerId: string; epoch: number }>('producerInit', {});
+            return { producerId: BigInt(identity.producerId), epoch: identity.epoch };
+          },
+          route: async (subject) => {
+            const { stream } = await this.#admin<{ stream: string | null }>('streamFind', { subject });
+            if (stream === null) return null;
+            return { stream, partitions: (await this.admin.streamInfo(stream)).config.partitions };
+          },
+        })
+      : undefined;
     this.admin = {
       addStream: (config: StreamConfigInput) => this.#admin<StreamInfo>('streamCreate', config),
       updateStream: (config: StreamConfigInput) => this.#admin<StreamInfo>('streamUpdate', config),
@@ -196,6 +213,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     }
     for (const waiter of this.#connectedWaiters.splice(0)) waiter.resolve(connection);
     this.#publisher.connected(connection);
+    this.#producer?.reconnected();
     if (restoring) this.emit('reconnect');
   }
 
@@ -318,7 +336,11 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
 
   /** Resolves once the broker has the message durably (fsynced under `always`). */
   publishConfirmed(subject: string, body: Body = '', options?: PublishOptions): Promise<PublishAck> {
-    return this.#publisher.publishConfirmed({ ...options, subject, body });
+    const message = { ...options, subject, body };
+    if (this.#producer === undefined) return this.#publisher.publishConfirmed(message);
+    // Stamped with idempotent-producer sequences (network-producer.ts): a re-send after a
+    // reconnect is confirmed, not stored twice.
+    return this.#producer.publish(message, (stamped) => this.#publisher.publishConfirmed(stamped));
   }
 
   /** Resolves when unsent and unconfirmed publishes are below `bytes` (default: half the high-water mark). */

@@ -15,6 +15,11 @@ export interface ConnectOptions {
   readonly name?: string;
   /** Reconnect after a lost connection. Default true. */
   readonly reconnect?: boolean;
+  /**
+   * Stamp confirmed publishes with idempotent-producer sequences, so those re-sent after a
+   * reconnect are confirmed, not stored twice (see network-producer.ts). Default true.
+   */
+  readonly idempotent?: boolean;
   /** First reconnect delay; doubles per failed attempt, with jitter. Default 100. */
   readonly reconnectDelayMs?: number;
   /** Longest reconnect delay. Default 5,000. */
@@ -46,6 +51,7 @@ export interface ParsedConnectOptions {
   readonly password: string | undefined;
   readonly name: string;
   readonly reconnect: boolean;
+  readonly idempotent: boolean;
   readonly reconnectDelayMs: number;
   readonly reconnectDelayMsMax: number;
   readonly reconnectAttemptsMax: number;
@@ -65,6 +71,7 @@ const known = new Set([
   'password',
   'name',
   'reconnect',
+  'idempotent',
   'reconnectDelayMs',
   'reconnectDelayMsMax',
   'reconnectAttemptsMax',
@@ -117,6 +124,9 @@ export function parseConnectOptions(options: ConnectOptions = {}): ParsedConnect
   if (options.reconnect !== undefined && typeof options.reconnect !== 'boolean') {
     throw new InvalidArgumentError('reconnect must be true or false');
   }
+  if (options.idempotent !== undefined && typeof options.idempotent !== 'boolean') {
+    throw new InvalidArgumentError('idempotent must be true or false');
+  }
   const reconnectDelayMs = integer(options, 'reconnectDelayMs', 100, 1, NativeLimits.reconnectDelayMsMax);
   return {
     servers,
@@ -124,6 +134,7 @@ export function parseConnectOptions(options: ConnectOptions = {}): ParsedConnect
     password: options.password,
     name: options.name ?? '',
     reconnect: options.reconnect ?? true,
+    idempotent: options.idempotent ?? true,
     reconnectDelayMs,
     reconnectDelayMsMax: integer(
       options,

@@ -165,6 +165,8 @@ export const NativeLimits = {
   frameBytesDefault: 8 * 1024 * 1024,
   /** Credit one attachment may hold at the broker; a larger grant is capped. */
   creditMax: 10_000,
+  /** Subjects whose stream and partition count a network client remembers for producer stamps. */
+  producerRoutesMax: 10_000,
   /** Default prefetch of a push subscription. */
   creditDefault: 1_000,
   /** Push and live subscriptions on one connection. */

@@ -106,7 +106,10 @@ export interface PublishAck {
   readonly stream: string;
   readonly partition: number;
   readonly offset: number;
-  /** True when dedup recognised a retry: confirmed, not stored again. */
+  /**
+   * True when dedup recognised a retry: confirmed, not stored again. `offset` is then the
+   * original's, or -1 when a producer retried a sequence too old for its offset to be kept.
+   */
   readonly duplicate: boolean;
   /**
    * True when the message waits in the stream's delay index (deliver-after in the future):

@@ -6,8 +6,8 @@
 // - the next sequence (last + 1) is new: it is stored;
 // - a sequence already stored and among the last `recentSequences` is a retry: confirmed
 //   with its original offset, not stored again;
-// - an older stored sequence is a retry too old to answer with its offset: WEIR_INVALID_ARGUMENT
-//   (the producer retried far too late);
+// - an older stored sequence is a retry too: confirmed as a duplicate with offset -1 (its
+//   offset is no longer remembered), not stored again;
 // - a gap (a sequence beyond last + 1) means lost messages: WEIR_INVALID_ARGUMENT, nothing stored;
 // - an epoch older than the producer's current one is a fenced (zombie) instance:
 //   WEIR_PRODUCER_FENCED. A newer epoch starts over at any sequence.
@@ -107,11 +107,12 @@ export class ProducerStateTable {
     if (stamp.sequence > entry.lastSequence) return { kind: 'in_flight' };
     if (entry.lastSequence - stamp.sequence < recentSequences) {
       const offset = entry.offsets[stamp.sequence % recentSequences];
-      if (offset !== undefined) return { kind: 'duplicate', offset };
+      if (offset !== undefined && offset >= 0) return { kind: 'duplicate', offset };
     }
-    throw new InvalidArgumentError(
-      `producer ${stamp.id} sequence ${stamp.sequence} was stored long ago (last is ${entry.lastSequence}); a retry this late is refused`,
-    );
+    // Sequences are stored in order without gaps, so one at or below the last stored was
+    // stored: a retry of it is confirmed, with offset -1 as its offset is no longer kept. A
+    // client that pipelines many confirmed publishes retries them all after a reconnect.
+    return { kind: 'duplicate', offset: -1 };
   }
 
   /** A reserved sequence was appended at `offset` (called in sequence order per producer). */

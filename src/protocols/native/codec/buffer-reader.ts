@@ -46,6 +46,10 @@ export class BufferReader {
     return this.#buffer.readUInt32BE(this.#need(4, what));
   }
 
+  u64(what: string): bigint {
+    return this.#buffer.readBigUInt64BE(this.#need(8, what));
+  }
+
   f64(what: string): number {
     return this.#buffer.readDoubleBE(this.#need(8, what));
   }

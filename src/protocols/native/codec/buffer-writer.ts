@@ -46,6 +46,12 @@ export class BufferWriter {
     this.#position += 4;
   }
 
+  u64(value: bigint): void {
+    this.ensure(8);
+    this.#buffer.writeBigUInt64BE(value, this.#position);
+    this.#position += 8;
+  }
+
   f64(value: number): void {
     this.ensure(8);
     this.#buffer.writeDoubleBE(value, this.#position);

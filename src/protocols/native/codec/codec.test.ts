@@ -37,6 +37,11 @@ const publishRecord: fc.Arbitrary<WirePublish> = record(
     replyTo: text,
     contentType: text,
     persistent: fc.boolean(),
+    producer: record({
+      id: fc.bigInt({ min: 0n, max: 0xffff_ffff_ffff_ffffn }),
+      epoch: u16,
+      sequence: u32,
+    }),
   },
   { requiredKeys: ['subject', 'body'] },
 ).map((input) => {

@@ -59,6 +59,13 @@ function readDeliveries(reader: BufferReader): WireDelivery[] {
   return deliveries;
 }
 
+/** A PUBLISH_ACK offset: -1 when not known (a delayed message, or a duplicate too old to have one). */
+function readAckOffset(reader: BufferReader): number {
+  const value = reader.f64('offset');
+  if (!Number.isSafeInteger(value) || value < -1) throw protocolError('offset is not an integer from -1');
+  return value;
+}
+
 function readAckEntry(reader: BufferReader): AckEntry {
   return {
     partition: reader.u32('partition'),
@@ -174,7 +181,7 @@ function decodePayload(type: number, flags: number, requestId: number, reader: B
             ok: true as const,
             stream: reader.string16('stream'),
             partition: reader.u32('partition'),
-            offset: reader.integer('offset'),
+            offset: readAckOffset(reader),
             duplicate: reader.boolean('duplicate'),
           });
         } else if (status === 1) {

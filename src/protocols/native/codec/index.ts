@@ -136,7 +136,13 @@ export {
   frameHeaderBytes,
   helloMagic,
 } from './frames.js';
-export type { WireHeaderValue, WireHeaders, WireMessage, WirePublish } from './message-record.js';
+export type {
+  WireHeaderValue,
+  WireHeaders,
+  WireMessage,
+  WireProducerStamp,
+  WirePublish,
+} from './message-record.js';
 export {
   HeaderKind,
   MessageBits,

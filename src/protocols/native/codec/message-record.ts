@@ -28,7 +28,9 @@
 //   12   timestampMs      f64            (delivered messages)
 //   13   headers          u16 count, then per header: str16 name, u8 kind, value
 //                         kind 1 string (str32), 2 number (f64), 3 boolean (u8 0/1), 4 bytes (bytes32)
-//   14–15 reserved, must be 0
+//   14   producer stamp   u64 producer id, u16 epoch, u32 sequence (publish only: an
+//                         idempotent producer's stamp, see docs/protocol.md)
+//   15   reserved, must be 0
 //
 // str16 is a u16 byte length then UTF-8; str32 and bytes32 a u32 length then the bytes.
 
@@ -55,6 +57,14 @@ export interface WirePublish {
   readonly replyTo?: string;
   readonly contentType?: string;
   readonly persistent?: boolean;
+  /** An idempotent producer's stamp: a retried sequence is confirmed, not stored twice. */
+  readonly producer?: WireProducerStamp;
+}
+
+export interface WireProducerStamp {
+  readonly id: bigint;
+  readonly epoch: number;
+  readonly sequence: number;
 }
 
 /** A stored or live message as delivered: the shape of the core's Message. */
@@ -89,9 +99,10 @@ export const MessageBits = {
   persistentValue: 1 << 11,
   timestampMs: 1 << 12,
   headers: 1 << 13,
+  producer: 1 << 14,
 } as const;
 
-const reservedBits = 0xc000;
+const reservedBits = 0x8000;
 
 export const HeaderKind = { string: 1, number: 2, boolean: 3, bytes: 4 } as const;
 
@@ -206,6 +217,12 @@ export function writePublishRecord(writer: BufferWriter, input: WirePublish): vo
     bits |= MessageBits.headers;
     writeHeaders(writer, input.headers);
   }
+  if (input.producer !== undefined) {
+    bits |= MessageBits.producer;
+    writer.u64(input.producer.id);
+    writer.u16(input.producer.epoch);
+    writer.u32(input.producer.sequence);
+  }
   if (typeof input.body === 'string') writer.string32(input.body);
   else writer.bytes32(input.body);
   writer.patchU16(flagsAt, bits);
@@ -235,6 +252,11 @@ export function readPublishRecord(reader: BufferReader): WirePublish {
   else if (bits & MessageBits.persistentValue)
     throw protocolError('persistent value without persistent given');
   if (bits & MessageBits.headers) record.headers = readHeaders(reader);
+  if (bits & MessageBits.producer) {
+    const id = reader.u64('producer id');
+    const epoch = reader.u16('producer epoch');
+    record.producer = { id, epoch, sequence: reader.u32('producer sequence') };
+  }
   record.body = reader.bytes32('body');
   return record;
 }
@@ -285,7 +307,10 @@ const requiredMessageBits =
 
 export function readMessageRecord(reader: BufferReader): WireMessage {
   const bits = reader.u16('message presence bits');
-  if ((bits & reservedBits) !== 0 || (bits & (MessageBits.ttlMs | MessageBits.delayMs)) !== 0) {
+  if (
+    (bits & reservedBits) !== 0 ||
+    (bits & (MessageBits.ttlMs | MessageBits.delayMs | MessageBits.producer)) !== 0
+  ) {
     throw protocolError(`message record has reserved presence bits set (0x${bits.toString(16)})`);
   }
   if ((bits & requiredMessageBits) !== requiredMessageBits) {
