@@ -219,6 +219,12 @@ export interface MessageFrameInput {
   /** The 1.2 `ack` header, for client and client-individual subscriptions. */
   readonly ackId: string | undefined;
   readonly redelivered: boolean;
+  /**
+   * Keep the message's fixed headers for other subscribers: worth it for live (topic)
+   * messages, which the core hands to every matching subscription as one object; not for
+   * queue deliveries, which each decode their own.
+   */
+  readonly shared: boolean;
 }
 
 const nul = Buffer.from([0]);
@@ -230,8 +236,8 @@ const nul = Buffer.from([0]);
  */
 const fixedHeadersCache = new WeakMap<Message, Partial<Record<StompVersion, string>>>();
 
-function fixedHeaders(message: Message, version: StompVersion): string {
-  let cached = fixedHeadersCache.get(message);
+function fixedHeaders(message: Message, version: StompVersion, shared: boolean): string {
+  let cached = shared ? fixedHeadersCache.get(message) : undefined;
   const hit = cached?.[version];
   if (hit !== undefined) return hit;
   let text = '';
@@ -248,6 +254,7 @@ function fixedHeaders(message: Message, version: StompVersion): string {
     add(name, Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
   }
   text += `content-length:${message.body.length}\n`;
+  if (!shared) return text;
   if (cached === undefined) {
     cached = {};
     fixedHeadersCache.set(message, cached);
@@ -264,7 +271,7 @@ export function encodeMessage(input: MessageFrameInput, version: StompVersion): 
   let head = `MESSAGE\nsubscription:${escapeHeader(input.subscriptionId, version)}\nmessage-id:${escapeHeader(input.messageId, version)}\ndestination:${escapeHeader(input.destination, version)}\n`;
   if (input.ackId !== undefined) head += `ack:${escapeHeader(input.ackId, version)}\n`;
   if (input.redelivered) head += 'redelivered:true\n';
-  head += fixedHeaders(input.message, version);
+  head += fixedHeaders(input.message, version, input.shared);
   head += '\n';
   return [Buffer.from(head, 'utf8'), input.message.body, nul];
 }

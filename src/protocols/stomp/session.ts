@@ -444,6 +444,7 @@ export class StompConnection {
         messageId: ackId,
         ackId: subscription.ackMode !== 'auto' && this.version === '1.2' ? ackId : undefined,
         redelivered,
+        shared: subscription.kind === 'live',
       },
       this.version,
     );
