@@ -92,7 +92,12 @@ export class StompPublisherDriver implements PublisherDriver {
   constructor(private readonly config: GeneratorConfig) {
     this.confirms = config.qos === 1;
     this.templates = config.destinations.map((destination, stream) =>
-      encodeSendTemplate(destination, createPayload(config.messageBytes, stream), config.stompSendHeaders),
+      encodeSendTemplate(
+        destination,
+        createPayload(config.messageBytes, stream),
+        config.stompSendHeaders,
+        config.qos === 1,
+      ),
     );
   }
 
@@ -131,7 +136,7 @@ export class StompPublisherDriver implements PublisherDriver {
     const template = this.templates[streamIndex];
     if (template === undefined) throw new RangeError(`no stream ${streamIndex}`);
     template.frame.copy(target, offset);
-    writeReceiptId(target, offset + template.receiptOffset, index);
+    if (template.receiptOffset !== undefined) writeReceiptId(target, offset + template.receiptOffset, index);
     stampPayload(target, offset + template.payloadOffset, sequence, sentNs);
   }
 

@@ -66,7 +66,8 @@ export const receiptIdWidth = 8;
  */
 export interface SendTemplate {
   readonly frame: Buffer;
-  readonly receiptOffset: number;
+  /** Undefined for a SEND without a receipt (fire and forget). */
+  readonly receiptOffset: number | undefined;
   readonly payloadOffset: number;
 }
 
@@ -74,14 +75,14 @@ export function encodeSendTemplate(
   destination: string,
   payload: Buffer,
   headers: StompHeaders,
+  withReceipt = true,
 ): SendTemplate {
   const placeholder = '0'.repeat(receiptIdWidth);
-  const frame = encodeFrame(
-    'SEND',
-    [['destination', destination], ...headers, ['receipt', placeholder]],
-    payload,
-  );
-  const receiptOffset = frame.indexOf(`\nreceipt:${placeholder}`) + '\nreceipt:'.length;
+  const receipt: StompHeaders = withReceipt ? [['receipt', placeholder]] : [];
+  const frame = encodeFrame('SEND', [['destination', destination], ...headers, ...receipt], payload);
+  const receiptOffset = withReceipt
+    ? frame.indexOf(`\nreceipt:${placeholder}`) + '\nreceipt:'.length
+    : undefined;
   const payloadOffset = frame.length - 1 - payload.length;
   return { frame, receiptOffset, payloadOffset };
 }

@@ -13,7 +13,12 @@ import { MetricName, OutcomeStatus, type WorkloadOutcome } from './outcome.js';
 import { ResourceSampler } from './process-resources.js';
 import { DeliveryGuarantee, type DeliveryPromise } from './sequence-checker.js';
 import type { RunningSystem } from './system.js';
-import { subscriberIdleTimeoutMs, WorkloadKind, type Workload } from './workloads.js';
+import {
+  atMostOnceIdleTimeoutMs,
+  subscriberIdleTimeoutMs,
+  WorkloadKind,
+  type Workload,
+} from './workloads.js';
 
 const inflightMax = 1000;
 const drainTimeoutMs = 4 * 3600_000;
@@ -32,8 +37,16 @@ export function destinationsFor(protocol: GeneratorProtocol, workload: Workload,
   });
 }
 
-/** MQTT QoS 1 and STOMP client-individual acks both promise at least once, in order per stream. */
-export const runPromise: DeliveryPromise = { guarantee: DeliveryGuarantee.AtLeastOnce, ordered: true };
+/**
+ * MQTT QoS 1 and STOMP receipts with client-individual acks promise at least once; QoS 0 and
+ * ack auto, at most once. Both keep order within a stream (MQTT 4.6; one consumer per queue).
+ */
+export function promiseFor(workload: Workload): DeliveryPromise {
+  return {
+    guarantee: workload.qos === 1 ? DeliveryGuarantee.AtLeastOnce : DeliveryGuarantee.AtMostOnce,
+    ordered: true,
+  };
+}
 
 export async function runWorkload(
   system: RunningSystem,
@@ -61,7 +74,7 @@ export async function runWorkload(
     destinations: destinationsFor(protocol, workload, runId),
     connections: 1,
     messageBytes: workload.messageBytes,
-    qos: 1,
+    qos: workload.qos,
     ratePerSecond: workload.ratePerSecond,
     durationMs: workload.durationMs,
     messageCount: workload.backlogMessages,
@@ -94,8 +107,8 @@ export async function runWorkload(
     const drainStartSeconds = sampler.elapsedSeconds();
     const received = await subscriber.expect(
       published.confirmedPerStream,
-      runPromise,
-      subscriberIdleTimeoutMs,
+      promiseFor(workload),
+      workload.qos === 1 ? subscriberIdleTimeoutMs : atMostOnceIdleTimeoutMs,
       backlog ? drainTimeoutMs : workload.durationMs + 600_000,
     );
     sampler.stop();
@@ -157,6 +170,13 @@ function measure(
     );
   }
   if (duplicates > 0) notes.push(`${duplicates} duplicate deliveries (allowed at least once)`);
+  const lost = received.checks.reduce((sum, check) => sum + check.lost, 0);
+  if (lost > 0) {
+    const sent = published.confirmedPerStream.reduce((sum, count) => sum + count, 0) * received.checks.length;
+    notes.push(
+      `${lost.toLocaleString('en-US')} of ${sent.toLocaleString('en-US')} deliveries lost (allowed at most once)`,
+    );
+  }
   const redeliveredLate = received.checks.reduce((sum, check) => sum + check.redeliveredLate, 0);
   if (redeliveredLate > 0) {
     notes.push(

@@ -13,6 +13,12 @@ export interface Workload {
   /** Topics (MQTT) or queues (STOMP) the messages are spread over, round robin. */
   readonly streams: number;
   readonly messageBytes: number;
+  /**
+   * 1: confirmed sends and acked deliveries, at least once (MQTT QoS 1, STOMP receipts and
+   * client-individual acks); 0: fire and forget, at most once (MQTT QoS 0, STOMP without
+   * receipts, ack auto).
+   */
+  readonly qos: 0 | 1;
   /** Subscriber connections, each receiving every message (fan-out when > 1). */
   readonly subscribers: number;
   /** Fixed publish rate; undefined for max rate. */
@@ -28,6 +34,9 @@ export interface Workload {
  * timeouts after which brokers redeliver, so a late redelivery counts instead of a loss.
  */
 export const subscriberIdleTimeoutMs = 40_000;
+
+/** At most once nothing is redelivered: a short quiet period ends the run. */
+export const atMostOnceIdleTimeoutMs = 3_000;
 
 export const Profile = { Quick: 'quick', Full: 'full' } as const;
 export type Profile = (typeof Profile)[keyof typeof Profile];
@@ -45,6 +54,7 @@ export function workloadsFor(profile: Profile): Workload[] {
       kind: WorkloadKind.Throughput,
       streams: 1,
       messageBytes: 1024,
+      qos: 1,
       subscribers: 1,
       ratePerSecond: undefined,
       durationMs: seconds(3, 60),
@@ -56,6 +66,7 @@ export function workloadsFor(profile: Profile): Workload[] {
       kind: WorkloadKind.Throughput,
       streams: 16,
       messageBytes: 1024,
+      qos: 1,
       subscribers: 1,
       ratePerSecond: undefined,
       durationMs: seconds(3, 60),
@@ -67,6 +78,19 @@ export function workloadsFor(profile: Profile): Workload[] {
       kind: WorkloadKind.Throughput,
       streams: 1,
       messageBytes: 100,
+      qos: 1,
+      subscribers: 1,
+      ratePerSecond: undefined,
+      durationMs: seconds(3, 60),
+      backlogMessages: undefined,
+    },
+    {
+      name: 'max-rate-1kib-qos0',
+      title: '1 topic, 1 partition, 1 KiB, max rate, fire and forget (at most once)',
+      kind: WorkloadKind.Throughput,
+      streams: 1,
+      messageBytes: 1024,
+      qos: 0,
       subscribers: 1,
       ratePerSecond: undefined,
       durationMs: seconds(3, 60),
@@ -78,6 +102,7 @@ export function workloadsFor(profile: Profile): Workload[] {
       kind: WorkloadKind.Throughput,
       streams: 1,
       messageBytes: 1024,
+      qos: 1,
       subscribers: fanOut,
       ratePerSecond: undefined,
       durationMs: seconds(3, 60),
@@ -89,6 +114,7 @@ export function workloadsFor(profile: Profile): Workload[] {
       kind: WorkloadKind.Latency,
       streams: 1,
       messageBytes: 1024,
+      qos: 1,
       subscribers: 1,
       ratePerSecond: fixedRate,
       durationMs: seconds(5, 120),
@@ -100,6 +126,7 @@ export function workloadsFor(profile: Profile): Workload[] {
       kind: WorkloadKind.Backlog,
       streams: 1,
       messageBytes: 1024,
+      qos: 1,
       subscribers: 1,
       ratePerSecond: undefined,
       durationMs: seconds(30, 3600),

@@ -1,8 +1,11 @@
-// `npm run bench -- core [--messages N] [--always-messages N] [--only never|always|memory]`
+// `npm run bench -- core [--messages N] [--always-messages N]
+//   [--only never|always|memory|delayed|lateness|transactions|dedup] [--delayed-messages N]`
 //
 // In-process publish → consume with explicit acks (100-byte messages) on a file stream with
 // fsync `never` and `always`, end to end: from the first publish to the last ack. And the
 // ack-state memory of a consumer holding 1,000,000 unacked messages after random acks.
+// Core II (bench/core2/workloads.ts): delayed scheduling and lateness, transactional and
+// deduplicated publish.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +14,13 @@ import vm from 'node:vm';
 import type { Delivery, FsyncPolicy } from '../../src/index.js';
 import { BrokerCore } from '../../src/index.js';
 import { type BenchResult, emit, printTable } from '../report.js';
+import {
+  dedupOverhead,
+  delayedIdleLateness,
+  delayedLateness,
+  delayedScheduling,
+  transactionalPublish,
+} from '../core2/workloads.js';
 
 function option(args: readonly string[], name: string, fallback: number): number {
   const index = args.indexOf(`--${name}`);
@@ -169,5 +179,13 @@ export async function run(args: string[]): Promise<void> {
       unit: 'bytes',
     });
   }
+  // Core II.
+  if (wanted('delayed')) await delayedScheduling(option(args, 'delayed-messages', 1_000_000), record);
+  if (wanted('lateness')) {
+    await delayedIdleLateness(30, record);
+    await delayedLateness(50_000, 3_000, record);
+  }
+  if (wanted('transactions')) await transactionalPublish(100_000, 100, record);
+  if (wanted('dedup')) await dedupOverhead(200_000, record);
   printTable(results);
 }

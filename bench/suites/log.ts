@@ -1,10 +1,10 @@
-// `npm run bench -- log [--duration-ms=3000] [--dir=/tmp] [--sizes=100B,1KiB,64KiB]`
+// `npm run bench -- log [--duration-ms=3000] [--dir=/tmp] [--sizes=100B,1KiB,64KiB] [--read-bytes=1048576]`
 //
 // The storage log against the machine's physical limits, measured in the same run:
 //   log.append.<size>.never       1 appender, batches of 100 records (10 of 64 KiB)
 //   log.append.<size>.always      1 appender, batches of 10 records, each waiting for its fsync
 //   log.append.<size>.always.c64  64 concurrent appenders, batches of 10 records (group commit)
-//   log.read.<size>               sequential reads of the `never` log, from the page cache
+//   log.read.<size>               sequential reads (1 MiB each) of the `never` log, from the page cache
 //   raw.write.<size>              fs.writeSync of the same bytes in the same write sizes
 // `never`, reads and raw writes run three alternating trials, after a short warm-up, and
 // report medians.
@@ -101,12 +101,12 @@ async function appendFor(
   };
 }
 
-async function readAll(log: FileLog): Promise<{ bytes: number; seconds: number }> {
+async function readAll(log: FileLog, readBytes: number): Promise<{ bytes: number; seconds: number }> {
   let offset = log.startOffset as number;
   let bytes = 0;
   const start = process.hrtime.bigint();
   for (;;) {
-    const batches = await log.read(Offset(offset), 1024 * 1024);
+    const batches = await log.read(Offset(offset), readBytes);
     if (batches.length === 0) break;
     for (const batch of batches) bytes += batch.bytes.length;
     offset = batches[batches.length - 1]!.lastOffset + 1;
@@ -153,6 +153,7 @@ function option(args: readonly string[], name: string): string | undefined {
 
 export async function run(args: string[]): Promise<void> {
   const durationMs = Number(option(args, 'duration-ms') ?? 3000);
+  const readBytes = Number(option(args, 'read-bytes') ?? 1024 * 1024);
   const parent = option(args, 'dir') ?? os.tmpdir();
   const sizeNames = (option(args, 'sizes') ?? allSizes.map((size) => size.name).join(',')).split(',');
   const sizes = allSizes.filter((size) => sizeNames.includes(size.name));
@@ -176,7 +177,7 @@ export async function run(args: string[]): Promise<void> {
         1,
         300,
       );
-      await readAll(warm.log);
+      await readAll(warm.log, readBytes);
       await warm.log.close();
       fs.rmSync(warmDirectory, { recursive: true });
 
@@ -196,7 +197,7 @@ export async function run(args: string[]): Promise<void> {
         neverRecordsPerS.push(never.records / never.seconds);
         neverMbPerS.push(never.logBytes / 1e6 / never.seconds);
         // Reads while the log is in the page cache.
-        const read = await readAll(never.log);
+        const read = await readAll(never.log, readBytes);
         readMbPerS.push(read.bytes / 1e6 / read.seconds);
         await never.log.close();
         fs.rmSync(directory, { recursive: true });

@@ -1,4 +1,5 @@
-// `npm run bench -- mqtt [--seconds N] [--idle N] [--systems weir,mosquitto,aedes]`
+// `npm run bench -- mqtt [--seconds N] [--idle N] [--rate N] [--systems weir,mosquitto,aedes]
+//                        [--workloads fan-in,fan-out,qos1,latency,idle]`
 //
 // Weir, Mosquitto and Aedes under the same load, in one run. Each broker runs in its own
 // process (Mosquitto from the Debian package with its own config on its own loopback port,
@@ -28,8 +29,10 @@ import type { BenchResult } from '../report.js';
 const thisFile = fileURLToPath(import.meta.url);
 const roleVariable = 'WEIR_MQTT_BENCH_ROLE';
 const payloadBytes = 64;
+const workloads = ['fan-in', 'fan-out', 'qos1', 'latency', 'idle'] as const;
 
 interface Options {
+  workloads: string[];
   seconds: number;
   idleConnections: number;
   systems: string[];
@@ -38,6 +41,7 @@ interface Options {
 
 function parseArgs(args: readonly string[]): Options {
   const options: Options = {
+    workloads: [...workloads],
     seconds: 3,
     idleConnections: 10_000,
     systems: ['weir', 'mosquitto', 'aedes'],
@@ -49,6 +53,7 @@ function parseArgs(args: readonly string[]): Options {
     if (name === '--seconds') options.seconds = Number(value);
     else if (name === '--idle') options.idleConnections = Number(value);
     else if (name === '--systems') options.systems = value.split(',');
+    else if (name === '--workloads') options.workloads = value.split(',');
     else if (name === '--rate') options.latencyRate = Number(value);
     else throw new Error(`unknown option ${String(name)}`);
     index++;
@@ -155,8 +160,6 @@ interface GeneratorLine {
   readonly unit: string;
 }
 
-const workloads = ['fan-in', 'fan-out', 'qos1', 'latency', 'idle'] as const;
-
 function runGenerator(peer: Peer, options: Options, workload: string): Promise<GeneratorLine[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [thisFile], {
@@ -189,37 +192,36 @@ export async function run(args: string[]): Promise<void> {
   const options = parseArgs(args);
   const results: BenchResult[] = [];
   for (const system of options.systems) {
-    const workDir = await mkdtemp(path.join(os.tmpdir(), `weir-bench-mqtt-${system}-`));
-    let peer = await startPeer(system, workDir);
-    try {
-      for (const workload of workloads) {
-        if (!peer.alive()) peer = await startPeer(system, workDir);
-        let lines: GeneratorLine[];
-        try {
-          lines = await runGenerator(peer, options, workload);
-        } catch (error) {
-          // A peer that falls over under a workload is reported as such, not as a number.
-          const crashed = !peer.alive();
-          process.stderr.write(`${system} ${workload}: ${crashed ? 'broker crashed' : String(error)}\n`);
-          lines = [
-            { workload, metric: crashed ? 'broker crashed' : 'generator failed', value: 1, unit: 'count' },
-          ];
-        }
-        for (const line of lines) {
-          const result: BenchResult = {
-            bench: `mqtt.${line.workload}`,
-            system,
-            metric: line.metric,
-            value: line.value,
-            unit: line.unit,
-          };
-          emit(result);
-          results.push(result);
-        }
+    // A fresh broker process per workload: one workload's garbage or crash does not reach the
+    // next, and the idle workload measures RSS from a clean start.
+    for (const workload of options.workloads) {
+      const workDir = await mkdtemp(path.join(os.tmpdir(), `weir-bench-mqtt-${system}-`));
+      const peer = await startPeer(system, workDir);
+      let lines: GeneratorLine[];
+      try {
+        lines = await runGenerator(peer, options, workload);
+      } catch (error) {
+        // A peer that falls over under a workload is reported as such, not as a number.
+        const crashed = !peer.alive();
+        process.stderr.write(`${system} ${workload}: ${crashed ? 'broker crashed' : String(error)}\n`);
+        lines = [
+          { workload, metric: crashed ? 'broker crashed' : 'generator failed', value: 1, unit: 'count' },
+        ];
+      } finally {
+        await peer.stop();
+        await rm(workDir, { recursive: true, force: true });
       }
-    } finally {
-      await peer.stop();
-      await rm(workDir, { recursive: true, force: true });
+      for (const line of lines) {
+        const result: BenchResult = {
+          bench: `mqtt.${line.workload}`,
+          system,
+          metric: line.metric,
+          value: line.value,
+          unit: line.unit,
+        };
+        emit(result);
+        results.push(result);
+      }
     }
   }
   // Ratios: Weir against each peer, for every metric both report.
@@ -610,8 +612,10 @@ async function generate(port: number, brokerPid: number, options: Options, workl
       const subscriber = await open();
       await subscriber.subscribe('bench/lat', 0);
       const latenciesUs: number[] = [];
+      // The first half second warms the broker up (JIT, buffers) and is not measured.
+      const measureFromMs = Date.now() + 500;
       subscriber.onFrame = (frame) => {
-        if (frame.type !== 3) return;
+        if (frame.type !== 3 || Date.now() < measureFromMs) return;
         const topicLength = frame.bytes.readUInt16BE(frame.bodyStart);
         const sentNs = frame.bytes.readBigUInt64BE(frame.bodyStart + 2 + topicLength);
         latenciesUs.push(Number(process.hrtime.bigint() - sentNs) / 1000);
@@ -619,7 +623,7 @@ async function generate(port: number, brokerPid: number, options: Options, workl
       const publisher = await open();
       const perTick = Math.max(1, Math.round(options.latencyRate / 100));
       const body = Buffer.alloc(payloadBytes);
-      const endAt = Date.now() + seconds * 1000;
+      const endAt = measureFromMs + seconds * 1000;
       await new Promise<void>((resolve) => {
         const timer = setInterval(() => {
           if (Date.now() >= endAt) {

@@ -16,8 +16,15 @@ export class Broker {
   readonly #clients = new Set<InProcessClient>();
   #closed = false;
 
+  /**
+   * Keeps the process alive while the broker runs, as a listening socket would: a script that
+   * awaits a subscription or a fetch must not exit under it. `close()` releases it.
+   */
+  readonly #keepAlive: NodeJS.Timeout;
+
   private constructor(core: BrokerCore) {
     this.core = core;
+    this.#keepAlive = setInterval(() => undefined, 2_147_483_647);
   }
 
   /** Opens the data directory (everything stored there before is back) and starts the broker. */
@@ -41,7 +48,11 @@ export class Broker {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const client of [...this.#clients]) await client.close();
-    await this.core.close();
+    try {
+      for (const client of [...this.#clients]) await client.close();
+      await this.core.close();
+    } finally {
+      clearInterval(this.#keepAlive);
+    }
   }
 }

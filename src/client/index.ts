@@ -1,6 +1,7 @@
 // weir/client: the TypeScript client over the native protocol, with the same Client API as
 // the in-process client. Exports are listed by name.
 export { connect, NetworkClient } from './network-client.js';
+export type { RequestOptions } from './network-client.js';
 export type { ConnectOptions } from './options.js';
 export type {
   Admin,

@@ -58,6 +58,9 @@ import type {
   TopicSubscribeOptions,
 } from './types.js';
 
+/** Options of a request: a publish's, without reply-to (the broker sets it), and a timeout. */
+export type RequestOptions = Omit<PublishOptions, 'replyTo'> & { readonly timeoutMs?: number };
+
 interface SubscriptionRecord {
   readonly subscription: NetworkSubscription;
   /** The frame that (re)creates it on a connection; undefined while a durable topic is being set up. */
@@ -554,6 +557,8 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
       case 'pong':
       case 'publish':
       case 'publishAck':
+      case 'request':
+      case 'response':
       case 'settleResult':
       case 'subscribeLive':
       case 'term':
@@ -699,14 +704,24 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
 
   // ---- request-reply ----
 
-  /** Request-reply needs inboxes from broker core II; until then this fails with WEIR_NOT_SUPPORTED. */
-  request(subject: string, _body?: Body, _options?: { timeoutMs?: number }): Promise<ReceivedMessage> {
-    return Promise.reject(
-      new WeirError(
-        ErrorCode.NotSupported,
-        `request to "${subject}": request-reply is not supported by this broker yet (it needs inboxes from broker core II)`,
-      ),
+  /**
+   * Publishes a request with a reply subject in this connection's inbox and resolves with
+   * the first reply; fails with WEIR_NO_RESPONDERS when nothing took it, WEIR_TIMEOUT after
+   * `timeoutMs` (default 5,000). A responder answers by publishing to `message.replyTo`.
+   */
+  async request(subject: string, body: Body = '', options: RequestOptions = {}): Promise<ReceivedMessage> {
+    const { timeoutMs = 5_000, ...publish } = options;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0xffffffff) {
+      throw new InvalidArgumentError('timeoutMs must be a positive integer');
+    }
+    const connection = await this.#whenConnected();
+    const answer = await connection.request(
+      { kind: 'request', requestId: 0, timeoutMs, message: { ...publish, subject, body } },
+      timeoutMs + this.#options.requestTimeoutMs,
     );
+    if (answer.kind !== 'response')
+      throw new WeirError(ErrorCode.ProtocolError, `expected RESPONSE, got ${answer.kind}`);
+    return new NetworkMessage(answer.message);
   }
 
   // ---- administration ----

@@ -63,8 +63,16 @@ export class NetworkPublisher {
     return this.#backedUpBytes() < this.#highWaterBytes;
   }
 
+  /**
+   * Unsent and unconfirmed publishes, plus the socket's buffer while it is full (once it
+   * drains, a 'drain' event rechecks; a socket that accepted the last write holds less than
+   * its high-water mark, which does not count).
+   */
   #backedUpBytes(): number {
-    return this.#pendingBytes + (this.#connection?.bufferedBytes ?? 0);
+    const connection = this.#connection;
+    return (
+      this.#pendingBytes + (connection !== undefined && !connection.writable ? connection.bufferedBytes : 0)
+    );
   }
 
   /** A new connection is open: send what waits. */

@@ -63,6 +63,20 @@ export const Limits = {
   requestsPendingPerSessionMax: 10_000,
   /** Temporary queues one session may own. */
   temporaryQueuesPerSessionMax: 1_000,
+  /** Messages one transaction may publish. */
+  transactionMessagesMax: 10_000,
+  /** Deliveries one transaction may ack. */
+  transactionAcksMax: 10_000,
+  /** Encoded message bytes one transaction may hold (its commit is one log batch). */
+  transactionBytesMax: 8 * 1024 * 1024,
+  /** Transactions open at once across the broker. */
+  transactionsOpenMax: 1_000,
+  /** Message bytes all open transactions may hold together. */
+  transactionsBufferedBytesMax: 256 * 1024 * 1024,
+  /** A transaction aborts after this long without commit, unless it asks otherwise. */
+  transactionTimeoutMsDefault: 60_000,
+  /** Longest transaction timeout. */
+  transactionTimeoutMsMax: 15 * 60_000,
   /** Segment size of a delay bucket log. */
   delaySegmentBytes: 4 * 1024 * 1024,
   /** Due delayed messages released to their stream in one batch. */

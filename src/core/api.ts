@@ -74,6 +74,27 @@ export interface TemporaryQueue {
   readonly consumer: string;
 }
 
+export interface TransactionOptions {
+  /** Abort if not committed within this long; default Limits.transactionTimeoutMsDefault. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Publishes and acks that happen together or not at all, across streams (transaction.ts).
+ * Nothing is visible before commit; abort (or the timeout, or closing the session) returns
+ * the acked deliveries to their consumers.
+ */
+export interface Transaction {
+  readonly id: string;
+  /** Buffers a message; throws WEIR_NO_STREAM, WEIR_LIMIT_EXCEEDED, WEIR_TRANSACTION_ABORTED. */
+  publish(input: PublishInput): void;
+  /** Acks a delivery when the transaction commits; throws WEIR_STALE_ACK for an old attempt. */
+  ack(delivery: Delivery): void;
+  /** Resolves once committed and applied, with where each message was stored. */
+  commit(): Promise<PublishAck[]>;
+  abort(): Promise<void>;
+}
+
 /** An idempotent producer's identity: stamp publishes with it. */
 export interface ProducerIdentity {
   readonly producerId: bigint;
@@ -323,5 +344,7 @@ export interface CoreSession {
   createTemporaryTopic(): string;
   /** A temporary queue (memory workqueue stream and consumer), deleted when this session closes. */
   createTemporaryQueue(): Promise<TemporaryQueue>;
+  /** Begins a transaction (see Transaction). */
+  beginTransaction(options?: TransactionOptions): Transaction;
   close(): Promise<void>;
 }

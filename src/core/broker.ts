@@ -29,6 +29,8 @@ import type {
   StorageKind,
   StreamConfigInput,
   StreamInfo,
+  Transaction,
+  TransactionOptions,
 } from './api.js';
 import { parseConsumerConfig } from './consumer-config.js';
 import { ConsumerStateLog } from './consumer-state-log.js';
@@ -39,6 +41,11 @@ import { ProducerRegistry } from './dedup/producer-registry.js';
 import { checkStamp } from './dedup/producer-state.js';
 import { StreamDedup } from './dedup/stream-dedup.js';
 import { isTemporaryQueue } from './request-reply.js';
+import { TransactionCoordinator, type TransactionHost } from './transaction.js';
+import { TransactionLog } from './transaction-log.js';
+import { openFileLog } from '../storage/file-log.js';
+import { createMemoryLog } from '../storage/memory-log.js';
+import path from 'node:path';
 import { DefinitionStore } from './definition-store.js';
 import { consumerInfo, streamInfo } from './info.js';
 import { LiveRouter } from './live-router.js';
@@ -98,6 +105,8 @@ export class BrokerCore {
   readonly #ackHolesMax: number;
   /** core2: idempotent producer identities (dedup/producer-registry.ts). */
   #producers!: ProducerRegistry;
+  /** core2: transactions (transaction.ts). */
+  #transactions!: TransactionCoordinator;
   #admin: Promise<unknown> = Promise.resolve();
   #nextSessionId = 1;
   #published = 0;
@@ -133,6 +142,20 @@ export class BrokerCore {
       const stream = await core.#openStream(definition.config);
       for (const consumer of definition.consumers) await stream.addConsumer(consumer);
     }
+    // core2: transactions, after every stream and consumer exists (recovery applies to them).
+    const dataDir = options.storage === 'memory' ? undefined : options.dataDir;
+    const transactionLogOptions = {
+      fsync: { kind: 'always' } as const,
+      clock: core.clock,
+      segmentBytesMax: 32 * 1024 * 1024,
+    };
+    const { transactions, unapplied } = await TransactionLog.open(
+      dataDir === undefined
+        ? createMemoryLog(transactionLogOptions)
+        : await openFileLog(path.join(dataDir, 'transactions'), transactionLogOptions),
+    );
+    core.#transactions = new TransactionCoordinator(core.#transactionHost(), transactions);
+    await core.#transactions.recover(unapplied);
     return core;
   }
 
@@ -163,7 +186,7 @@ export class BrokerCore {
     const stream = this.#capturing(message);
     // The stream first: when it refuses (full), live subscribers do not see the message either.
     stream?.publish(message, undefined, input.producer);
-    const live = this.liveRouter.publish(message, sessionId);
+    const live = this.#publishLive(stream, message, sessionId);
     if (stream === undefined && live === 0) this.#dropped += 1;
     else this.#published += 1;
     return (stream === undefined ? 0 : 1) + live;
@@ -182,7 +205,7 @@ export class BrokerCore {
     }
     // Queued synchronously: a full stream throws here, before live subscribers see anything.
     const stored = this.#store_(stream, message, input.producer);
-    this.liveRouter.publish(message, sessionId);
+    this.#publishLive(stream, message, sessionId);
     this.#published += 1;
     return stored;
   }
@@ -212,12 +235,42 @@ export class BrokerCore {
     return stored;
   }
 
+  /**
+   * core2: a delayed message a stream captures waits in the stream's delay index, on disk,
+   * and reaches live subscribers when it is released (not held in the live router's memory).
+   */
+  #publishLive(stream: Stream | undefined, message: Message, sessionId: string | undefined): number {
+    if (stream?.delayed?.holds(message) === true) return 1;
+    return this.liveRouter.publish(message, sessionId);
+  }
+
   /** core2: idempotent producer stamps are checked, and fenced epochs refused, before storing. */
   #checkProducer(input: PublishInput): void {
     const producer = input.producer;
     if (producer === undefined) return;
     checkStamp(producer);
     this.#producers.checkEpoch(producer.id, producer.epoch);
+  }
+
+  beginTransaction(sessionId: string, options: TransactionOptions | undefined): Transaction {
+    this.#assertOpen();
+    return this.#transactions.begin(sessionId, options);
+  }
+
+  abortTransactions(sessionId: string): Promise<void> {
+    return this.#transactions.abortSession(sessionId);
+  }
+
+  #transactionHost(): TransactionHost {
+    return {
+      clock: this.clock,
+      createMessage: (input) => createMessage(input, this.clock.nowMs()),
+      capturing: (message) => this.#capturing(message),
+      stream: (name) => this.#streams.get(name),
+      consumer: (stream, name) => this.#streams.get(stream)?.consumers.get(name),
+      publishLive: (message, sessionId) => void this.liveRouter.publish(message, sessionId),
+      onError: this.#report,
+    };
   }
 
   /** core2: a session's temporary queue (request-reply.ts): a memory workqueue and its consumer. */
@@ -425,6 +478,7 @@ export class BrokerCore {
     if (this.#closed) return;
     this.#closed = true;
     for (const session of [...this.#sessions.values()]) await session.close();
+    await this.#transactions.close();
     this.liveRouter.close();
     await this.#admin.catch(() => undefined);
     for (const stream of this.#streams.values()) await stream.close();
@@ -451,7 +505,15 @@ export class BrokerCore {
       states,
     );
     // core2 hooks: delayed delivery (delayed-delivery.ts) and dedup (dedup/stream-dedup.ts).
-    stream.delayed = await DelayedDelivery.open(logs.delay, this.clock, stream.partitions, this.#report);
+    stream.delayed = await DelayedDelivery.open(
+      logs.delay,
+      this.clock,
+      stream.partitions,
+      this.#report,
+      (message) => {
+        if (!this.#closed) this.liveRouter.publish(message, undefined);
+      },
+    );
     stream.dedup = await StreamDedup.open(
       logs.partitions,
       logs.directory,

@@ -261,6 +261,25 @@ export class Consumer {
     return 'acked';
   }
 
+  /** core2 (transactions): true while `delivery` is the current, unsettled attempt. */
+  isCurrent(delivery: Delivery): boolean {
+    const partition = this.#partition(delivery);
+    return this.#current(partition, delivery) !== undefined;
+  }
+
+  /**
+   * core2 (transaction recovery): acks an offset a committed transaction acked, after a
+   * restart, when no delivery of it is in flight yet. Redelivery state for it is dropped.
+   */
+  ackRecovered(partitionIndex: number, offset: number): void {
+    const partition = this.partitions[partitionIndex];
+    if (partition === undefined || partition.tracker.isAcked(offset)) return;
+    partition.deliveryCounts.delete(offset);
+    partition.lastErrors.delete(offset);
+    if (partition.tracker.ack(offset)) this.host.stateLog.recordAck(this.name, partition.index, offset);
+    this.host.onAcked(this);
+  }
+
   nack(delivery: Delivery, options: NackOptions = {}): AckOutcome {
     const partition = this.#partition(delivery);
     const entry = this.#current(partition, delivery);

@@ -40,12 +40,14 @@ export class DelayedDelivery {
     clock: Clock,
     partitions: readonly StreamPartition[],
     onError: (error: unknown) => void,
+    /** Also hands each released message to live subscribers. */
+    onReleased: (message: Message) => void = () => undefined,
   ): Promise<DelayedDelivery> {
     const index = await DelayIndex.open({
       store,
       clock,
       onError,
-      release: (entries) => release(partitions, entries),
+      release: (entries) => release(partitions, entries, onReleased),
     });
     return new DelayedDelivery(index, clock, onError);
   }
@@ -85,7 +87,11 @@ export class DelayedDelivery {
 }
 
 /** Appends due messages to their partitions; resolves once all are stored. */
-function release(partitions: readonly StreamPartition[], entries: readonly DelayEntry[]): Promise<void> {
+function release(
+  partitions: readonly StreamPartition[],
+  entries: readonly DelayEntry[],
+  onReleased: (message: Message) => void,
+): Promise<void> {
   const appends: Promise<void>[] = [];
   for (const entry of entries) {
     const partition = partitions[entry.partition];
@@ -93,7 +99,14 @@ function release(partitions: readonly StreamPartition[], entries: readonly Delay
     const message = decodeMessage(entry.value);
     appends.push(
       new Promise<void>((resolve, reject) => {
-        partition.enqueue(message, (error) => (error === undefined ? resolve() : reject(error)));
+        partition.enqueue(message, (error) => {
+          if (error !== undefined) {
+            reject(error);
+            return;
+          }
+          onReleased(message);
+          resolve();
+        });
       }),
     );
   }

@@ -21,6 +21,8 @@ import type {
   PublishInput,
   RequestOptions,
   TemporaryQueue,
+  Transaction,
+  TransactionOptions,
 } from './api.js';
 import type { Receiver } from './consumer-partition.js';
 import type { Consumer } from './consumer.js';
@@ -38,6 +40,8 @@ export interface SessionHost {
   onSessionClosed(session: Session): void;
   initProducer(name: string | undefined): Promise<ProducerIdentity>;
   addTemporaryQueue(stream: string, subject: string): Promise<void>;
+  beginTransaction(sessionId: string, options: TransactionOptions | undefined): Transaction;
+  abortTransactions(sessionId: string): Promise<void>;
   deleteTemporaryQueue(stream: string): Promise<void>;
 }
 
@@ -210,8 +214,14 @@ export class Session implements CoreSession {
     return this.#inbox;
   }
 
+  beginTransaction(options?: TransactionOptions): Transaction {
+    this.#assertOpen();
+    return this.#host.beginTransaction(this.id, options);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
+    await this.#host.abortTransactions(this.id);
     await this.#inbox?.close();
     this.#closed = true;
     for (const consumer of this.#consumers) consumer.closeSession(this.id);

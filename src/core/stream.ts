@@ -117,16 +117,12 @@ export class Stream implements ConsumerHost {
     message: Message,
     confirm?: (error: Error | undefined, partition: number, offset: number, duplicate?: boolean) => void,
     producer?: ProducerStamp,
+    /** core2: transactions choose the partition when the message joins them. */
+    chosenPartition?: number,
   ): void {
     if (this.#closed) throw new WeirError(ErrorCode.Closed, `stream '${this.name}' is closed`);
     if (this.config.discard === 'new') this.#checkRoom(message);
-    const count = this.partitions.length;
-    const index =
-      count === 1
-        ? 0
-        : message.key === undefined
-          ? this.#turn++ % count
-          : partitionForKey(message.key, count);
+    const index = chosenPartition ?? this.partitionFor(message);
     // core2 hooks: deduplication (dedup/stream-dedup.ts), then a message due later waits in
     // the delay index (delayed-delivery.ts).
     const held = this.delayed?.holds(message) === true;
@@ -169,6 +165,13 @@ export class Stream implements ConsumerHost {
         `stream '${this.name}' is full (${overMessages ? `max ${maxMessages} messages` : `max ${maxBytes} bytes`}, discard new)`,
       );
     }
+  }
+
+  /** The partition a message goes to: by key hash, or round-robin without a key. */
+  partitionFor(message: Message): number {
+    const count = this.partitions.length;
+    if (count === 1) return 0;
+    return message.key === undefined ? this.#turn++ % count : partitionForKey(message.key, count);
   }
 
   /** Defines a consumer: from replayed state after a restart, else from its start position. */

@@ -4,6 +4,9 @@
 // `websocket` route is also reachable through the HTTP listener's WebSocket upgrade.
 
 import type { ProtocolServerFactory } from '../core/protocol-server.js';
+import { createMqttServer } from '../protocols/mqtt/server.js';
+import { createNativeServer } from '../protocols/native/server.js';
+import { createStompServer } from '../protocols/stomp/index.js';
 
 export interface WebSocketRoute {
   /** The HTTP path of the upgrade request, e.g. `/mqtt`. */
@@ -23,4 +26,12 @@ export interface ProtocolDescriptor {
 }
 
 /** Every adapter in this build. */
-export const builtInProtocols: readonly ProtocolDescriptor[] = [];
+export const builtInProtocols: readonly ProtocolDescriptor[] = [
+  { name: 'native', create: createNativeServer },
+  { name: 'mqtt', create: createMqttServer, websocket: { path: '/mqtt', subprotocols: ['mqtt'] } },
+  {
+    name: 'stomp',
+    create: createStompServer,
+    websocket: { path: '/stomp', subprotocols: ['v12.stomp', 'v11.stomp', 'v10.stomp'] },
+  },
+];

@@ -18,7 +18,12 @@
 //
 // Opening a log recovers it (segment-recovery.ts): indexes are checked and rebuilt where
 // missing or bad, the last segment's torn tail is truncated, and corruption anywhere else is
-// reported as CorruptLogError, never skipped.
+// reported as CorruptLogError, never skipped: at open for the bytes recovery scans, and by
+// the CRC check of every read for the rest.
+//
+// A log holds one file descriptor, the active segment's; a sealed segment opens its file for
+// each read. Nothing stops two processes from opening one directory: the broker that owns a
+// data directory is its only user.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -332,6 +337,13 @@ export class FileLog implements Log {
     for (const segment of retired) {
       this.#sizeBytes -= segment.sizeBytes;
       segment.delete();
+    }
+    // Deleted segments must not come back after a power loss, with the start offset behind them.
+    if (this.#options.fsync.kind === 'never') return;
+    try {
+      syncDirectory(this.directory);
+    } catch (error) {
+      throw storageFailed(`fsync of ${this.directory}`, error);
     }
   }
 

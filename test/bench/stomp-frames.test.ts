@@ -24,6 +24,7 @@ function readAll(bytes: Buffer, cut?: number): StompFrame[] {
 test('a SEND template patched with a receipt id and stamp parses back', () => {
   const template = encodeSendTemplate('/queue/a', createPayload(256, 2), [['persistent', 'true']]);
   const frame = Buffer.from(template.frame);
+  assert.ok(template.receiptOffset !== undefined);
   writeReceiptId(frame, template.receiptOffset, 0xbeef);
   stampPayload(frame, template.payloadOffset, 7, 99);
   const [parsed] = readAll(frame);
@@ -87,4 +88,12 @@ test('receipt ids are 8 hex digits and wrap at 32 bits', () => {
   assert.equal(target.toString(), 'ffffffff');
   writeReceiptId(target, 0, 0);
   assert.equal(target.toString(), '00000000');
+});
+
+test('a fire-and-forget SEND has no receipt header', () => {
+  const template = encodeSendTemplate('/queue/a', createPayload(64, 0), [], false);
+  assert.equal(template.receiptOffset, undefined);
+  const [parsed] = readAll(template.frame);
+  assert.equal(parsed?.headers.has('receipt'), false);
+  assert.equal(parsed?.body.length, 64);
 });

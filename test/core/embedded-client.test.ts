@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Broker, isWeirError, type ReceivedMessage } from '../../src/index.js';
+import { Broker, isWeirError, ManualClock, type ReceivedMessage } from '../../src/index.js';
 import { settle, tempDir, until } from './helpers.js';
 
 test('Broker.start, createQueue, callback handler acks; a throwing handler nacks and the message comes back', async () => {
@@ -109,6 +109,37 @@ test('publishConfirmed with no stream rejects WEIR_NO_STREAM', async () => {
     await assert.rejects(client.publishConfirmed('nobody.home', 'x'), (error) =>
       isWeirError(error, 'WEIR_NO_STREAM'),
     );
+  } finally {
+    await broker.close();
+  }
+});
+
+test('client fetch, nack with delay, term to the dead-letter stream, and a stale ackConfirmed', async () => {
+  const clock = new ManualClock();
+  const broker = await Broker.start({ storage: 'memory', clock });
+  try {
+    const client = broker.connect();
+    await client.admin.addStream({ name: 'work', subjects: ['work.*'] });
+    await client.admin.addConsumer('work', { name: 'w', ackWaitMs: 1_000 });
+    await client.publishConfirmed('work.a', 'one');
+    await client.publishConfirmed('work.a', 'two');
+    const target = { stream: 'work', consumer: 'w' };
+    const [one, two] = await client.fetch(target, { batch: 2, expiresMs: 0 });
+    assert.ok(one !== undefined && two !== undefined);
+    client.nack(one, { delayMs: 500 });
+    client.term(two, 'unparseable');
+    clock.advance(500);
+    const [again] = await client.fetch(target, { batch: 1, expiresMs: 1_000 });
+    assert.equal(again?.string(), 'one');
+    assert.equal(again?.deliveryCount, 2);
+    clock.advance(1_000); // ack wait passes: this attempt is stale now
+    assert.equal(await again?.ackConfirmed(), 'stale');
+    const [third] = await client.fetch(target, { batch: 1, expiresMs: 1_000 });
+    assert.equal(await third?.ackConfirmed(), 'acked');
+    await until(() => broker.core.listStreams().some((stream) => stream.config.name === 'DLQ_work'), 'dlq');
+    const dlq = await client.admin.streamInfo('DLQ_work');
+    assert.equal(dlq.config.subjects[0], '$DLQ.work');
+    assert.equal((await client.admin.consumerInfo('work', 'w')).staleAcks, 1);
   } finally {
     await broker.close();
   }

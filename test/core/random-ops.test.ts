@@ -8,8 +8,16 @@ import type { CoreSession, Delivery } from '../../src/core/api.js';
 import type { BrokerCore } from '../../src/core/broker.js';
 import { openCore, settle, tempDir } from './helpers.js';
 
-for (const seed of [1, 2, 3]) {
-  test(`random operations with restarts keep at-least-once (seed ${seed})`, async () => {
+const cases = [
+  { seed: 1, dispatch: 'shared', filter: undefined },
+  { seed: 2, dispatch: 'shared', filter: 's.a' },
+  { seed: 3, dispatch: 'exclusive', filter: undefined },
+  { seed: 4, dispatch: 'key_shared', filter: 's.b' },
+  { seed: 5, dispatch: 'failover', filter: undefined },
+] as const;
+
+for (const { seed, dispatch, filter } of cases) {
+  test(`random operations with restarts keep at-least-once (${dispatch}, filter ${filter ?? 'none'}, seed ${seed})`, async () => {
     const temp = await tempDir();
     const clock = new ManualClock();
     let state = seed;
@@ -18,16 +26,30 @@ for (const seed of [1, 2, 3]) {
     let core: BrokerCore = await openCore({ dataDir: temp.dir, clock });
     try {
       await core.addStream({ name: 's', subjects: ['s.*'], partitions: 2, fsync: { kind: 'never' } });
-      await core.addConsumer('s', { name: 'c', ackWaitMs: 1_000, maxAckPending: 50, dispatch: 'shared' });
+      await core.addConsumer('s', {
+        name: 'c',
+        ackWaitMs: 1_000,
+        maxAckPending: 50,
+        dispatch,
+        ...(filter === undefined ? {} : { filterSubject: filter }),
+      });
       let session: CoreSession = core.openSession();
       const published = new Set<string>();
       const acked = new Set<string>();
       let held: Delivery[] = [];
       let sequence = 0;
       const id = (delivery: Delivery): string => `${delivery.partition}:${delivery.offset}`;
+      const firstDeliveryMax = new Map<number, number>();
       const take = (deliveries: Delivery[]): void => {
         for (const delivery of deliveries) {
           assert.ok(!acked.has(id(delivery)), `acked ${id(delivery)} was delivered again`);
+          if (filter !== undefined) assert.equal(delivery.message.subject, filter);
+          if (dispatch !== 'shared' && !delivery.redelivered) {
+            // Ordered dispatch: first deliveries come in offset order on each partition.
+            const before = firstDeliveryMax.get(delivery.partition) ?? -1;
+            assert.ok(delivery.offset > before, `offset ${delivery.offset} after ${before}`);
+            firstDeliveryMax.set(delivery.partition, delivery.offset);
+          }
           held.push(delivery);
         }
       };
@@ -35,12 +57,13 @@ for (const seed of [1, 2, 3]) {
         const roll = random();
         if (roll < 0.25) {
           for (let index = 0; index < 5; index++) {
+            const subject = random() < 0.5 ? 's.a' : 's.b';
             const ack = await session.publishConfirmed({
-              subject: 's.x',
+              subject,
               key: `k${sequence % 7}`,
               body: `${sequence++}`,
             });
-            published.add(`${ack.partition}:${ack.offset}`);
+            if (filter === undefined || filter === subject) published.add(`${ack.partition}:${ack.offset}`);
           }
         } else if (roll < 0.45) {
           take(await session.fetch('s', 'c', { batch: 1 + Math.floor(random() * 10), expiresMs: 0 }));
@@ -62,6 +85,7 @@ for (const seed of [1, 2, 3]) {
           core = await openCore({ dataDir: temp.dir, clock });
           session = core.openSession();
           held = [];
+          firstDeliveryMax.clear();
         }
       }
       // Drain: ack everything that comes, letting timers run, until nothing is left.

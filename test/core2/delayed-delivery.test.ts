@@ -45,12 +45,17 @@ for (const storage of ['memory', 'file'] as const) {
       session.attach('jobs', 'worker', { credit: 10, onDelivery: (d) => jobs.push(d) });
       session.attach('events', 'a', { credit: 10, onDelivery: (d) => a.push(d) });
       session.attach('events', 'b', { credit: 10, onDelivery: (d) => b.push(d) });
+      const live: string[] = [];
+      core.openSession().subscribeLive('events.>', { onMessage: (m) => live.push(m.body.toString()) });
       await until(() => jobs.length === 1, 'the undelayed job');
       await advance(clock, 900);
       assert.deepEqual(bodies(jobs), ['now']);
-      assert.equal(a.length + b.length, 0, 'nothing early');
+      assert.equal(a.length + b.length + live.length, 0, 'nothing early');
       await advance(clock, 200);
-      await until(() => a.length === 1 && b.length === 1, 'the delayed event, to both subscribers');
+      await until(
+        () => a.length === 1 && b.length === 1 && live.length === 1,
+        'the delayed event, to both durable subscribers and the live one',
+      );
       assert.equal(a[0]?.message.deliverAfterMs, (a[0]?.message.timestampMs ?? 0) + 1_000);
       await advance(clock, 800);
       assert.deepEqual(bodies(jobs), ['now']);

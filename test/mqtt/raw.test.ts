@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
+import { AuthenticationFailedError } from '../../src/core/auth.js';
+import type { Authenticator } from '../../src/core/auth.js';
 import type { BrokerCore } from '../../src/core/broker.js';
 import { encodePacket } from '../../src/protocols/mqtt/codec/encoder.js';
 import type { Packet } from '../../src/protocols/mqtt/codec/packets.js';
@@ -220,6 +222,27 @@ describe('raw packets', () => {
   });
 });
 
+describe('client maximum packet size', () => {
+  test('[MQTT-3.1.2-25] a packet over the client maximum is skipped, the next one arrives', async () => {
+    const broker = await startTestBroker();
+    try {
+      const client = await RawClient.connect(broker.port, 5);
+      client.send({ ...connect5, clientId: 'small', properties: { maximumPacketSize: 64 } } as Packet, 5);
+      await client.next('connack');
+      client.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'mps/+', qos: 1 }] }, 5);
+      await client.next('suback');
+      const core = broker.server.registry.systemSession();
+      core.publish({ subject: 'mps.big', body: Buffer.alloc(200) });
+      core.publish({ subject: 'mps.small', body: 'ok' });
+      const delivered = (await client.next('publish')) as { topic: string };
+      assert.equal(delivered.topic, 'mps/small');
+      client.end();
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
 describe('ordering', () => {
   let broker: TestBroker;
   before(async () => {
@@ -316,6 +339,34 @@ describe('limits', () => {
       assert.equal(puback.messageId, 5);
       assert.equal(puback.reasonCode, 0x97);
       client.end();
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('authentication', () => {
+  test('the Authenticator decides: bad credentials get 0x86 (5.0) / 0x04 (3.1.1)', async () => {
+    const authenticator: Authenticator = {
+      authenticate: (request) =>
+        request.username === 'alice' && String(request.password) === 'secret'
+          ? Promise.resolve({ name: 'alice', anonymous: false, protocol: 'mqtt' })
+          : Promise.reject(new AuthenticationFailedError('bad user name or password')),
+    };
+    const broker = await startTestBroker({ authenticator });
+    try {
+      const good = await RawClient.connect(broker.port, 5);
+      good.send({ ...connect5, username: 'alice', password: Buffer.from('secret') } as Packet, 5);
+      assert.equal(((await good.next('connack')) as { reasonCode?: number }).reasonCode, 0);
+      good.end();
+      const bad5 = await RawClient.connect(broker.port, 5);
+      bad5.send({ ...connect5, username: 'alice', password: Buffer.from('wrong') } as Packet, 5);
+      assert.equal(((await bad5.next('connack')) as { reasonCode?: number }).reasonCode, 0x86);
+      assert.equal(await bad5.waitClosed(), true);
+      const bad4 = await RawClient.connect(broker.port, 4);
+      bad4.send({ ...connect4, username: 'mallory', password: Buffer.from('x') } as Packet);
+      assert.equal(((await bad4.next('connack')) as { returnCode?: number }).returnCode, 0x04);
+      assert.equal(await bad4.waitClosed(), true);
     } finally {
       await broker.close();
     }

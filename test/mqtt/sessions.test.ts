@@ -106,6 +106,74 @@ describe('persistent sessions', () => {
     second.send({ cmd: 'disconnect' });
   });
 
+  test('outbound QoS 2 from a durable consumer: PUBREL is sent again after a reconnect', async () => {
+    const connect: Packet = {
+      cmd: 'connect',
+      clientId: 'qos2-client',
+      protocolVersion: 5,
+      clean: false,
+      keepalive: 0,
+      properties: { sessionExpiryInterval: 600 },
+    };
+    const first = await RawClient.connect(broker.port, 5);
+    first.send(connect, 5);
+    await first.next('connack');
+    first.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'q2out/x', qos: 2 }] }, 5);
+    await first.next('suback');
+    const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+    await publisher.publishAsync('q2out/x', 'exactly once', { qos: 2 });
+    const delivered = (await first.next('publish')) as IPublishPacket;
+    assert.equal(delivered.qos, 2);
+    first.send({ cmd: 'pubrec', messageId: delivered.messageId ?? 0 }, 5);
+    const pubrel = (await first.next('pubrel')) as { messageId?: number };
+    assert.equal(pubrel.messageId, delivered.messageId);
+    first.end(); // no PUBCOMP
+    await first.closedPromise;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await RawClient.connect(broker.port, 5);
+    second.send(connect, 5);
+    assert.equal(((await second.next('connack')) as { sessionPresent: boolean }).sessionPresent, true);
+    const again = (await second.next('pubrel')) as { messageId?: number };
+    assert.equal(again.messageId, delivered.messageId);
+    second.send({ cmd: 'pubcomp', messageId: again.messageId ?? 0 }, 5);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(
+      second.packets.filter((packet) => packet.cmd === 'publish').length,
+      0,
+      'the message is not sent again',
+    );
+    second.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 0 } }, 5);
+    await publisher.endAsync();
+  });
+
+  test('v5 UNSUBACK says which subscriptions existed; clean start ends the session', async () => {
+    const client = await RawClient.connect(broker.port, 5);
+    client.send(
+      {
+        cmd: 'connect',
+        clientId: 'unsub',
+        protocolVersion: 5,
+        clean: false,
+        keepalive: 0,
+        properties: { sessionExpiryInterval: 60 },
+      },
+      5,
+    );
+    assert.equal(((await client.next('connack')) as { sessionPresent: boolean }).sessionPresent, false);
+    client.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'u/a', qos: 1 }] }, 5);
+    await client.next('suback');
+    client.send({ cmd: 'unsubscribe', messageId: 2, unsubscriptions: ['u/a', 'u/none'] }, 5);
+    const unsuback = (await client.next('unsuback')) as { granted?: number[]; messageId?: number };
+    assert.equal(unsuback.messageId, 2);
+    assert.deepEqual(unsuback.granted, [0x00, 0x11]);
+    client.end();
+    await client.closedPromise;
+    const again = await RawClient.connect(broker.port, 5);
+    again.send({ cmd: 'connect', clientId: 'unsub', protocolVersion: 5, clean: true, keepalive: 0 }, 5);
+    assert.equal(((await again.next('connack')) as { sessionPresent: boolean }).sessionPresent, false);
+    again.send({ cmd: 'disconnect', reasonCode: 0 }, 5);
+  });
+
   test('a message published natively reaches an MQTT subscriber, with headers as user properties', async () => {
     const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
     const received = collect(client);
@@ -227,6 +295,49 @@ describe('session expiry on a manual clock', () => {
     } finally {
       await broker.close();
       await testCore.close();
+    }
+  });
+});
+
+describe('restored sessions', () => {
+  test('a session restored at start that expires takes its consumers with it', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weir-mqtt-restored-'));
+    try {
+      let testCore = await openCore(dataDir);
+      let broker = await startBroker(testCore.core);
+      const client = await mqtt.connectAsync(broker.url, {
+        protocolVersion: 5,
+        clientId: 'short-lived',
+        clean: false,
+        reconnectPeriod: 0,
+        properties: { sessionExpiryInterval: 60 },
+      });
+      await client.subscribeAsync('restored/x', { qos: 1 });
+      await client.endAsync();
+      await broker.close();
+      await testCore.close();
+
+      const clock = new ManualClock(Date.now());
+      testCore = await openCore(dataDir);
+      broker = await startBroker(testCore.core, { clock });
+      const mqttConsumers = (): number =>
+        testCore.core
+          .listStreams()
+          .reduce(
+            (sum, info) =>
+              sum +
+              testCore.core
+                .listConsumers(info.config.name)
+                .filter((consumer) => consumer.config.name.startsWith('mqtt-')).length,
+            0,
+          );
+      assert.equal(mqttConsumers(), 1);
+      clock.advance(61_000);
+      await until(() => mqttConsumers() === 0);
+      await broker.close();
+      await testCore.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

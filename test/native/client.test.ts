@@ -215,11 +215,26 @@ test('administration over the wire: streams and consumers', async () => {
   );
 });
 
-test('request-reply is not supported yet, and says so', async () => {
-  const c = await client();
-  await assert.rejects(c.request('svc.echo', 'hi'), (error: unknown) =>
-    isWeirError(error, ErrorCode.NotSupported),
+test('request-reply: a responder answers through reply-to; no responders and timeouts are errors', async () => {
+  const requester = await client();
+  const responder = await client();
+  const service = responder.subscribe('svc.echo', {
+    callback: (message) => {
+      if (message.replyTo !== undefined) responder.publish(message.replyTo, `echo ${message.string()}`);
+    },
+  });
+  await responder.admin.listStreams();
+  const reply = await requester.request('svc.echo', 'hi', { timeoutMs: 2_000, headers: { trace: 't1' } });
+  assert.equal(reply.string(), 'echo hi');
+  await assert.rejects(requester.request('svc.nobody', 'x', { timeoutMs: 500 }), (error: unknown) =>
+    isWeirError(error, ErrorCode.NoResponders),
   );
+  const silent = responder.subscribe('svc.silent', { callback: () => undefined });
+  await responder.admin.listStreams();
+  await assert.rejects(requester.request('svc.silent', 'x', { timeoutMs: 200 }), (error: unknown) =>
+    isWeirError(error, ErrorCode.Timeout),
+  );
+  await Promise.all([service.close(), silent.close()]);
 });
 
 test('authentication: a user from the users file, a wrong password is refused', async () => {

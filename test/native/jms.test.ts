@@ -209,7 +209,32 @@ test('temporary queue: request and reply through it', async () => {
   await consumer.close();
 });
 
-test('transacted sessions and selectors are not supported yet, and say so', async () => {
+test('a selector on a durable subscription delivers only what it selects', async () => {
+  const connection = await open('jms-selector');
+  const session = connection.createSession();
+  const fills = session.createTopic('jms.fills');
+  const big = await session.createDurableConsumer(fills, 'big', "quantity > 100 AND side = 'buy'");
+  const producer = session.createProducer(fills);
+  for (const [quantity, side] of [
+    [50, 'buy'],
+    [500, 'buy'],
+    [500, 'sell'],
+    [1000, 'buy'],
+  ] as const) {
+    const message = session.createTextMessage(`${side} ${quantity}`);
+    message.setProperty('quantity', quantity);
+    message.setProperty('side', side);
+    await producer.send(message);
+  }
+  const texts: string[] = [];
+  for (let message = await big.receive(2_000); message !== null; message = await big.receive(300)) {
+    texts.push((message as TextMessage).text ?? '');
+  }
+  assert.deepEqual(texts, ['buy 500', 'buy 1000']);
+  await big.close();
+});
+
+test('transacted sessions and selectors on queues are not supported yet, and say so', async () => {
   const connection = await open();
   assert.throws(
     () => connection.createSession(true),

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { ErrorCode, isWeirError } from '../../src/common/errors.js';
+import { ManualClock } from '../../src/common/clock.js';
 import { silentLogger } from '../../src/common/logger.js';
 import type { ConnectionInfo, ProtocolContext, ProtocolServer } from '../../src/core/protocol-server.js';
 import type { ProtocolDescriptor } from '../../src/server/protocols.js';
@@ -254,5 +255,53 @@ describe('startServer failures', () => {
     } finally {
       await first.close();
     }
+  });
+});
+
+describe('shutdown grace', () => {
+  test('connections an adapter does not close are destroyed once shutdownGraceMs has passed', async () => {
+    const clock = new ManualClock();
+    let closeCalled = false;
+    const stubborn: ProtocolDescriptor = {
+      name: 'native',
+      create: () => ({
+        name: 'native',
+        handleConnection: (stream) => stream.resume(),
+        close: () => {
+          closeCalled = true;
+          return new Promise<void>(() => undefined); // Never finishes closing.
+        },
+      }),
+    };
+    let coreClosed = false;
+    const handle = await startServer(
+      { protocols: { native: { port: 0 } }, http: { enabled: false }, shutdownGraceMs: 5000 },
+      {
+        protocols: [stubborn],
+        logger: silentLogger,
+        clock,
+        openCore: async () => ({
+          openSession: () => assert.fail(),
+          close: async () => {
+            coreClosed = true;
+          },
+        }),
+      },
+    );
+    const socket = connect({ host: '127.0.0.1', port: handle.ports.native ?? 0 });
+    await once(socket, 'connect');
+    socket.resume();
+    const socketClosed = once(socket, 'close');
+    const closing = handle.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(closeCalled, true);
+    assert.equal(coreClosed, false, 'the core waits for the adapters or the grace period');
+    clock.advance(4999);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(coreClosed, false);
+    clock.advance(1);
+    await closing;
+    await socketClosed;
+    assert.equal(coreClosed, true);
   });
 });

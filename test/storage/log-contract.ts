@@ -196,6 +196,20 @@ export function runLogContract(harness: LogHarness): void {
       await log.close();
     });
 
+    test('a batch larger than segmentBytesMax gets a segment of its own', async () => {
+      const log = await open({ segmentBytesMax: 1024 });
+      await log.append(textBatch('small', 2));
+      const big = Buffer.alloc(3000, 7);
+      assert.equal((await log.append({ records: [{ value: big }] })).baseOffset, 2);
+      assert.equal(log.segmentCount, 2);
+      await log.append(textBatch('after', 1));
+      assert.equal(log.segmentCount, 3);
+      const batches = await readAll(log);
+      assert.deepEqual([...batches[1]!.records()][0]!.value, big);
+      assert.deepEqual(await readValues(log, Offset(3)), ['after-0']);
+      await log.close();
+    });
+
     test('retention by bytes and by age removes whole oldest segments', async () => {
       const clock = new ManualClock(0);
       const log = await open({ clock, segmentBytesMax: 1024 });

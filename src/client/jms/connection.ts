@@ -103,7 +103,7 @@ export class Connection {
     if (transacted) {
       throw new WeirError(
         ErrorCode.NotSupported,
-        'transacted sessions are not supported by this broker yet (they need transactions from broker core II)',
+        'transacted sessions are not supported over the native protocol yet (it does not carry transactions)',
       );
     }
     if (!Object.values(Modes).includes(acknowledgeMode)) {

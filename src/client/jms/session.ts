@@ -1,6 +1,7 @@
 // JMS Session: creates producers, consumers, destinations and messages, and applies the
-// acknowledge mode. Transacted sessions and message selectors need broker core II
-// (transactions, selectors) and fail with WEIR_NOT_SUPPORTED until it lands.
+// acknowledge mode. Message selectors work on durable subscriptions (the broker's consumer
+// selector); on queues and non-durable topic consumers they fail with WEIR_NOT_SUPPORTED,
+// as do transacted sessions, until the native protocol carries transactions.
 
 import { ErrorCode, InvalidArgumentError, WeirError, isWeirError } from '../../common/errors.js';
 import type { ReceivedMessage } from '../types.js';
@@ -26,7 +27,7 @@ function rejectSelector(selector: string | undefined): void {
   if (selector !== undefined && selector.trim() !== '') {
     throw new WeirError(
       ErrorCode.NotSupported,
-      'message selectors are not supported by this broker yet (they need selectors from broker core II)',
+      'message selectors are supported on durable subscriptions only (createDurableConsumer, createSharedDurableConsumer)',
     );
   }
 }
@@ -146,7 +147,6 @@ export class Session implements Acknowledger {
     _noLocal = false,
   ): Promise<MessageConsumer> {
     this.#checkOpen();
-    rejectSelector(selector);
     const clientId = this.connection.clientId;
     if (clientId === undefined) {
       throw new WeirError(
@@ -154,7 +154,7 @@ export class Session implements Acknowledger {
         'an unshared durable subscription needs a client id on the connection',
       );
     }
-    return this.#durable(destination, `${clientId}_${name}`, 'exclusive');
+    return this.#durable(destination, `${clientId}_${name}`, 'exclusive', selector);
   }
 
   createDurableSubscriber(
@@ -173,8 +173,7 @@ export class Session implements Acknowledger {
     selector?: string,
   ): Promise<MessageConsumer> {
     this.#checkOpen();
-    rejectSelector(selector);
-    return this.#durable(destination, name, 'shared');
+    return this.#durable(destination, name, 'shared', selector);
   }
 
   /** A shared non-durable subscription: one member of `sharedName` gets each message. */
@@ -195,6 +194,7 @@ export class Session implements Acknowledger {
     destination: Topic,
     consumerName: string,
     dispatch: 'exclusive' | 'shared',
+    selector: string | undefined,
   ): Promise<MessageConsumer> {
     const { stream, covers } = await this.connection.client.topicStream(destination.topicName);
     try {
@@ -205,6 +205,8 @@ export class Session implements Acknowledger {
         ackPolicy: 'explicit',
         dispatch,
         deliverPolicy: { kind: 'new' },
+        // An existing subscription keeps the selector it was created with (JMS: unsubscribe to change it).
+        ...(selector !== undefined && selector.trim() !== '' ? { selector } : {}),
       });
     } catch (error) {
       if (!isWeirError(error, ErrorCode.ConsumerExists)) throw error;

@@ -152,6 +152,12 @@ export class ProducerStateTable {
     this.#touch(id, entry);
   }
 
+  /** The last sequence stored for this producer and epoch, or -1. */
+  lastSequence(id: bigint, epoch: number): number {
+    const entry = this.#producers.get(id);
+    return entry === undefined || entry.epoch !== epoch ? -1 : entry.lastSequence;
+  }
+
   /** The table as plain data, for a snapshot (stream-dedup.ts). */
   export(): ProducerSnapshotEntry[] {
     const entries: ProducerSnapshotEntry[] = [];

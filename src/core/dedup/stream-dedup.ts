@@ -46,6 +46,10 @@ interface Snapshot {
 
 const readBytes = 4 * 1024 * 1024;
 
+function stampKey(partition: number, stamp: ProducerStamp): string {
+  return `${partition}:${stamp.id}:${stamp.epoch}:${stamp.sequence}`;
+}
+
 function snapshotPath(directory: string, partition: number): string {
   return path.join(directory, `producers-${partition}.json`);
 }
@@ -56,8 +60,10 @@ export class StreamDedup {
   readonly #clock: Clock;
   readonly #logs: readonly Log[];
   readonly #directory: string | undefined;
-  /** Retries waiting for an original still being appended, by producer key or message id. */
+  /** Retries waiting for an original still being appended, by message id. */
   readonly #waiting = new Map<string, DedupConfirm[]>();
+  /** Retries waiting for an original still being appended, by partition, producer and sequence. */
+  readonly #waitingStamps = new Map<string, DedupConfirm[]>();
   duplicates = 0;
 
   private constructor(
@@ -98,6 +104,11 @@ export class StreamDedup {
     return dedup;
   }
 
+  /** The last sequence stored for a producer on a partition, or -1 (transaction recovery). */
+  lastSequence(partition: number, producerId: bigint, epoch: number): number {
+    return this.#tables[partition]?.lastSequence(producerId, epoch) ?? -1;
+  }
+
   /** Memory of the message-id window, fixed at open. */
   get windowMemoryBytes(): number {
     return this.#window?.memoryBytes ?? 0;
@@ -117,23 +128,33 @@ export class StreamDedup {
     if (producer !== undefined) {
       const table = this.#tables[partition]!;
       const check = table.check(producer);
-      const key = `p:${partition}:${producer.id}:${producer.epoch}:${producer.sequence}`;
       switch (check.kind) {
         case 'duplicate':
           this.duplicates += 1;
           confirm?.(undefined, partition, check.offset, true);
           return undefined;
-        case 'in_flight':
+        case 'in_flight': {
+          // Rare: only a retry racing its original pays for a key.
           this.duplicates += 1;
-          this.#wait(key, confirm);
+          const key = stampKey(partition, producer);
+          const waiters = this.#waitingStamps.get(key);
+          if (waiters === undefined) this.#waitingStamps.set(key, confirm === undefined ? [] : [confirm]);
+          else if (confirm !== undefined) waiters.push(confirm);
           return undefined;
+        }
         case 'new':
-          this.#waiting.set(key, []);
           return {
             confirm: (error, stored, offset) => {
               if (error === undefined) table.stored(producer, offset);
               else table.failed(producer);
-              this.#settleWaiting(key, error, stored, offset);
+              if (this.#waitingStamps.size > 0) {
+                const key = stampKey(partition, producer);
+                const waiters = this.#waitingStamps.get(key);
+                if (waiters !== undefined) {
+                  this.#waitingStamps.delete(key);
+                  for (const waiter of waiters) waiter(error, stored, offset, error === undefined);
+                }
+              }
               confirm?.(error, stored, offset, false);
             },
           };

@@ -21,8 +21,9 @@
 //   about 150 MB per million 100-byte messages), then loads and cascades whatever fell due
 //   while the broker was down.
 //
-// Single-threaded: one release is in flight at a time, and bucket state changes happen on
-// the event loop; appends are queued per bucket (delay-bucket.ts).
+// Single-threaded: bucket state changes happen on the event loop; appends are queued per
+// bucket (delay-bucket.ts). Up to four releases overlap (each waits for its stream append's
+// fsync); they hand messages to the partitions synchronously, in due order.
 
 import { assert } from '../../common/assert.js';
 import type { Clock, TimerHandle } from '../../common/clock.js';
@@ -62,6 +63,9 @@ interface HotEntry {
   readonly bucket: DelayBucket;
 }
 
+/** Releases in flight at once: partition appends keep their order, so they may overlap. */
+const releasesInFlightMax = 4;
+
 function earlier(left: HotEntry, right: HotEntry): boolean {
   return (
     left.entry.dueMs < right.entry.dueMs ||
@@ -84,7 +88,8 @@ export class DelayIndex {
   #notBeforeMs = 0;
   #maintenanceTimer: TimerHandle | undefined;
   #maintenanceAtMs = Infinity;
-  #releasing: Promise<void> | undefined;
+  /** Releases appending to the stream; a few may overlap so that one fsync does not hold up the next. */
+  #releasesInFlight = 0;
   #work = new Set<Promise<unknown>>();
   #closed = false;
   #released = 0;
@@ -151,14 +156,14 @@ export class DelayIndex {
 
   /** Resolves once no load, cascade, insert or release is in flight (tests, shutdown). */
   async whenIdle(): Promise<void> {
-    while (this.#work.size > 0 || this.#releasing !== undefined) {
-      await Promise.allSettled([...this.#work, this.#releasing]);
+    while (this.#work.size > 0) {
+      await Promise.allSettled([...this.#work]);
     }
   }
 
   /** True while a load, cascade, insert or release is in flight. */
   get busy(): boolean {
-    return this.#work.size > 0 || this.#releasing !== undefined;
+    return this.#work.size > 0;
   }
 
   /** Stops timers, waits for work in flight, and closes every bucket log. */
@@ -211,8 +216,11 @@ export class DelayIndex {
   /** The bucket for `entry` at the finest level that takes it, creating it if needed. */
   #bucketFor(entry: DelayEntry, maxLevel: number, nowMs: number): DelayBucket {
     let level = Math.min(levelFor(entry.dueMs, nowMs), maxLevel);
+    // An overdue entry goes to the current second's bucket, never to a past one, which may
+    // be being deleted (its directory renamed away under a log that would reopen it).
+    const placeMs = Math.max(entry.dueMs, nowMs);
     for (;;) {
-      const startMs = bucketStartMs(level, entry.dueMs);
+      const startMs = bucketStartMs(level, placeMs);
       const name = bucketName(level, startMs);
       const existing = this.#buckets.get(name);
       if (existing !== undefined && existing.state !== 'cascading' && existing.state !== 'removed') {
@@ -248,7 +256,7 @@ export class DelayIndex {
   }
 
   #armFire(): void {
-    if (this.#closed || this.#releasing !== undefined) return;
+    if (this.#closed || this.#releasesInFlight >= releasesInFlightMax) return;
     const next = this.#heap.peek();
     const dueMs = next === undefined ? Infinity : Math.max(next.entry.dueMs, this.#notBeforeMs);
     if (dueMs === this.#fireAtMs) return;
@@ -267,7 +275,7 @@ export class DelayIndex {
   }
 
   #fire(): void {
-    if (this.#closed || this.#releasing !== undefined) return;
+    if (this.#closed || this.#releasesInFlight >= releasesInFlightMax) return;
     const nowMs = this.#clock.nowMs();
     const taken: HotEntry[] = [];
     while (taken.length < Limits.delayReleaseBatchMax) {
@@ -279,10 +287,12 @@ export class DelayIndex {
       this.#armFire();
       return;
     }
-    this.#releasing = this.#releaseTaken(taken).finally(() => {
-      this.#releasing = undefined;
+    this.#releasesInFlight += 1;
+    void this.#track(this.#releaseTaken(taken)).finally(() => {
+      this.#releasesInFlight -= 1;
       this.#armFire();
     });
+    this.#armFire();
   }
 
   async #releaseTaken(taken: HotEntry[]): Promise<void> {
@@ -296,6 +306,12 @@ export class DelayIndex {
     }
     this.#notBeforeMs = 0;
     this.#released += taken.length;
+    // The done records are written while the next release proceeds: their order does not
+    // matter, and a lost one only means a second release after a crash (at-least-once).
+    void this.#track(this.#markDone(taken));
+  }
+
+  async #markDone(taken: readonly HotEntry[]): Promise<void> {
     const byBucket = new Map<DelayBucket, Buffer[]>();
     for (const hot of taken) {
       let values = byBucket.get(hot.bucket);
@@ -306,8 +322,6 @@ export class DelayIndex {
     try {
       await Promise.all([...byBucket].map(([bucket, values]) => bucket.append(values)));
     } catch (error) {
-      // The entries are released; a lost done record can only cause a second release after
-      // a restart, which the at-least-once contract allows.
       this.#onError(error);
     }
     for (const bucket of byBucket.keys()) this.#maybeRemove(bucket);

@@ -65,6 +65,13 @@ export function createCoreState(core: ProtocolCore, options: MqttOptions): Durab
   return new CoreState(core, options);
 }
 
+/** `mqtt-<hash>` per client and subject filter; `mqtt-share-<hash>` per share group and filter. */
+function consumerName(clientId: string, options: SubscriptionOptions, filter: string): string {
+  return options.shareGroup !== undefined
+    ? `mqtt-share-${hash(`${options.shareGroup}\u0000${filter}`)}`
+    : `mqtt-${hash(`${clientId}\u0000${filter}`)}`;
+}
+
 function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
@@ -177,9 +184,7 @@ class CoreState implements DurableState {
     for (const filter of filterToSubjectFilters(options.topicFilter)) {
       const stream = await this.#streamFor(filter);
       const shared = options.shareGroup !== undefined;
-      const consumer = shared
-        ? `mqtt-share-${hash(`${options.shareGroup ?? ''}\u0000${filter}`)}`
-        : `mqtt-${hash(`${clientId}\u0000${filter}`)}`;
+      const consumer = consumerName(clientId, options, filter);
       const existing = this.#core.listConsumers(stream).some((info) => info.config.name === consumer);
       if (!existing) {
         await this.#core.addConsumer(stream, {
@@ -195,6 +200,20 @@ class CoreState implements DurableState {
         });
       }
       refs.push({ stream, consumer });
+    }
+    return refs;
+  }
+
+  findConsumers(clientId: string, options: SubscriptionOptions): ConsumerRef[] {
+    const wanted = new Set(
+      filterToSubjectFilters(options.topicFilter).map((filter) => consumerName(clientId, options, filter)),
+    );
+    const refs: ConsumerRef[] = [];
+    for (const info of this.#core.listStreams()) {
+      for (const consumer of this.#core.listConsumers(info.config.name)) {
+        if (wanted.has(consumer.config.name))
+          refs.push({ stream: info.config.name, consumer: consumer.config.name });
+      }
     }
     return refs;
   }
@@ -267,6 +286,12 @@ class CoreState implements DurableState {
       }
       await this.#releaseSubjects(ref.stream);
     }
+  }
+
+  async close(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.close();
   }
 
   /** Drops subjects of an MQTT queue stream that no consumer filters on any more. */

@@ -32,6 +32,10 @@ export interface DurableState {
   deleteSession(clientId: string): Promise<void>;
   /** Creates (or finds) the durable consumers that queue a subscription's messages. */
   consumersFor(clientId: string, options: SubscriptionOptions): Promise<ConsumerRef[]>;
+  /** The durable consumers a subscription already has (none are created). */
+  findConsumers(clientId: string, options: SubscriptionOptions): ConsumerRef[];
   /** Deletes consumers of a subscription that ended; shared ones are kept while others use them. */
   deleteConsumers(consumers: readonly ConsumerRef[], shared: boolean): Promise<void>;
+  /** Releases what the implementation holds in the core (its session). */
+  close(): Promise<void>;
 }

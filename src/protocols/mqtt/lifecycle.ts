@@ -33,7 +33,7 @@ export async function endConnection(connection: MqttSession, discardWill: boolea
       const durable = [...session.subscriptions.values()].some(
         (subscription) => subscription.consumers.length > 0,
       );
-      if (durable || session.stored) void endSession(registry, session);
+      if (durable || session.stored) registry.track(endSession(registry, session), 'ending an MQTT session');
     } else {
       if (will !== undefined) {
         if (will.delayS > 0 && connection.protocolVersion === 5) {
@@ -53,12 +53,7 @@ export async function endConnection(connection: MqttSession, discardWill: boolea
       }
       scheduleExpiry(registry, session);
       registry.stats.persistentSessions++;
-      session.stored = true;
-      registry.durable
-        .saveSession(recordOf(session, registry.clock.nowMs()))
-        .catch((error: unknown) =>
-          registry.logger.warn('saving MQTT session failed', { error: String(error) }),
-        );
+      registry.saveSession(session);
     }
   } else if (session === undefined && will !== undefined && wasConnected) {
     publishWill(registry, connection.clientId, will);
@@ -80,6 +75,14 @@ export function releaseSubscription(subscription: SubscriptionState): void {
   for (const attachment of attachments) attachment.close();
 }
 
+/** A subscription's durable consumers, looked up if the session was restored from its record. */
+export function knownConsumers(registry: MqttRegistry, clientId: string, subscription: SubscriptionState) {
+  if (subscription.durable && subscription.consumers.length === 0) {
+    subscription.consumers = registry.durable.findConsumers(clientId, subscription.options);
+  }
+  return subscription.consumers;
+}
+
 /** Arms the timer that ends a disconnected persistent session, capped by `sessionExpiryMaxS`. */
 export function scheduleExpiry(registry: MqttRegistry, session: SessionState, elapsedMs = 0): void {
   session.expiryTimer?.cancel();
@@ -90,7 +93,7 @@ export function scheduleExpiry(registry: MqttRegistry, session: SessionState, el
     session.expiryTimer = undefined;
     if (session.connection !== undefined) return;
     registry.stats.clientsExpired++;
-    void endSession(registry, session);
+    registry.track(endSession(registry, session), 'ending an MQTT session');
   }, delayMs);
 }
 
@@ -108,7 +111,7 @@ export async function endSession(registry: MqttRegistry, session: SessionState):
   releaseSubscriptions(session);
   try {
     for (const subscription of subscriptions) {
-      if (subscription.consumers.length > 0) {
+      if (knownConsumers(registry, session.clientId, subscription).length > 0) {
         await registry.durable.deleteConsumers(
           subscription.consumers,
           subscription.options.shareGroup !== undefined,
@@ -120,14 +123,4 @@ export async function endSession(registry: MqttRegistry, session: SessionState):
   } catch (error) {
     registry.logger.warn('ending MQTT session failed', { clientId: session.clientId, error: String(error) });
   }
-}
-
-export function recordOf(session: SessionState, nowMs: number) {
-  return {
-    clientId: session.clientId,
-    expiryIntervalS: session.expiryIntervalS,
-    protocolVersion: session.protocolVersion,
-    subscriptions: [...session.subscriptions.values()].map((subscription) => subscription.options),
-    disconnectedAtMs: session.connection === undefined ? nowMs : undefined,
-  };
 }

@@ -72,6 +72,33 @@ export class MqttRegistry {
     return id;
   }
 
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  /** Keeps a background write (session record, will) until it settles; close() waits for them. */
+  track(work: Promise<unknown>, what: string): void {
+    const tracked = work.catch((error: unknown) =>
+      this.logger.warn(`${what} failed`, { error: String(error) }),
+    );
+    this.#inFlight.add(tracked);
+    void tracked.finally(() => this.#inFlight.delete(tracked));
+  }
+
+  /** Stores a persistent session's record (subscriptions, expiry, when it disconnected). */
+  saveSession(session: SessionState): void {
+    session.stored = true;
+    const nowMs = this.clock.nowMs();
+    this.track(
+      this.durable.saveSession({
+        clientId: session.clientId,
+        expiryIntervalS: session.expiryIntervalS,
+        protocolVersion: session.protocolVersion,
+        subscriptions: [...session.subscriptions.values()].map((subscription) => subscription.options),
+        disconnectedAtMs: session.connection === undefined ? nowMs : undefined,
+      }),
+      'saving an MQTT session',
+    );
+  }
+
   /** The broker's own core session: wills, `$SYS/` statistics. */
   systemSession(): CoreSession {
     this.#systemSession ??= this.core.openSession({ clientId: '$mqtt' });
@@ -79,6 +106,7 @@ export class MqttRegistry {
   }
 
   async close(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
     const session = this.#systemSession;
     this.#systemSession = undefined;
     await session?.close();

@@ -7,7 +7,12 @@
 import type { Duplex } from 'node:stream';
 import type { TimerHandle } from '../../common/clock.js';
 import { createMessage } from '../../core/message.js';
-import type { ConnectionInfo, ProtocolContext, ProtocolServer } from '../../core/protocol-server.js';
+import type {
+  ConnectionInfo,
+  ProtocolContext,
+  ProtocolServer,
+  ProtocolServerFactory,
+} from '../../core/protocol-server.js';
 import { createCoreState } from './core-state.js';
 import type { DurableState } from './durable-state.js';
 import { scheduleExpiry } from './lifecycle.js';
@@ -107,6 +112,7 @@ export function createMqttServer(context: ProtocolContext, overrides: MqttServer
       await Promise.all([...registry.connections].map((connection) => connection.shutdown()));
       for (const session of registry.sessions.values()) session.cancelTimers();
       await registry.close();
+      await durable.close();
     },
   };
 }
@@ -125,3 +131,6 @@ function publishSys(registry: MqttRegistry): void {
     core.publish(input);
   }
 }
+
+// The server registers this factory for `mqtt` (src/server/protocols.ts).
+createMqttServer satisfies ProtocolServerFactory;

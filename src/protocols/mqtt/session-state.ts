@@ -54,10 +54,10 @@ export class SessionState {
   expiryIntervalS: number;
   protocolVersion: 4 | 5;
   readonly subscriptions = new Map<string, SubscriptionState>();
-  /** Inbound QoS 2: packet ids PUBREC'd and awaiting PUBREL (exactly-once, method B). */
-  readonly inboundReleases = new Set<number>();
-  /** Outbound QoS 2: packet ids PUBREL'd and awaiting PUBCOMP; resent on reconnect [MQTT-4.4.0-1]. */
-  readonly outboundReleases = new Set<number>();
+  // The QoS 2 sets are made on first use: most sessions never see QoS 2, and an idle
+  // connection should cost little memory.
+  #inboundReleases: Set<number> | undefined;
+  #outboundReleases: Set<number> | undefined;
   /** The connection that holds the session now, if any. */
   connection: { takeOver(): void } | undefined;
   expiryTimer: TimerHandle | undefined;
@@ -71,6 +71,20 @@ export class SessionState {
     this.clientId = clientId;
     this.expiryIntervalS = expiryIntervalS;
     this.protocolVersion = protocolVersion;
+  }
+
+  /** Inbound QoS 2: packet ids PUBREC'd and awaiting PUBREL (exactly-once, method B). */
+  get inboundReleases(): Set<number> {
+    return (this.#inboundReleases ??= new Set());
+  }
+
+  /** Outbound QoS 2: packet ids PUBREL'd and awaiting PUBCOMP; resent on reconnect [MQTT-4.4.0-1]. */
+  get outboundReleases(): Set<number> {
+    return (this.#outboundReleases ??= new Set());
+  }
+
+  get hasOutboundReleases(): boolean {
+    return this.#outboundReleases !== undefined && this.#outboundReleases.size > 0;
   }
 
   get persistent(): boolean {

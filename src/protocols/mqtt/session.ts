@@ -82,7 +82,7 @@ const writeBufferBytesMax = 8 * 1024 * 1024;
 export class MqttSession {
   readonly registry: MqttRegistry;
   readonly info: ConnectionInfo;
-  readonly logger: Logger;
+  #logger: Logger | undefined;
   readonly #stream: Duplex;
   readonly #decoder: MqttDecoder;
   state: ConnectionState = 'awaiting-connect';
@@ -107,14 +107,15 @@ export class MqttSession {
   requestProblemInformation = true;
 
   // Topic aliases [MQTT-3.3.2-7]: never carried from one connection to another.
-  readonly inboundAliases = new Map<number, string>();
-  readonly #outboundAliases = new Map<string, number>();
+  #inboundAliases: Map<number, string> | undefined;
+  #outboundAliasMap: Map<string, number> | undefined;
 
   /** QoS 1/2 PUBLISH packets from the client not yet acknowledged (our Receive Maximum). */
   inboundUnacknowledged = 0;
   readonly #acknowledgements: PendingAcknowledgement[] = [];
 
-  readonly #outgoing = new Map<number, Outgoing>();
+  /** QoS 1/2 PUBLISH packets in flight to the client, by packet id (made on first use). */
+  #outgoingMap: Map<number, Outgoing> | undefined;
   readonly #queued: Queued[] = [];
   #nextPacketId = 1;
   #outgoingChunks: Buffer[] = [];
@@ -136,7 +137,6 @@ export class MqttSession {
     this.overLimit = overLimit;
     this.info = info;
     this.#stream = stream;
-    this.logger = registry.logger.child({ remote: `${info.remoteAddress}:${info.remotePort}` });
     this.#decoder = new MqttDecoder(registry.options.packetBytesMax);
     this.clientReceiveMaximum = registry.options.inflightMax;
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -150,6 +150,27 @@ export class MqttSession {
       // MQTT 3.1.4: a Server closes a connection that does not send CONNECT in reasonable time.
       if (this.state === 'awaiting-connect' || this.state === 'connecting') this.abort();
     }, registry.options.connectTimeoutMs);
+  }
+
+  get inboundAliases(): Map<number, string> {
+    return (this.#inboundAliases ??= new Map());
+  }
+
+  get #outboundAliases(): Map<string, number> {
+    return (this.#outboundAliasMap ??= new Map());
+  }
+
+  get #outgoing(): Map<number, Outgoing> {
+    return (this.#outgoingMap ??= new Map());
+  }
+
+  /** A child logger naming the peer, made on first use (most connections never log). */
+  get logger(): Logger {
+    this.#logger ??= this.registry.logger.child({
+      remote: `${this.info.remoteAddress}:${this.info.remotePort}`,
+      ...(this.clientId.length > 0 ? { clientId: this.clientId } : {}),
+    });
+    return this.#logger;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -199,6 +220,10 @@ export class MqttSession {
       }
       this.state = 'connecting';
       this.#held = [];
+      // Packets may follow CONNECT before CONNACK: decode them in the version it names.
+      if (packet.protocolVersion === 4 || packet.protocolVersion === 5) {
+        this.#decoder.setProtocolVersion(packet.protocolVersion);
+      }
       handleConnect(this, packet).then(
         () => this.#releaseHeld(),
         (error: unknown) => {
@@ -412,7 +437,7 @@ export class MqttSession {
     // The delivered QoS is the lower of the published and the granted one (§3.8.4).
     const published = publishedQos(message);
     const qos = (published < options.qos ? published : options.qos) as Qos;
-    if (qos > 0 && (this.#outgoing.size >= this.clientReceiveMaximum || this.#queued.length > 0)) {
+    if (qos > 0 && (this.outgoingCount >= this.clientReceiveMaximum || this.#queued.length > 0)) {
       this.#enqueue({ subscription, message, delivery, qos });
       return;
     }
@@ -458,6 +483,8 @@ export class MqttSession {
     // subscription asks for Retain As Published [MQTT-3.3.1-12] [MQTT-3.3.1-13].
     const retain = retainedOnSubscribe || (options.retainAsPublished && publishedRetain(message));
     let topic = subjectToTopic(message.subject);
+    let newAlias: number | undefined;
+    let aliasTopic = '';
     let packetId = 0;
     if (qos > 0) packetId = this.#allocatePacketId(delivery);
     const dup = delivery !== undefined && delivery.redelivered && qos > 0; // [MQTT-3.3.1-1]
@@ -477,9 +504,10 @@ export class MqttSession {
           topic = '';
         } else if (this.#outboundAliases.size < this.clientTopicAliasMaximum) {
           // [MQTT-3.3.2-9]: aliases stay within the client's Topic Alias Maximum.
-          const next = this.#outboundAliases.size + 1;
-          this.#outboundAliases.set(topic, next);
-          withAlias = { ...properties, topicAlias: next };
+          // Recorded only once the packet is written, so a dropped one teaches nothing.
+          newAlias = this.#outboundAliases.size + 1;
+          aliasTopic = topic;
+          withAlias = { ...properties, topicAlias: newAlias };
         }
       }
       if (options.identifier !== undefined)
@@ -508,6 +536,7 @@ export class MqttSession {
     }
     if (qos > 0) this.#outgoing.set(packetId, { qos: qos as 1 | 2, delivery, stage: 'publish' });
     else if (delivery !== undefined) this.coreSession?.ack(delivery);
+    if (newAlias !== undefined) this.#outboundAliases.set(aliasTopic, newAlias);
     this.registry.stats.publishSent++;
     this.#write(bytes);
     return true;
@@ -521,7 +550,8 @@ export class MqttSession {
   #allocatePacketId(delivery: Delivery | undefined): number {
     let candidate =
       delivery === undefined ? this.#nextPacketId : ((hashConsumer(delivery) + delivery.offset) % 65_535) + 1;
-    while (this.#outgoing.has(candidate) || this.session?.outboundReleases.has(candidate)) {
+    const releases = this.session?.hasOutboundReleases === true ? this.session.outboundReleases : undefined;
+    while (this.#outgoing.has(candidate) || releases?.has(candidate) === true) {
       candidate = (candidate % 65_535) + 1;
     }
     if (delivery === undefined) this.#nextPacketId = (candidate % 65_535) + 1;
@@ -562,7 +592,9 @@ export class MqttSession {
 
   /** On a resumed session: PUBREL again for every QoS 2 exchange the client has not completed [MQTT-4.4.0-1]. */
   resendReleases(): void {
-    for (const packetId of this.session?.outboundReleases ?? []) {
+    const session = this.session;
+    if (session === undefined || !session.hasOutboundReleases) return;
+    for (const packetId of session.outboundReleases) {
       this.#outgoing.set(packetId, { qos: 2, delivery: undefined, stage: 'release' });
       this.sendAcknowledgement('pubrel', packetId);
     }
@@ -619,7 +651,7 @@ export class MqttSession {
     this.#connectTimer?.cancel();
     this.#held = undefined;
     this.#queued.length = 0;
-    this.#outgoing.clear();
+    this.#outgoingMap?.clear();
     this.#acknowledgements.length = 0;
     this.#flush();
     if (!this.#stream.destroyed) this.#stream.end(() => this.#stream.destroy());
@@ -634,7 +666,7 @@ export class MqttSession {
   }
 
   get outgoingCount(): number {
-    return this.#outgoing.size;
+    return this.#outgoingMap?.size ?? 0;
   }
 }
 

@@ -15,6 +15,7 @@ import { handleHello } from './handlers/hello.js';
 import { handleNack } from './handlers/nack.js';
 import { handlePing } from './handlers/ping.js';
 import { handlePublish } from './handlers/publish.js';
+import { handleRequest } from './handlers/request.js';
 import { handleSubscribeLive } from './handlers/subscribe-live.js';
 import { handleTerm } from './handlers/term.js';
 import { handleUnsupported } from './handlers/unsupported.js';
@@ -55,6 +56,8 @@ export function dispatchFrame(session: NativeSession, frame: Frame): void {
       return handleTerm(session, frame);
     case 'admin':
       return handleAdmin(session, frame);
+    case 'request':
+      return handleRequest(session, frame);
     case 'unsupported':
       return handleUnsupported(session, frame);
     case 'welcome':
@@ -66,6 +69,7 @@ export function dispatchFrame(session: NativeSession, frame: Frame): void {
     case 'fetchResult':
     case 'adminResult':
     case 'settleResult':
+    case 'response':
       session.fail(new WeirError(ErrorCode.ProtocolError, `a client may not send ${frame.kind} frames`));
       return;
     default:

@@ -10,8 +10,10 @@
 // pending lists and credit the client grants is held back rather than passed to the core,
 // so a slow consumer makes the broker stop reading from the log — it costs disk, not
 // memory. Each pending list is bounded by the subscription's credit (push) or by its buffer
-// limit with its slow-consumer policy (live). Confirmed publishes in flight are bounded too:
-// past the limit the session stops reading the socket until confirms catch up.
+// limit with its slow-consumer policy (live). Producers are flow-controlled by not reading
+// the socket: while confirmed publishes in flight are past their limit, and while the core
+// refuses publishes as overloaded (they are retried after a short delay, in order, never
+// dropped), so TCP pushes back on the producer.
 //
 // A malformed frame closes this connection with a fatal ERROR frame; nothing else is
 // affected. Everything here runs on the event loop thread; no method interleaves with
@@ -81,6 +83,11 @@ export class NativeSession {
   #peerFrameBytesMax: number = NativeLimits.frameBytesDefault;
   #publishesInFlight = 0;
   #readPaused = false;
+  #inFlightPaused = false;
+  /** While above 0, frames wait in #queued in arrival order (a fire-and-forget publish is retrying). */
+  #blocked = 0;
+  /** Confirmed publishes waiting to be retried because the core was overloaded. */
+  #publishRetries = 0;
   #heartbeatMs = 0;
   #heartbeatTimer: TimerHandle | undefined;
   #lastReceivedMs: number;
@@ -148,7 +155,7 @@ export class NativeSession {
     }
     for (const frame of frames) {
       if (this.state === 'closed') return;
-      if (this.#state === 'authenticating') this.#queued.push(frame);
+      if (this.#state === 'authenticating' || this.#blocked > 0) this.#queued.push(frame);
       else this.#dispatch(frame);
     }
   }
@@ -173,6 +180,7 @@ export class NativeSession {
   /** HELLO was accepted: queue what follows until authentication completes. */
   beginAuthentication(): void {
     this.#state = 'authenticating';
+    this.#updateReading();
   }
 
   /** Authentication succeeded: open the core session, answer WELCOME, then run queued frames. */
@@ -202,11 +210,14 @@ export class NativeSession {
       frameBytesMax: this.context.limits.frameBytesMax,
     });
     if (heartbeatMs > 0) this.#armHeartbeat();
-    const queued = this.#queued;
-    this.#queued = [];
-    for (const frame of queued) {
-      if (this.#state !== 'open') return;
-      this.#dispatch(frame);
+    this.#updateReading();
+    this.#drainQueued();
+  }
+
+  /** Runs frames that waited (for authentication, or behind a blocked publish), until one blocks again. */
+  #drainQueued(): void {
+    while (this.#queued.length > 0 && this.#blocked === 0 && this.state === 'open') {
+      this.#dispatch(this.#queued.shift() as Frame);
     }
   }
 
@@ -389,17 +400,60 @@ export class NativeSession {
 
   publishStarted(count: number): void {
     this.#publishesInFlight += count;
-    if (!this.#readPaused && this.#publishesInFlight >= NativeLimits.publishesInFlightMax) {
-      this.#readPaused = true;
-      this.stream.pause();
+    if (!this.#inFlightPaused && this.#publishesInFlight >= NativeLimits.publishesInFlightMax) {
+      this.#inFlightPaused = true;
+      this.#updateReading();
     }
   }
 
   publishFinished(count: number): void {
     this.#publishesInFlight -= count;
-    if (this.#readPaused && this.#publishesInFlight <= NativeLimits.publishesInFlightMax / 2) {
+    if (this.#inFlightPaused && this.#publishesInFlight <= NativeLimits.publishesInFlightMax / 2) {
+      this.#inFlightPaused = false;
+      this.#updateReading();
+    }
+  }
+
+  /**
+   * The core refused a fire-and-forget publish as overloaded: hold every later frame (so
+   * order is kept) and stop reading the socket, so TCP pushes back on the producer, until
+   * unblock(). DESIGN.md §4: never silently dropped.
+   */
+  block(): void {
+    this.#blocked++;
+    this.#updateReading();
+  }
+
+  unblock(): void {
+    this.#blocked--;
+    this.#updateReading();
+    this.#drainQueued();
+  }
+
+  /** A confirmed publish waits to be retried: stop reading until it is accepted. */
+  publishRetryStarted(): void {
+    this.#publishRetries++;
+    this.#updateReading();
+  }
+
+  publishRetryFinished(): void {
+    this.#publishRetries--;
+    this.#updateReading();
+  }
+
+  #updateReading(): void {
+    if (this.#state === 'closed') return;
+    const pause =
+      this.#state === 'authenticating' ||
+      this.#blocked > 0 ||
+      this.#publishRetries > 0 ||
+      this.#inFlightPaused;
+    if (pause && !this.#readPaused) {
+      this.#readPaused = true;
+      this.stream.pause();
+    } else if (!pause && this.#readPaused) {
       this.#readPaused = false;
-      if (this.#state !== 'closed') this.stream.resume();
+      this.stream.resume();
     }
   }
 

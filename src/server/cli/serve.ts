@@ -7,7 +7,7 @@ import { logLevels } from '../../common/logger.js';
 import { accessRules } from '../../core/auth.js';
 import { loadConfigFile, optionsFromEnv, optionsFromFlags } from '../config-sources.js';
 import { defaultPorts, mergeOptions, type ServerOptionsInput } from '../options.js';
-import { startServer } from '../server.js';
+import { type ServerHandle, startServer } from '../server.js';
 
 /** The merged raw configuration for `weir serve`, before parseOptions() validates it. */
 export async function resolveServeOptions(
@@ -61,27 +61,40 @@ export function serveCommand(): Command {
       'how long shutdown waits for connections to close (env WEIR_SHUTDOWN_GRACE_MS)',
     )
     .action(async (flags: Record<string, unknown>) => {
-      const handle = await startServer(await resolveServeOptions(flags, process.env));
-      let signalled = false;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        if (signalled) {
-          handle.logger.warn('second signal: exiting without finishing shutdown', { signal });
-          process.exit(1);
-        }
-        signalled = true;
-        handle.logger.info('signal received: shutting down', { signal });
-        handle.close().then(
+      // Signals are taken from the start: one that arrives while the server is still
+      // starting shuts it down as soon as it is up.
+      let handle: ServerHandle | undefined;
+      let signalled: NodeJS.Signals | undefined;
+      const shutdown = (server: ServerHandle, signal: NodeJS.Signals): void => {
+        server.logger.info('signal received: shutting down', { signal });
+        server.close().then(
           () => {
-            handle.logger.info('shutdown complete');
+            server.logger.info('shutdown complete');
             process.exit(0);
           },
           (error: unknown) => {
-            handle.logger.error('shutdown failed', { error: (error as Error).message });
+            server.logger.error('shutdown failed', { error: (error as Error).message });
             process.exit(1);
           },
         );
       };
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (signalled !== undefined) {
+          handle?.logger.warn('second signal: exiting without finishing shutdown', { signal });
+          process.exit(1);
+        }
+        signalled = signal;
+        if (handle !== undefined) shutdown(handle, signal);
+      };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      try {
+        handle = await startServer(await resolveServeOptions(flags, process.env));
+      } catch (error) {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        throw error;
+      }
+      if (signalled !== undefined) shutdown(handle, signalled);
     });
 }

@@ -37,12 +37,39 @@ export class MqttDecodeError extends WeirError {
 /** The largest remaining length a four-byte variable byte integer can carry (§1.5.5). */
 export const remainingLengthMax = 268_435_455;
 
+/**
+ * The library's parsers, one per protocol version, shared by every decoder: each call hands
+ * one whole packet and the parser answers synchronously, so no state carries from one call
+ * to the next (and a connection costs no parser of its own: ~1 KiB less per idle client).
+ */
+interface SharedParser {
+  readonly parser: LibraryParser & { settings: { protocolVersion: ProtocolVersion } };
+  parsed: Packet | undefined;
+  error: Error | undefined;
+}
+
+const sharedParsers = new Map<ProtocolVersion, SharedParser>();
+
+function sharedParser(version: ProtocolVersion): SharedParser {
+  let shared = sharedParsers.get(version);
+  if (shared === undefined) {
+    const parser = createLibraryParser(version) as SharedParser['parser'];
+    const created: SharedParser = { parser, parsed: undefined, error: undefined };
+    parser.on('packet', (packet) => {
+      created.parsed = packet;
+    });
+    parser.on('error', (error) => {
+      created.error = error;
+    });
+    sharedParsers.set(version, created);
+    shared = created;
+  }
+  return shared;
+}
+
 export class MqttDecoder {
   #protocolVersion: ProtocolVersion = 4;
   #packetBytesMax: number;
-  #parser: LibraryParser;
-  #parsed: Packet | undefined;
-  #parseError: Error | undefined;
   /** Bytes of an incomplete packet carried over from earlier chunks. */
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -51,7 +78,6 @@ export class MqttDecoder {
 
   constructor(packetBytesMax: number) {
     this.#packetBytesMax = packetBytesMax;
-    this.#parser = this.#createParser();
   }
 
   get protocolVersion(): ProtocolVersion {
@@ -60,9 +86,7 @@ export class MqttDecoder {
 
   /** Called once CONNECT is accepted: the rest of the connection uses this version. */
   setProtocolVersion(version: ProtocolVersion): void {
-    if (version === this.#protocolVersion) return;
     this.#protocolVersion = version;
-    this.#parser = this.#createParser();
   }
 
   /**
@@ -140,21 +164,28 @@ export class MqttDecoder {
       if (fast !== undefined) return fast;
     }
     const bytes = buffer.subarray(position, position + packetBytes);
-    this.#parsed = undefined;
-    this.#parseError = undefined;
-    const left = this.#parser.parse(bytes);
-    const error = this.#parseError as Error | undefined;
+    const shared = sharedParser(this.#protocolVersion);
+    shared.parsed = undefined;
+    shared.error = undefined;
+    // A CONNECT teaches the library parser its version; every packet here states ours.
+    shared.parser.settings = { protocolVersion: this.#protocolVersion };
+    const left = shared.parser.parse(bytes);
+    const error = shared.error as Error | undefined;
+    const parsed = shared.parsed as Packet | undefined;
+    shared.parsed = undefined;
+    shared.error = undefined;
     if (error !== undefined) {
-      this.#parser = this.#createParser();
+      // A parser that failed mid-packet starts afresh for the next one (errors close connections).
+      sharedParsers.delete(this.#protocolVersion);
       if (error.message === 'Invalid protocol version') {
         throw new MqttDecodeError('unsupported-version', 'unsupported protocol version');
       }
       // [MQTT-2.2.2-2]: invalid fixed-header flags close the connection.
       throw new MqttDecodeError('malformed', error.message);
     }
-    const parsed = this.#parsed as Packet | undefined;
     if (parsed === undefined || left !== 0) {
-      this.#parser = this.#createParser();
+      // Whatever the library kept of this packet must not reach the next one.
+      sharedParsers.delete(this.#protocolVersion);
       throw new MqttDecodeError('malformed', `malformed ${packetTypeName(type)} packet`);
     }
     return parsed;
@@ -210,17 +241,6 @@ export class MqttDecoder {
     };
     if (messageId !== undefined) packet.messageId = messageId;
     return packet;
-  }
-
-  #createParser(): LibraryParser {
-    const parser = createLibraryParser(this.#protocolVersion);
-    parser.on('packet', (packet) => {
-      this.#parsed = packet;
-    });
-    parser.on('error', (error) => {
-      this.#parseError = error;
-    });
-    return parser;
   }
 }
 

@@ -195,18 +195,7 @@ export async function handleConnect(connection: MqttSession, packet: ConnectPack
   for (const subscription of session.subscriptions.values())
     await activateSubscription(connection, subscription);
   if (session.persistent) {
-    session.stored = true;
-    registry.durable
-      .saveSession({
-        clientId,
-        expiryIntervalS: session.expiryIntervalS,
-        protocolVersion: version,
-        subscriptions: [...session.subscriptions.values()].map((subscription) => subscription.options),
-        disconnectedAtMs: undefined,
-      })
-      .catch((error: unknown) =>
-        registry.logger.warn('saving MQTT session failed', { error: String(error) }),
-      );
+    registry.saveSession(session);
   }
 }
 

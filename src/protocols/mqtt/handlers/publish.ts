@@ -242,7 +242,5 @@ export function publishWill(registry: MqttRegistry, clientId: string, will: Will
     return;
   }
   const input = publishToInput(packet, will.topic, { clientId, nowMs: registry.clock.nowMs() });
-  confirm(registry, core, input, packet).catch((error: unknown) =>
-    registry.logger.warn('will publish failed', { clientId, error: String(error) }),
-  );
+  registry.track(confirm(registry, core, input, packet), `publishing the will of ${clientId}`);
 }

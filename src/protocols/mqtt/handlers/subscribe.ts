@@ -8,7 +8,7 @@
 import { validateFilter } from '../../../core/subject.js';
 import type { SubscribePacket, Qos } from '../codec/packets.js';
 import { ReasonCode, reasonCodeForPacket } from '../codec/reason-codes.js';
-import { releaseSubscription } from '../lifecycle.js';
+import { knownConsumers, releaseSubscription } from '../lifecycle.js';
 import {
   InvalidTopicError,
   filterToSubjectFilters,
@@ -106,7 +106,10 @@ async function subscribeAll(
       identifier,
     };
     // [MQTT-3.8.4-3]: a subscription to the same filter replaces the existing one.
-    if (existing !== undefined) releaseSubscription(existing);
+    if (existing !== undefined) {
+      releaseSubscription(existing);
+      knownConsumers(registry, session.clientId, existing);
+    }
     const state = subscriptionStateOf(options, session.persistent);
     try {
       if (state.durable) {
@@ -148,18 +151,7 @@ async function subscribeAll(
     }
   }
   if (session.persistent) {
-    session.stored = true;
-    registry.durable
-      .saveSession({
-        clientId: session.clientId,
-        expiryIntervalS: session.expiryIntervalS,
-        protocolVersion: session.protocolVersion,
-        subscriptions: [...session.subscriptions.values()].map((subscription) => subscription.options),
-        disconnectedAtMs: undefined,
-      })
-      .catch((error: unknown) =>
-        registry.logger.warn('saving MQTT session failed', { error: String(error) }),
-      );
+    registry.saveSession(session);
   }
 }
 

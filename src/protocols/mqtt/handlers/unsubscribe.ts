@@ -5,7 +5,7 @@
 
 import type { UnsubscribePacket } from '../codec/packets.js';
 import { ReasonCode } from '../codec/reason-codes.js';
-import { recordOf, releaseSubscription } from '../lifecycle.js';
+import { knownConsumers, releaseSubscription } from '../lifecycle.js';
 import type { MqttSession } from '../session.js';
 
 export function handleUnsubscribe(connection: MqttSession, packet: UnsubscribePacket): void {
@@ -23,7 +23,7 @@ export function handleUnsubscribe(connection: MqttSession, packet: UnsubscribePa
       session.subscriptions.delete(filter);
       registry.stats.subscriptions--;
       releaseSubscription(existing);
-      if (existing.consumers.length > 0) {
+      if (knownConsumers(registry, session.clientId, existing).length > 0) {
         await registry.durable.deleteConsumers(existing.consumers, existing.options.shareGroup !== undefined);
       }
       reasons.push(ReasonCode.success);
@@ -35,12 +35,7 @@ export function handleUnsubscribe(connection: MqttSession, packet: UnsubscribePa
       connection.send({ cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: [] });
     }
     if (session.persistent) {
-      session.stored = true;
-      registry.durable
-        .saveSession(recordOf(session, registry.clock.nowMs()))
-        .catch((error: unknown) =>
-          registry.logger.warn('saving MQTT session failed', { error: String(error) }),
-        );
+      registry.saveSession(session);
     }
   });
 }

@@ -237,6 +237,8 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
     body: json,
   }),
   record({ kind: fc.constant('adminResult' as const), requestId: u32, body: json }),
+  record({ kind: fc.constant('request' as const), requestId: u32, timeoutMs: u32, message: publishRecord }),
+  record({ kind: fc.constant('response' as const), requestId: u32, message: messageRecord }),
   record({
     kind: fc.constant('settleResult' as const),
     requestId: u32,
@@ -247,7 +249,7 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
   record({
     kind: fc.constant('unsupported' as const),
     requestId: u32,
-    type: fc.constantFrom(FrameType.transactionBegin, FrameType.request, 0x7f, 0xff),
+    type: fc.constantFrom(FrameType.transactionBegin, FrameType.inboxCreate, 0x7f, 0xff),
   }),
 );
 

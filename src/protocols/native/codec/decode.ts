@@ -300,6 +300,15 @@ function decodePayload(type: number, flags: number, requestId: number, reader: B
       }
       return { kind: 'term', requestId, stream, consumer, entries };
     }
+    case FrameType.request:
+      return {
+        kind: 'request',
+        requestId,
+        timeoutMs: reader.u32('timeout'),
+        message: readPublishRecord(reader),
+      };
+    case FrameType.response:
+      return { kind: 'response', requestId, message: readMessageRecord(reader) };
     case FrameType.settleResult: {
       const count = reader.count32('outcome count', 1);
       const outcomes: SettleOutcome[] = new Array<SettleOutcome>(count);

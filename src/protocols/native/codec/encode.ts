@@ -183,6 +183,13 @@ function writePayload(writer: BufferWriter, frame: Frame): void {
         if (entry.reason !== undefined) writer.string32(entry.reason);
       }
       return;
+    case 'request':
+      writer.u32(frame.timeoutMs);
+      writePublishRecord(writer, frame.message);
+      return;
+    case 'response':
+      writeMessageRecord(writer, frame.message);
+      return;
     case 'settleResult':
       writer.u32(frame.outcomes.length);
       for (const outcome of frame.outcomes) writer.u8(SettleOutcomeCode[outcome]);

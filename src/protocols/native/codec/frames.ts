@@ -48,7 +48,7 @@ export const FrameType = {
   streamFind: 0x3b,
   adminResult: 0x3f,
 
-  // Reserved for broker core II (answered with WEIR_NOT_SUPPORTED until it lands).
+  // Reserved for broker core II features not yet on the wire (answered WEIR_NOT_SUPPORTED).
   transactionBegin: 0x40,
   transactionCommit: 0x41,
   transactionAbort: 0x42,
@@ -264,6 +264,17 @@ export interface SettleResultFrame extends Base {
   readonly kind: 'settleResult';
   readonly outcomes: readonly SettleOutcome[];
 }
+/** Publishes `message` with a reply subject in this connection's inbox; answered by RESPONSE. */
+export interface RequestFrame extends Base {
+  readonly kind: 'request';
+  readonly timeoutMs: number;
+  readonly message: WirePublish;
+}
+/** The first reply to a REQUEST. */
+export interface ResponseFrame extends Base {
+  readonly kind: 'response';
+  readonly message: WireMessage;
+}
 export interface AdminFrame extends Base {
   readonly kind: 'admin';
   readonly operation: AdminOperation;
@@ -303,6 +314,8 @@ export type Frame =
   | NackFrame
   | TermFrame
   | SettleResultFrame
+  | RequestFrame
+  | ResponseFrame
   | AdminFrame
   | AdminResultFrame
   | UnsupportedFrame;

@@ -55,7 +55,10 @@
 //                                 0x3b stream find (which stream captures a subject)
 //   0x3f  ADMIN_RESULT       s→c  str32 JSON result
 //   0x40–0x43                     reserved: transaction begin, commit, abort; idempotent producer init
-//   0x48–0x4b                     reserved: request, response, inbox create, inbox delete
+//   0x48  REQUEST            c→s  u32 timeout ms, publish record (its reply-to is set by the broker)
+//                                 → RESPONSE, or ERROR WEIR_NO_RESPONDERS / WEIR_TIMEOUT
+//   0x49  RESPONSE           s→c  message record: the first reply
+//   0x4a–0x4b                     reserved: inbox create, inbox delete
 //   0x50  ACK                c→s  str16 stream, str16 consumer, u32 count, count × ack entry; flag
 //                                 0x01 cumulative (exclusive and failover consumers)
 //   0x51  NACK               c→s  str16 stream, str16 consumer, u32 count, count × (ack entry, u8 bits
@@ -102,6 +105,8 @@ export type {
   PublishAckFrame,
   PublishFrame,
   PublishResult,
+  RequestFrame,
+  ResponseFrame,
   SettleOutcome,
   SettleResultFrame,
   SubscribeLiveFrame,

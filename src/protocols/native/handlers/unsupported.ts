@@ -1,5 +1,6 @@
-// Frame types this broker does not implement: reserved ones (transactions, request-reply,
-// idempotent producers: broker core II) and unknown ones from a newer client. Answered with
+// Frame types this broker does not implement: reserved ones (transactions, idempotent
+// producers, inboxes: broker core II features not yet on the wire) and unknown ones from a
+// newer client. Answered with
 // WEIR_NOT_SUPPORTED; the connection stays open.
 
 import { ErrorCode, WeirError } from '../../../common/errors.js';
@@ -12,8 +13,6 @@ const reservedNames = new Map<number, string>([
   [FrameType.transactionCommit, 'transaction commit'],
   [FrameType.transactionAbort, 'transaction abort'],
   [FrameType.producerInit, 'idempotent producer init'],
-  [FrameType.request, 'request'],
-  [FrameType.response, 'response'],
   [FrameType.inboxCreate, 'inbox create'],
   [FrameType.inboxDelete, 'inbox delete'],
 ]);
