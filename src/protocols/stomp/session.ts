@@ -18,7 +18,15 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import { ErrorCode, WeirError } from '../../common/errors.js';
 import { StompLimits } from '../../common/limits.js';
 import type { Logger } from '../../common/logger.js';
-import type { Attachment, CoreSession, Delivery, LiveSubscription, Message } from '../../core/api.js';
+import type {
+  Attachment,
+  CoreSession,
+  Delivery,
+  LiveSubscription,
+  Message,
+  PublishInput,
+  Transaction as CoreTransaction,
+} from '../../core/api.js';
 import type { Authenticator, Principal } from '../../core/auth.js';
 import type { ConnectionInfo } from '../../core/protocol-server.js';
 import {
@@ -95,12 +103,17 @@ export interface LiveStompSubscription extends SubscriptionBase {
 
 export type Subscription = ConsumerSubscription | LiveStompSubscription;
 
-export type TransactionStep =
-  | { readonly kind: 'send'; readonly run: () => Promise<unknown> }
-  | { readonly kind: 'ack' | 'nack'; readonly ackId: string };
-
+/**
+ * A STOMP transaction on a core transaction: SENDs to subjects a stream captures and ACKs go
+ * into the core transaction (all or nothing, also across a crash); SENDs that only live
+ * subscribers can take, and NACKs, wait here and are applied once the commit succeeded.
+ */
 export interface Transaction {
-  readonly steps: TransactionStep[];
+  readonly core: CoreTransaction;
+  readonly live: PublishInput[];
+  readonly nacks: PendingAck[];
+  /** Frames and body bytes held here (live SENDs and NACKs), bounded by StompLimits. */
+  frames: number;
   bytes: number;
 }
 
@@ -536,7 +549,8 @@ export class StompConnection {
   #releaseSessionResources(): void {
     if (this.#released) return;
     this.#released = true;
-    // Open transactions are aborted when the connection goes (STOMP 1.2: DISCONNECT).
+    // Open transactions are aborted when the connection goes (STOMP 1.2: DISCONNECT); the
+    // core aborts them with the session, returning their acked deliveries.
     this.transactions.clear();
     for (const subscription of this.subscriptions.values()) {
       if (subscription.kind === 'consumer') subscription.attachment?.close();
