@@ -325,3 +325,33 @@ test('transactions: live sends wait for COMMIT, an aborted ACK is redelivered, a
   assert.equal(header(await next('RECEIPT'), 'receipt-id'), 'done');
   client.destroy();
 });
+
+test('temporary queues hold replies until delivered, with the ack mode of their SUBSCRIBE', async () => {
+  const requester = await raw();
+  const responder = await raw();
+  responder.write(`${connect}SUBSCRIBE\nid:0\ndestination:/queue/tmp.requests\nreceipt:s\n\n\0`);
+  await responder.frames.next();
+  await responder.frames.next();
+  requester.write(
+    `${connect}SUBSCRIBE\nid:replies\ndestination:/temp-queue/r\nack:client-individual\nreceipt:t\n\n\0` +
+      `SEND\ndestination:/queue/tmp.requests\nreply-to:/temp-queue/r\n\nping\0`,
+  );
+  const request = await responder.frames.next();
+  const replyTo = header(request, 'reply-to') ?? '';
+  assert.match(replyTo, /^\/reply-queue\/_TMPQ\./);
+  responder.write(
+    `SEND\ndestination:${replyTo}\nreceipt:r1\n\npong 1\0SEND\ndestination:${replyTo}\n\npong 2\0`,
+  );
+  const bodies: string[] = [];
+  while (bodies.length < 2) {
+    const frame = await requester.frames.next();
+    if (frame.command !== 'MESSAGE') continue;
+    assert.equal(header(frame, 'subscription'), 'replies');
+    assert.ok(header(frame, 'ack'));
+    bodies.push(frame.body.toString());
+    requester.write(`ACK\nid:${header(frame, 'ack') ?? ''}\n\n\0`);
+  }
+  assert.deepEqual(bodies, ['pong 1', 'pong 2']);
+  requester.destroy();
+  responder.destroy();
+});

@@ -103,6 +103,16 @@ export interface LiveStompSubscription extends SubscriptionBase {
 
 export type Subscription = ConsumerSubscription | LiveStompSubscription;
 
+/** A temporary queue this connection owns (see resolve.ts). */
+export interface TempQueue {
+  /** Empty until the core has created it. */
+  subject: string;
+  ref: { readonly stream: string; readonly consumer: string } | undefined;
+  ready: Promise<void>;
+  /** Where its messages are delivered: the SUBSCRIBE's id and ack mode, or auto. */
+  subscription: ConsumerSubscription;
+}
+
 /**
  * A STOMP transaction on a core transaction: SENDs to subjects a stream captures and ACKs go
  * into the core transaction (all or nothing, also across a crash); SENDs that only live
@@ -131,7 +141,7 @@ export class StompConnection {
   /** Unacked deliveries by ack id (the 1.2 `ack` header, the 1.0/1.1 `message-id`). */
   readonly pendingAcks = new Map<string, PendingAck>();
   /** Temporary queues this connection owns, by name: a live subscription on its inbox subject. */
-  readonly tempQueues = new Map<string, LiveStompSubscription>();
+  readonly tempQueues = new Map<string, TempQueue>();
   version: StompVersion = '1.0';
   principal: Principal | undefined;
   clientId: string | undefined;
@@ -557,7 +567,8 @@ export class StompConnection {
       else this.closeLive(subscription);
     }
     this.subscriptions.clear();
-    for (const temp of this.tempQueues.values()) this.closeLive(temp);
+    // The core deletes the temporary queues with the session.
+    for (const temp of this.tempQueues.values()) temp.subscription.attachment?.close();
     this.tempQueues.clear();
     this.pendingAcks.clear();
     const session = this.#session;

@@ -19,7 +19,7 @@ export function handleSend(connection: StompConnection, frame: StompFrame): void
   const subject = publishSubject(connection, destination);
   if (subject instanceof Promise)
     return subject.then((resolved) => send(connection, frame, destination, resolved));
-  send(connection, frame, destination, subject);
+  return send(connection, frame, destination, subject);
 }
 
 function send(
@@ -27,8 +27,21 @@ function send(
   frame: StompFrame,
   destination: Destination,
   subject: string,
-): void {
+): void | Promise<void> {
   const replyTo = resolveReplyTo(connection, header(frame, 'reply-to'));
+  if (replyTo instanceof Promise) {
+    return replyTo.then((resolved) => publish(connection, frame, destination, subject, resolved));
+  }
+  publish(connection, frame, destination, subject, replyTo);
+}
+
+function publish(
+  connection: StompConnection,
+  frame: StompFrame,
+  destination: Destination,
+  subject: string,
+  replyTo: string | undefined,
+): void {
   const { input, bytes } = sendToPublishInput(frame, subject, replyTo);
   const transactionId = header(frame, 'transaction');
   if (transactionId !== undefined) {
