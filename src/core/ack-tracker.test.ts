@@ -57,7 +57,7 @@ test('property: the tracker agrees with a plain set of acked offsets', () => {
           fc.record({ kind: fc.constant('ack' as const), offset: fc.integer({ min: 0, max: 140_000 }) }),
           fc.record({
             kind: fc.constant('range' as const),
-            offset: fc.integer({ min: 0, max: 140_000 }),
+            offset: fc.oneof(fc.integer({ min: 0, max: 140_000 }), fc.constantFrom(65_536, 131_072)),
             length: fc.integer({ min: 1, max: 70_000 }),
           }),
         ),
@@ -92,4 +92,32 @@ test('property: the tracker agrees with a plain set of acked offsets', () => {
     ),
     { numRuns: 60 },
   );
+});
+
+test('whole chunks acked above the floor are kept as markers and fold in when the floor arrives', () => {
+  const chunk = 65_536;
+  const tracker = new AckTracker();
+  tracker.ack(1);
+  assert.equal(tracker.ackRange(10, chunk * 5 + 7), chunk * 5 + 7 - 10);
+  assert.ok(tracker.memoryBytes() < 20_000, `memory ${tracker.memoryBytes()}: bitmaps only at the two ends`);
+  assert.equal(tracker.isAcked(chunk * 3 + 5), true);
+  assert.equal(tracker.isAcked(chunk * 5 + 7), false);
+  assert.equal(tracker.nextUnacked(2), 2);
+  assert.equal(tracker.nextUnacked(10), chunk * 5 + 7);
+  assert.deepEqual(tracker.ranges(), [
+    { start: 1, end: 2 },
+    { start: 10, end: chunk * 5 + 7 },
+  ]);
+  assert.equal(tracker.holes, 1 + 8);
+  tracker.ackRange(0, 10);
+  assert.equal(tracker.floor, chunk * 5 + 7);
+  assert.equal(tracker.ackedAboveFloor, 0);
+  // A marker chunk can still be cut by a floor jump that ends inside it.
+  const other = new AckTracker();
+  other.ack(0);
+  other.ackRange(chunk, chunk * 2);
+  other.ack(5);
+  assert.equal(other.ackRange(0, chunk + 100), chunk + 100 - 102);
+  assert.equal(other.floor, chunk * 2);
+  assert.equal(other.ackedAboveFloor, 0);
 });

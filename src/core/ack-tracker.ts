@@ -2,8 +2,8 @@
 //
 // State is the ack floor (every offset below it is acked) plus the acked offsets above it,
 // kept in chunks of 65,536 offsets as roaring bitmaps do: a chunk with few acked offsets is
-// a sorted array of 16-bit positions, a denser one an 8 KiB bitmap, and chunks the floor passes
-// are dropped. Acks that arrive in order never store anything: they only move the floor. Memory
+// a sorted array of 16-bit positions, a denser one an 8 KiB bitmap, a complete one a marker
+// holding neither; chunks the floor passes are dropped. Acks that arrive in order never store anything: they only move the floor. Memory
 // therefore grows with the disorder of acks, not with the number of messages, and
 // `memoryBytes()` reports it.
 
@@ -102,8 +102,23 @@ export class AckTracker {
       this.#advanceFloor();
       return added;
     }
-    for (let offset = Math.max(start, this.#floor); offset < end; offset++) {
-      if (this.ack(offset)) added += 1;
+    let offset = Math.max(start, this.#floor);
+    while (offset < end) {
+      const index = Math.floor(offset / chunkSize);
+      const base = index * chunkSize;
+      if (offset === base && end >= base + chunkSize) {
+        // A whole chunk: one marker, no bitmap.
+        const chunk = this.#chunks.get(index);
+        const before = chunk?.count ?? 0;
+        this.#chunks.set(index, { values: undefined, bits: undefined, count: chunkSize });
+        added += chunkSize - before;
+        this.#ackedAboveFloor += chunkSize - before;
+        if (base + chunkSize > this.#highestEnd) this.#highestEnd = base + chunkSize;
+        offset = base + chunkSize;
+        continue;
+      }
+      const stop = Math.min(end, base + chunkSize);
+      for (; offset < stop; offset++) if (this.ack(offset)) added += 1;
     }
     return added;
   }
@@ -168,6 +183,13 @@ export class AckTracker {
       const index = Math.floor(this.#floor / chunkSize);
       const chunk = this.#chunks.get(index);
       if (chunk === undefined) return;
+      if (chunk.count === chunkSize && chunk.bits === undefined && chunk.values === undefined) {
+        // A full chunk lies wholly above the floor, so the floor is at its base.
+        this.#ackedAboveFloor -= chunkSize;
+        this.#floor = (index + 1) * chunkSize;
+        this.#chunks.delete(index);
+        continue;
+      }
       const position = this.#floor & chunkMask;
       if (!chunkHas(chunk, position)) return;
       chunkDelete(chunk, position);
@@ -203,6 +225,12 @@ export class AckTracker {
   }
 }
 
+/** Turns a full marker into an explicit bitmap, so single offsets can be removed from it. */
+function materialize(chunk: Chunk): void {
+  if (chunk.count !== chunkSize || chunk.bits !== undefined || chunk.values !== undefined) return;
+  chunk.bits = new Uint32Array(chunkSize >>> 5).fill(0xffffffff);
+}
+
 function chunkHas(chunk: Chunk, position: number): boolean {
   if (chunk.count === chunkSize) return true;
   if (chunk.bits !== undefined) return ((chunk.bits[position >>> 5] ?? 0) & (1 << (position & 31))) !== 0;
@@ -210,6 +238,7 @@ function chunkHas(chunk: Chunk, position: number): boolean {
 }
 
 function chunkAdd(chunk: Chunk, position: number): boolean {
+  if (chunk.count === chunkSize) return false;
   if (chunk.bits !== undefined) {
     const word = position >>> 5;
     const bit = 1 << (position & 31);
@@ -234,6 +263,7 @@ function chunkAdd(chunk: Chunk, position: number): boolean {
 }
 
 function chunkDelete(chunk: Chunk, position: number): void {
+  materialize(chunk);
   if (chunk.bits !== undefined) {
     const word = position >>> 5;
     const bit = 1 << (position & 31);
@@ -251,6 +281,10 @@ function chunkDelete(chunk: Chunk, position: number): void {
 }
 
 function forEachInChunk(chunk: Chunk, visit: (position: number) => void): void {
+  if (chunk.count === chunkSize && chunk.bits === undefined && chunk.values === undefined) {
+    for (let position = 0; position < chunkSize; position++) visit(position);
+    return;
+  }
   if (chunk.bits !== undefined) {
     for (let word = 0; word < chunk.bits.length; word++) {
       let bits = chunk.bits[word] ?? 0;

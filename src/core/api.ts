@@ -314,7 +314,12 @@ export interface LiveSubscription {
 
 export interface CoreSession {
   readonly id: string;
-  /** Fire-and-forget: stored if a stream captures it, delivered to live subscribers; never throws for lack of a stream (counted as dropped). */
+  /**
+   * Fire-and-forget: stored if a stream captures it, delivered to live subscribers; never
+   * throws for lack of a stream (counted as dropped). Throws when the capturing stream refuses
+   * the message (WEIR_STREAM_FULL under `discard: new`, WEIR_OVERLOADED when its append queue
+   * is full) and for invalid input: a refused message is never dropped silently.
+   */
   publish(input: PublishInput): void;
   /** Resolves once durable; rejects WEIR_NO_STREAM when no stream captures the subject. */
   publishConfirmed(input: PublishInput): Promise<PublishAck>;

@@ -77,13 +77,15 @@ export class ConsumerReader {
     }
     const until = partition.matchedOverflowed ? source.nextOffset : partition.scanUntil;
     const tracker = partition.tracker;
-    const from = tracker.nextUnacked(partition.cursor);
+    const start = partition.cursor;
+    const from = tracker.nextUnacked(start);
     return source
       .read(from, readCount(), (offset) => offset < until && !tracker.isAcked(offset))
       .then(({ messages, scannedTo }) => {
         partition.cursor = Math.max(partition.cursor, Math.min(scannedTo, until));
         const kept = messages.filter((stored) => subjectMatches(filter, stored.message.subject));
         partition.scanSkipped += messages.length - kept.length;
+        this.#consumer.settleSkipped(partition, start, partition.cursor, kept);
         return kept;
       });
   }
@@ -93,12 +95,21 @@ export class ConsumerReader {
     if (source === undefined) return undefined;
     partition.dropMatchesBelow(Math.max(partition.cursor, source.firstOffset));
     const count = Math.min(partition.matchedLength, readCount());
-    if (count === 0) return undefined;
+    if (count === 0) {
+      // Every offset appended so far without a match is not this consumer's: settle it, so
+      // the ack floor (and retention) moves on past other subjects' messages.
+      if (partition.cursor < source.nextOffset) {
+        this.#consumer.settleSkipped(partition, partition.cursor, source.nextOffset, []);
+        partition.cursor = source.nextOffset;
+      }
+      return undefined;
+    }
     const wanted = new Set<number>();
     for (let index = 0; index < count; index++) {
       wanted.add(partition.matched[partition.matchedHead + index] as number);
     }
     const last = partition.matched[partition.matchedHead + count - 1] as number;
+    this.#consumer.settleSkipped(partition, partition.cursor, last + 1, wanted);
     partition.matchedHead += count;
     partition.cursor = last + 1;
     const tracker = partition.tracker;

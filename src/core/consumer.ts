@@ -317,6 +317,36 @@ export class Consumer {
     partition.forgetBelow(offset);
   }
 
+  /**
+   * A filtered consumer read past [from, to): every offset there except `kept` (ascending)
+   * is another subject's message, never this consumer's to deliver. They are settled like
+   * acks, so the ack floor, the holes and retention move on past them.
+   */
+  settleSkipped(
+    partition: ConsumerPartition,
+    from: number,
+    to: number,
+    kept: Iterable<number | StoredMessage>,
+  ): void {
+    let start = Math.max(from, partition.tracker.floor);
+    let settled = false;
+    const skip = (end: number): void => {
+      if (end <= start) return;
+      if (partition.tracker.ackRange(start, end) > 0) {
+        this.host.stateLog.recordAckRange(this.name, partition.index, start, end);
+        settled = true;
+      }
+    };
+    for (const entry of kept) {
+      const offset = typeof entry === 'number' ? entry : entry.offset;
+      if (offset < start) continue;
+      skip(offset);
+      start = offset + 1;
+    }
+    skip(to);
+    if (settled) this.host.onAcked(this);
+  }
+
   /** An unacked offset vanished from the stream (retention): stop tracking it. */
   forgetUnacked(partition: ConsumerPartition, offset: number): void {
     partition.deliveryCounts.delete(offset);

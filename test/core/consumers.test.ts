@@ -179,3 +179,28 @@ test('invalid consumer options are refused with WEIR_INVALID_ARGUMENT', async ()
     await core.close();
   }
 });
+
+test("other subjects' messages do not hold a filtered consumer's ack floor or a workqueue back", async () => {
+  const core = await openCore({ storage: 'memory' });
+  try {
+    await core.addStream({ name: 's', subjects: ['s.>'], retention: 'workqueue' });
+    await core.addConsumer('s', { name: 'eu', filterSubject: 's.eu' });
+    await core.addConsumer('s', { name: 'us', filterSubject: 's.us' });
+    const session = core.openSession();
+    for (let index = 0; index < 300; index++) {
+      session.publish({ subject: index % 3 === 0 ? 's.eu' : 's.us', body: `${index}` });
+    }
+    await until(() => core.streamInfo('s').messages === 300, 'stored');
+    for (const deliveries of [await drain(session, 'eu'), await drain(session, 'us')]) {
+      for (const delivery of deliveries) session.ack(delivery);
+    }
+    // Offsets of the other subject are settled as each consumer reads past them.
+    await session.fetch('s', 'eu', { batch: 1, expiresMs: 0 });
+    await session.fetch('s', 'us', { batch: 1, expiresMs: 0 });
+    assert.deepEqual(core.consumerInfo('s', 'eu').ackFloors, [300]);
+    assert.deepEqual(core.consumerInfo('s', 'us').ackFloors, [300]);
+    await until(() => core.streamInfo('s').messages === 0, 'the workqueue emptied');
+  } finally {
+    await core.close();
+  }
+});
