@@ -2,6 +2,7 @@
 // the in-process client. Exports are listed by name.
 export { connect, NetworkClient } from './network-client.js';
 export type { RequestOptions } from './network-client.js';
+export { NetworkTransaction } from './network-transaction.js';
 export type { ConnectOptions } from './options.js';
 export type {
   Admin,

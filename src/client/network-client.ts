@@ -39,6 +39,7 @@ import type { SettleKind, Settler } from './network-message.js';
 import { NetworkMessage } from './network-message.js';
 import { NetworkPublisher } from './network-publisher.js';
 import { NetworkSubscription } from './network-subscription.js';
+import { NetworkTransaction } from './network-transaction.js';
 import type { ConnectOptions, ParsedConnectOptions } from './options.js';
 import { parseConnectOptions } from './options.js';
 import type {
@@ -559,6 +560,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
       case 'publishAck':
       case 'request':
       case 'response':
+      case 'transaction':
       case 'settleResult':
       case 'subscribeLive':
       case 'term':
@@ -722,6 +724,36 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     if (answer.kind !== 'response')
       throw new WeirError(ErrorCode.ProtocolError, `expected RESPONSE, got ${answer.kind}`);
     return new NetworkMessage(answer.message);
+  }
+
+  // ---- transactions ----
+
+  /**
+   * Begins a transaction: publishes and acks gathered here and applied together or not at
+   * all on commit (see network-transaction.ts). `timeoutMs` bounds the commit at the broker.
+   */
+  beginTransaction(options: { readonly timeoutMs?: number } = {}): NetworkTransaction {
+    if (this.#state === 'closed') throw new WeirError(ErrorCode.Closed, 'the client is closed');
+    const timeoutMs = options.timeoutMs ?? 0;
+    return new NetworkTransaction(async (messages, acks, commitTimeoutMs) => {
+      const connection = await this.#whenConnected();
+      const answer = await connection.request(
+        { kind: 'transaction', requestId: 0, timeoutMs: commitTimeoutMs, messages, acks },
+        commitTimeoutMs + this.#options.requestTimeoutMs,
+      );
+      if (answer.kind !== 'publishAck') {
+        throw new WeirError(ErrorCode.ProtocolError, `expected PUBLISH_ACK, got ${answer.kind}`);
+      }
+      return answer.results.map((result) => {
+        if (!result.ok) throw new WeirError(result.code as ErrorCode, result.message);
+        return {
+          stream: result.stream,
+          partition: result.partition,
+          offset: result.offset,
+          duplicate: result.duplicate,
+        };
+      });
+    }, timeoutMs);
   }
 
   // ---- administration ----

@@ -13,6 +13,7 @@ export const ErrorCode = {
   LogClosed: 'WEIR_LOG_CLOSED',
   /** A write or fsync failed; the log refuses further appends until reopened. */
   StorageFailed: 'WEIR_STORAGE_FAILED',
+  DataDirectoryLocked: 'WEIR_DATA_DIRECTORY_LOCKED',
   OffsetOutOfRange: 'WEIR_OFFSET_OUT_OF_RANGE',
   InvalidSubject: 'WEIR_INVALID_SUBJECT',
   StreamNotFound: 'WEIR_STREAM_NOT_FOUND',

@@ -11,6 +11,7 @@
 // Administration calls are serialised on one queue, so definitions change one at a time and
 // each change is persisted (definition-store.ts) before the call resolves.
 
+import { DirectoryLock } from '../storage/directory-lock.js';
 import type { Clock } from '../common/clock.js';
 import { SystemClock } from '../common/clock.js';
 import { ErrorCode, InvalidArgumentError, WeirError } from '../common/errors.js';
@@ -113,6 +114,8 @@ export class BrokerCore {
   #dropped = 0;
   #backgroundErrors = 0;
   #closed = false;
+  /** One broker per data directory (storage/directory-lock.ts). */
+  #lock: DirectoryLock | undefined;
 
   private constructor(options: BrokerCoreOptions) {
     this.clock = options.clock ?? new SystemClock();
@@ -136,7 +139,19 @@ export class BrokerCore {
 
   /** Opens the broker: reloads every stream and durable consumer defined in `dataDir`. */
   static async open(options: BrokerCoreOptions = {}): Promise<BrokerCore> {
+    const lockedDir = options.storage === 'memory' ? undefined : options.dataDir;
+    const lock = lockedDir === undefined ? undefined : await DirectoryLock.acquire(lockedDir);
+    try {
+      return await BrokerCore.#openLocked(options, lock);
+    } catch (error) {
+      await lock?.release();
+      throw error;
+    }
+  }
+
+  static async #openLocked(options: BrokerCoreOptions, lock: DirectoryLock | undefined): Promise<BrokerCore> {
     const core = new BrokerCore(options);
+    core.#lock = lock;
     core.#producers = await ProducerRegistry.open(options.storage === 'memory' ? undefined : options.dataDir);
     for (const definition of await core.#definitions.load()) {
       const stream = await core.#openStream(definition.config);
@@ -483,6 +498,7 @@ export class BrokerCore {
     await this.#admin.catch(() => undefined);
     for (const stream of this.#streams.values()) await stream.close();
     this.#streams.clear();
+    await this.#lock?.release();
   }
 
   // Internals.

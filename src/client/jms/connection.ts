@@ -100,16 +100,10 @@ export class Connection {
 
   createSession(transacted = false, acknowledgeMode: AcknowledgeMode = Modes.AUTO_ACKNOWLEDGE): Session {
     this.#checkOpen();
-    if (transacted) {
-      throw new WeirError(
-        ErrorCode.NotSupported,
-        'transacted sessions are not supported over the native protocol yet (it does not carry transactions)',
-      );
-    }
     if (!Object.values(Modes).includes(acknowledgeMode)) {
       throw new InvalidArgumentError(`unknown acknowledge mode ${String(acknowledgeMode)}`);
     }
-    const session = new Session(this, acknowledgeMode);
+    const session = new Session(this, acknowledgeMode, transacted);
     this.#sessions.add(session);
     return session;
   }

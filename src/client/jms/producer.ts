@@ -71,7 +71,10 @@ export class MessageProducer {
       throw new InvalidArgumentError('time to live and delay must be ≥ 0');
     const connection = this.#session.connection;
     if (destination.kind === 'queue') await connection.ensureQueue(destination.queueName);
-    if (destination.kind === 'topic' && deliveryMode === DeliveryMode.PERSISTENT) {
+    if (
+      destination.kind === 'topic' &&
+      (deliveryMode === DeliveryMode.PERSISTENT || this.#session.transacted)
+    ) {
       await connection.ensureTopicStream(destination.topicName);
     }
     const nowMs = Date.now();
@@ -85,6 +88,12 @@ export class MessageProducer {
     const input = toPublish(message, destination, { deliveryMode, priority, timeToLiveMs, deliveryDelayMs });
     const { subject, body, ...rest } = input;
     const client = connection.client;
+    // Temporary destinations are live inboxes, outside any stream: they are sent at once.
+    const temporary = destination.kind === 'temporary-queue' || destination.kind === 'temporary-topic';
+    if (this.#session.transacted && !temporary) {
+      this.#session.transaction.publish(subject, body, { ...rest, id: message.JMSMessageID });
+      return;
+    }
     const persistentToStream =
       deliveryMode === DeliveryMode.PERSISTENT &&
       destination.kind !== 'temporary-queue' &&

@@ -1,9 +1,12 @@
 // JMS Session: creates producers, consumers, destinations and messages, and applies the
-// acknowledge mode. Message selectors work on durable subscriptions (the broker's consumer
-// selector); on queues and non-durable topic consumers they fail with WEIR_NOT_SUPPORTED,
-// as do transacted sessions, until the native protocol carries transactions.
+// acknowledge mode. A transacted session gathers what it sends and the acks of what it
+// receives in one client transaction: commit() applies them together at the broker,
+// rollback() discards the sends and redelivers the received messages. Message selectors
+// work on durable subscriptions (the broker's consumer selector); on queues and non-durable
+// topic consumers they fail with WEIR_NOT_SUPPORTED.
 
 import { ErrorCode, InvalidArgumentError, WeirError, isWeirError } from '../../common/errors.js';
+import type { NetworkTransaction } from '../network-transaction.js';
 import type { ReceivedMessage } from '../types.js';
 import type { Subscription } from '../types.js';
 import type { AcknowledgeMode } from './constants.js';
@@ -35,16 +38,18 @@ function rejectSelector(selector: string | undefined): void {
 export class Session implements Acknowledger {
   readonly connection: Connection;
   readonly acknowledgeMode: AcknowledgeMode;
-  readonly transacted = false;
+  readonly transacted: boolean;
+  #transaction: NetworkTransaction | undefined;
   /** CLIENT and INDIVIDUAL modes: delivered and not yet acknowledged, in delivery order. */
   #unacked: Message[] = [];
   readonly #consumers = new Set<MessageConsumer>();
   readonly #producers = new Set<MessageProducer>();
   #closed = false;
 
-  constructor(connection: Connection, acknowledgeMode: AcknowledgeMode) {
+  constructor(connection: Connection, acknowledgeMode: AcknowledgeMode, transacted = false) {
     this.connection = connection;
     this.acknowledgeMode = acknowledgeMode;
+    this.transacted = transacted;
   }
 
   // ---- destinations and messages ----
@@ -245,6 +250,11 @@ export class Session implements Acknowledger {
     via: 'receive' | 'listener' = 'receive',
   ): Message {
     const message = fromReceived(received, destination, this);
+    if (this.transacted) {
+      // Acked when the session commits; live messages need no ack.
+      if (received.stream !== undefined) this.transaction.ack(received);
+      return message;
+    }
     const auto =
       this.acknowledgeMode === Modes.AUTO_ACKNOWLEDGE || this.acknowledgeMode === Modes.DUPS_OK_ACKNOWLEDGE;
     if (auto) {
@@ -257,6 +267,7 @@ export class Session implements Acknowledger {
 
   /** @internal A listener returned normally. */
   listenerReturned(message: Message): void {
+    if (this.transacted) return;
     const auto =
       this.acknowledgeMode === Modes.AUTO_ACKNOWLEDGE || this.acknowledgeMode === Modes.DUPS_OK_ACKNOWLEDGE;
     if (auto) message.received?.ack();
@@ -282,12 +293,30 @@ export class Session implements Acknowledger {
     this.#unacked = [];
   }
 
-  commit(): Promise<void> {
-    return Promise.reject(new WeirError(ErrorCode.NotSupported, 'commit: this session is not transacted'));
+  /** @internal The session's current transaction (transacted sessions). */
+  get transaction(): NetworkTransaction {
+    if (!this.transacted) throw new WeirError(ErrorCode.InvalidArgument, 'this session is not transacted');
+    this.#transaction ??= this.connection.client.beginTransaction();
+    return this.#transaction;
   }
 
-  rollback(): Promise<void> {
-    return Promise.reject(new WeirError(ErrorCode.NotSupported, 'rollback: this session is not transacted'));
+  /** Applies every send and every receive of the transaction at once. */
+  async commit(): Promise<void> {
+    this.#checkOpen();
+    if (!this.transacted)
+      throw new WeirError(ErrorCode.InvalidArgument, 'commit: this session is not transacted');
+    const transaction = this.transaction;
+    this.#transaction = undefined;
+    await transaction.commit();
+  }
+
+  /** Discards the sends and redelivers the messages received in the transaction. */
+  async rollback(): Promise<void> {
+    this.#checkOpen();
+    if (!this.transacted)
+      throw new WeirError(ErrorCode.InvalidArgument, 'rollback: this session is not transacted');
+    this.#transaction?.abort();
+    this.#transaction = undefined;
   }
 
   async close(): Promise<void> {
@@ -295,6 +324,9 @@ export class Session implements Acknowledger {
     this.#closed = true;
     for (const producer of this.#producers) producer.close();
     await Promise.all([...this.#consumers].map((consumer) => consumer.close()));
+    // Closing a transacted session rolls it back (JMS 2.0 §6.2.7).
+    this.#transaction?.abort();
+    this.#transaction = undefined;
     // Unacknowledged messages of a closed session are redelivered (JMS 2.0 §6.2.13).
     for (const message of this.#unacked) message.received?.nack();
     this.#unacked = [];

@@ -18,6 +18,7 @@ import { handlePublish } from './handlers/publish.js';
 import { handleRequest } from './handlers/request.js';
 import { handleSubscribeLive } from './handlers/subscribe-live.js';
 import { handleTerm } from './handlers/term.js';
+import { handleTransaction } from './handlers/transaction.js';
 import { handleUnsupported } from './handlers/unsupported.js';
 import type { NativeSession } from './session.js';
 
@@ -58,6 +59,8 @@ export function dispatchFrame(session: NativeSession, frame: Frame): void {
       return handleAdmin(session, frame);
     case 'request':
       return handleRequest(session, frame);
+    case 'transaction':
+      return handleTransaction(session, frame);
     case 'unsupported':
       return handleUnsupported(session, frame);
     case 'welcome':

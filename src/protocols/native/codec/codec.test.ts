@@ -240,6 +240,15 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
   record({ kind: fc.constant('request' as const), requestId: u32, timeoutMs: u32, message: publishRecord }),
   record({ kind: fc.constant('response' as const), requestId: u32, message: messageRecord }),
   record({
+    kind: fc.constant('transaction' as const),
+    requestId: u32,
+    timeoutMs: u32,
+    messages: fc.array(publishRecord, { maxLength: 3 }),
+    acks: fc.array(record({ stream: text, consumer: text, partition: u32, offset, deliveryCount: u32 }), {
+      maxLength: 3,
+    }),
+  }),
+  record({
     kind: fc.constant('settleResult' as const),
     requestId: u32,
     outcomes: fc.array(fc.constantFrom('acked' as const, 'duplicate' as const, 'stale' as const), {

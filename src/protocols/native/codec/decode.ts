@@ -10,6 +10,7 @@ import type {
   Frame,
   NackEntry,
   SettleOutcome,
+  TransactionAck,
   TermEntry,
   WireDelivery,
   WireSlowConsumerPolicy,
@@ -307,6 +308,20 @@ function decodePayload(type: number, flags: number, requestId: number, reader: B
         timeoutMs: reader.u32('timeout'),
         message: readPublishRecord(reader),
       };
+    case FrameType.transactionCommit: {
+      const timeoutMs = reader.u32('timeout');
+      const count = reader.count32('message count', publishBytesMin);
+      const messages: WirePublish[] = new Array<WirePublish>(count);
+      for (let index = 0; index < count; index++) messages[index] = readPublishRecord(reader);
+      const ackCount = reader.count32('ack count', 4 + ackEntryBytes);
+      const acks: TransactionAck[] = new Array<TransactionAck>(ackCount);
+      for (let index = 0; index < ackCount; index++) {
+        const stream = reader.string16('stream');
+        const consumer = reader.string16('consumer');
+        acks[index] = { stream, consumer, ...readAckEntry(reader) };
+      }
+      return { kind: 'transaction', requestId, timeoutMs, messages, acks };
+    }
     case FrameType.response:
       return { kind: 'response', requestId, message: readMessageRecord(reader) };
     case FrameType.settleResult: {

@@ -36,6 +36,7 @@ function typeAndFlags(frame: Frame): [number, number] {
   if (frame.kind === 'error') return [FrameType.error, frame.fatal ? FrameFlags.fatal : 0];
   if (frame.kind === 'ack') return [FrameType.ack, frame.cumulative ? FrameFlags.cumulative : 0];
   if (frame.kind === 'admin') return [AdminOperation[frame.operation], 0];
+  if (frame.kind === 'transaction') return [FrameType.transactionCommit, 0];
   if (frame.kind === 'unsupported') return [frame.type, 0];
   return [FrameType[frame.kind], 0];
 }
@@ -186,6 +187,17 @@ function writePayload(writer: BufferWriter, frame: Frame): void {
     case 'request':
       writer.u32(frame.timeoutMs);
       writePublishRecord(writer, frame.message);
+      return;
+    case 'transaction':
+      writer.u32(frame.timeoutMs);
+      writer.u32(frame.messages.length);
+      for (const message of frame.messages) writePublishRecord(writer, message);
+      writer.u32(frame.acks.length);
+      for (const ack of frame.acks) {
+        writer.string16(ack.stream);
+        writer.string16(ack.consumer);
+        writeAckEntry(writer, ack);
+      }
       return;
     case 'response':
       writeMessageRecord(writer, frame.message);

@@ -264,6 +264,22 @@ export interface SettleResultFrame extends Base {
   readonly kind: 'settleResult';
   readonly outcomes: readonly SettleOutcome[];
 }
+/** An ack inside a transaction: which consumer, and which attempt. */
+export interface TransactionAck extends AckEntry {
+  readonly stream: string;
+  readonly consumer: string;
+}
+/**
+ * TRANSACTION_COMMIT: publishes and acks applied together or not at all. The client gathers
+ * a transaction and sends it whole; the broker runs it as one core transaction and answers
+ * PUBLISH_ACK (one result per publish) once committed, or ERROR with nothing applied.
+ */
+export interface TransactionFrame extends Base {
+  readonly kind: 'transaction';
+  readonly timeoutMs: number;
+  readonly messages: readonly WirePublish[];
+  readonly acks: readonly TransactionAck[];
+}
 /** Publishes `message` with a reply subject in this connection's inbox; answered by RESPONSE. */
 export interface RequestFrame extends Base {
   readonly kind: 'request';
@@ -315,6 +331,7 @@ export type Frame =
   | TermFrame
   | SettleResultFrame
   | RequestFrame
+  | TransactionFrame
   | ResponseFrame
   | AdminFrame
   | AdminResultFrame

@@ -54,7 +54,11 @@
 //                                 0x3a dead-letter redrive,
 //                                 0x3b stream find (which stream captures a subject)
 //   0x3f  ADMIN_RESULT       s→c  str32 JSON result
-//   0x40–0x43                     reserved: transaction begin, commit, abort; idempotent producer init
+//   0x40  TRANSACTION_BEGIN        reserved (a transaction is gathered by the client and sent whole)
+//   0x41  TRANSACTION_COMMIT c→s  u32 timeout ms (0: the broker's default), u32 count, count × publish
+//                                 record, u32 count, count × (str16 stream, str16 consumer, ack entry)
+//                                 → PUBLISH_ACK once committed, or ERROR with nothing applied
+//   0x42–0x43                     reserved: transaction abort; idempotent producer init
 //   0x48  REQUEST            c→s  u32 timeout ms, publish record (its reply-to is set by the broker)
 //                                 → RESPONSE, or ERROR WEIR_NO_RESPONDERS / WEIR_TIMEOUT
 //   0x49  RESPONSE           s→c  message record: the first reply
@@ -113,6 +117,8 @@ export type {
   SubscriptionClosedFrame,
   TermEntry,
   TermFrame,
+  TransactionAck,
+  TransactionFrame,
   UnsupportedFrame,
   WelcomeFrame,
   WireDelivery,

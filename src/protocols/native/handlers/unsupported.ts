@@ -10,7 +10,6 @@ import type { NativeSession } from '../session.js';
 
 const reservedNames = new Map<number, string>([
   [FrameType.transactionBegin, 'transaction begin'],
-  [FrameType.transactionCommit, 'transaction commit'],
   [FrameType.transactionAbort, 'transaction abort'],
   [FrameType.producerInit, 'idempotent producer init'],
   [FrameType.inboxCreate, 'inbox create'],
