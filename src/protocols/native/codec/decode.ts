@@ -34,6 +34,9 @@ const adminByType = new Map<number, AdminOperation>([
   [FrameType.consumerList, 'consumerList'],
   [FrameType.deadLetterRedrive, 'deadLetterRedrive'],
   [FrameType.streamFind, 'streamFind'],
+  [FrameType.queueEnsure, 'queueEnsure'],
+  [FrameType.subscriptionEnsure, 'subscriptionEnsure'],
+  [FrameType.subscriptionDelete, 'subscriptionDelete'],
 ]);
 
 // The smallest encodings, used to reject counts a frame cannot hold before allocating.

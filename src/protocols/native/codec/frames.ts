@@ -46,6 +46,9 @@ export const FrameType = {
   consumerList: 0x39,
   deadLetterRedrive: 0x3a,
   streamFind: 0x3b,
+  queueEnsure: 0x3c,
+  subscriptionEnsure: 0x3d,
+  subscriptionDelete: 0x3e,
   adminResult: 0x3f,
 
   // Reserved for broker core II features not yet on the wire (answered WEIR_NOT_SUPPORTED).
@@ -90,6 +93,9 @@ export const AdminOperation = {
   consumerList: FrameType.consumerList,
   deadLetterRedrive: FrameType.deadLetterRedrive,
   streamFind: FrameType.streamFind,
+  queueEnsure: FrameType.queueEnsure,
+  subscriptionEnsure: FrameType.subscriptionEnsure,
+  subscriptionDelete: FrameType.subscriptionDelete,
 } as const;
 
 export type AdminOperation = keyof typeof AdminOperation;

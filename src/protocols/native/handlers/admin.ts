@@ -12,6 +12,11 @@
 //   consumerList                { stream }                      → { items: consumer info[] }
 //   deadLetterRedrive           { stream, selection? }          → { redriven, skipped }
 //   streamFind                  { subject }                     → { stream: name or null }
+//   queueEnsure                 { name, options? }              → { stream: info, consumer: info }
+//   subscriptionEnsure          { topicFilter, subscriptionName, clientId?, selector?, dispatch? }
+//                                                               → { stream, consumer } (names)
+//   subscriptionDelete          { subscriptionName, clientId? } → { deleted }
+// Queues and durable subscriptions are named as for every protocol (src/core/destinations.ts).
 
 import { ErrorCode, InvalidArgumentError, WeirError } from '../../../common/errors.js';
 import type {
@@ -22,6 +27,12 @@ import type {
   StreamConfigInput,
   StreamInfo,
 } from '../../../core/api.js';
+import {
+  type QueueOptions,
+  deleteDurableSubscription,
+  ensureDurableSubscription,
+  ensureQueue,
+} from '../../../core/destinations.js';
 import type { ProtocolCore } from '../../../core/protocol-server.js';
 import type { AdminFrame, AdminOperation } from '../codec/index.js';
 import type { NativeSession } from '../session.js';
@@ -65,6 +76,10 @@ function text(operation: AdminOperation, body: Body, field: string): string {
   return value;
 }
 
+function optionalText(operation: AdminOperation, body: Body, field: string): string | undefined {
+  return body[field] === undefined ? undefined : text(operation, body, field);
+}
+
 async function run(admin: AdminCore, operation: AdminOperation, raw: unknown): Promise<unknown> {
   const body = objectBody(operation, raw);
   switch (operation) {
@@ -101,6 +116,34 @@ async function run(admin: AdminCore, operation: AdminOperation, raw: unknown): P
     }
     case 'streamFind':
       return { stream: admin.findStreamFor(text(operation, body, 'subject')) ?? null };
+    case 'queueEnsure': {
+      const options = body.options === undefined ? {} : objectBody(operation, body.options);
+      const queue = await ensureQueue(admin, text(operation, body, 'name'), options as QueueOptions);
+      return { stream: queue.streamInfo, consumer: queue.consumerInfo };
+    }
+    case 'subscriptionEnsure': {
+      const dispatch = optionalText(operation, body, 'dispatch');
+      if (dispatch !== undefined && dispatch !== 'exclusive' && dispatch !== 'shared') {
+        throw new InvalidArgumentError(`${operation}: "dispatch" must be exclusive or shared`);
+      }
+      const clientId = optionalText(operation, body, 'clientId');
+      const selector = optionalText(operation, body, 'selector');
+      return ensureDurableSubscription(admin, {
+        topicFilter: text(operation, body, 'topicFilter'),
+        subscriptionName: text(operation, body, 'subscriptionName'),
+        ...(clientId !== undefined ? { clientId } : {}),
+        ...(selector !== undefined ? { selector } : {}),
+        ...(dispatch !== undefined ? { dispatch } : {}),
+      });
+    }
+    case 'subscriptionDelete':
+      return {
+        deleted: await deleteDurableSubscription(
+          admin,
+          text(operation, body, 'subscriptionName'),
+          optionalText(operation, body, 'clientId'),
+        ),
+      };
   }
 }
 
