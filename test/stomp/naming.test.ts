@@ -10,9 +10,15 @@ import { NativeLimits } from '../../src/common/limits.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { InProcessClient } from '../../src/client/in-process-client.js';
 import { connect } from '../../src/client/index.js';
+import { ConnectionFactory, type TextMessage } from '../../src/client/jms/index.js';
 import type { NetworkClient, ReceivedMessage, Subscription } from '../../src/client/index.js';
 import { UsersAuthenticator } from '../../src/core/auth.js';
-import { ensureDurableSubscription, ensureQueue, queueStreamName } from '../../src/core/destinations.js';
+import {
+  durableConsumerName,
+  ensureDurableSubscription,
+  ensureQueue,
+  queueStreamName,
+} from '../../src/core/destinations.js';
 import type { ProtocolServer } from '../../src/core/protocol-server.js';
 import { createNativeServer } from '../../src/protocols/native/server.js';
 import { Inbox, connectStompJs, publishWithReceipt, subscribeWithReceipt } from './clients.js';
@@ -202,4 +208,62 @@ test('a durable topic overlapping a queue is refused with WEIR_DESTINATION_CONFL
     isWeirError(error, ErrorCode.DestinationConflict),
   );
   await remote.close();
+});
+
+test('JMS queue and STOMP /queue are one queue', async () => {
+  const connection = await new ConnectionFactory({ servers: nativeAddress }).createConnection();
+  connection.start();
+  const session = connection.createSession();
+  const queue = session.createQueue('jms.orders.eu');
+  await session.createProducer(queue).send(session.createTextMessage('from jms'));
+  const stomp = await connectStompJs({ tcp: harness.tcpPort });
+  const subscription = await subscribeWithReceipt(stomp.client, '/queue/jms.orders.eu', {
+    ack: 'client-individual',
+  });
+  const message = await subscription.inbox.next();
+  assert.equal(message.body, 'from jms');
+  message.ack();
+  await publishWithReceipt(stomp.client, '/queue/jms.orders.eu', 'from stomp', {
+    'content-type': 'text/plain',
+  });
+  subscription.unsubscribe();
+  const consumer = await session.createConsumer(queue);
+  assert.equal(((await consumer.receive(5_000)) as TextMessage | null)?.text, 'from stomp');
+  await connection.close();
+  await stomp.close();
+});
+
+test('a STOMP ActiveMQ-dialect durable subscription is the JMS one of the same client id and name', async () => {
+  const topic = 'jms.news';
+  const stomp = await connectStompJs({ tcp: harness.tcpPort }, { 'client-id': 'app-7' });
+  const stompSubscription = await subscribeWithReceipt(stomp.client, `/topic/${topic}`, {
+    'activemq.subscriptionName': 'headlines',
+    ack: 'client-individual',
+  });
+  stompSubscription.unsubscribe(); // detaches; the durable subscription stays
+  await stomp.close();
+  const consumerName = durableConsumerName('headlines', 'app-7');
+  const stream = harness.core.core
+    .listStreams()
+    .find((info) =>
+      harness.core.core.listConsumers(info.config.name).some((c) => c.config.name === consumerName),
+    );
+  assert.ok(stream !== undefined, 'the STOMP subscription exists under the shared name');
+
+  // Published while nobody is attached: kept for the subscription, then read over JMS.
+  const local = new InProcessClient(harness.core.core);
+  await local.publishConfirmed(topic, 'kept', { contentType: 'text/plain' });
+  await local.close();
+  const connection = await new ConnectionFactory({
+    servers: nativeAddress,
+    clientId: 'app-7',
+  }).createConnection();
+  connection.start();
+  const session = connection.createSession();
+  const durable = await session.createDurableConsumer(session.createTopic(topic), 'headlines');
+  assert.equal(((await durable.receive(5_000)) as TextMessage | null)?.text, 'kept');
+  await durable.close();
+  await session.unsubscribe('headlines');
+  assert.ok(!harness.core.core.listConsumers(stream.config.name).some((c) => c.config.name === consumerName));
+  await connection.close();
 });

@@ -11,7 +11,7 @@ import {
   isDestinationCore,
 } from '../../core/destinations.js';
 import type { ProtocolCore } from '../../core/protocol-server.js';
-import type { ConsumerRef, StompCore } from './core-admin.js';
+import type { ConsumerRef, DurableName, StompCore } from './core-admin.js';
 
 export { encodeName, filterCovers } from '../../core/destinations.js';
 
@@ -52,17 +52,17 @@ class StompCoreBinding implements StompCore {
 
   ensureDurableSubscription(
     filter: string,
-    name: string,
+    name: DurableName,
     selector: string | undefined,
   ): Promise<ConsumerRef> {
     return ensureDurableSubscription(this.#core, {
       topicFilter: filter,
-      subscriptionName: name,
+      ...name,
       ...(selector !== undefined ? { selector } : {}),
     });
   }
 
-  deleteDurableSubscription(name: string): Promise<boolean> {
-    return deleteDurableSubscription(this.#core, name);
+  deleteDurableSubscription(name: DurableName): Promise<boolean> {
+    return deleteDurableSubscription(this.#core, name.subscriptionName, name.clientId);
   }
 }

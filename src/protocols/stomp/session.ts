@@ -40,7 +40,7 @@ import {
   type StompFrame,
   type StompVersion,
 } from './codec/index.js';
-import type { QueueDirectory, StompCore } from './core-admin.js';
+import type { DurableName, QueueDirectory, StompCore } from './core-admin.js';
 import { ConfirmOrder } from './confirm-order.js';
 import { errorMessageHeader, StompProtocolError } from './errors.js';
 import { HeartBeat } from './heart-beat.js';
@@ -92,7 +92,7 @@ export interface ConsumerSubscription extends SubscriptionBase {
   readonly pending: Map<string, PendingAck>;
   /** auto mode: credit owed back to the core once the socket drains. */
   owedCredit: number;
-  readonly durableName: string | undefined;
+  readonly durableName: DurableName | undefined;
 }
 
 /** A live (non-durable, at-most-once) subscription: a topic or a temporary queue. */

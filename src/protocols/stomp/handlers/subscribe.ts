@@ -14,7 +14,7 @@
 import { ErrorCode } from '../../../common/errors.js';
 import { StompLimits } from '../../../common/limits.js';
 import { header, type StompFrame } from '../codec/index.js';
-import type { ConsumerRef } from '../core-admin.js';
+import type { ConsumerRef, DurableName } from '../core-admin.js';
 import { missingHeader, notSupported, StompProtocolError } from '../errors.js';
 import { parseDestination } from '../mapping.js';
 import { compileSelector } from '../../../core/selector/selector.js';
@@ -108,7 +108,7 @@ function consumerSubscription(
   id: string,
   destination: ConsumerSubscription['destination'],
   ackMode: AckMode,
-  durableName: string | undefined,
+  durableName: DurableName | undefined,
 ): ConsumerSubscription {
   return {
     kind: 'consumer',
@@ -166,7 +166,7 @@ export function durableNameOf(
   connection: StompConnection,
   frame: StompFrame,
   id: string,
-): string | undefined {
+): DurableName | undefined {
   const activeMqName = header(frame, 'activemq.subscriptionName');
   if (activeMqName !== undefined) {
     if (connection.clientId === undefined) {
@@ -174,13 +174,14 @@ export function durableNameOf(
         'a durable subscription (activemq.subscriptionName) needs a client-id on CONNECT',
       );
     }
-    return `stomp.${connection.clientId}.${activeMqName}`;
+    return { clientId: connection.clientId, subscriptionName: activeMqName };
   }
   if (header(frame, 'durable') === 'true' || header(frame, 'persistent') === 'true') {
     if (header(frame, 'auto-delete') === 'true') {
       throw new StompProtocolError('a durable subscription cannot also be auto-delete');
     }
-    return `stomp.${id}`;
+    // RabbitMQ's dialect has no client id: the `id` names it, kept apart from JMS names.
+    return { subscriptionName: `stomp.${id}` };
   }
   return undefined;
 }
