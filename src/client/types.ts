@@ -172,7 +172,11 @@ export interface Client {
   ack(message: ReceivedMessage): void;
   nack(message: ReceivedMessage, options?: { delayMs?: number; reason?: string }): void;
   term(message: ReceivedMessage, reason?: string): void;
-  /** A point-to-point queue: a workqueue stream on subject `name` and its shared durable consumer `name`. */
+  /**
+   * A point-to-point queue: a workqueue stream on subject `name` and its shared durable
+   * consumer, idempotent. Stream and consumer are named `encodeName(name)` as for every
+   * protocol (src/core/destinations.ts: `orders.eu` → `orders_2eeu`); attach to the names returned.
+   */
   createQueue(
     name: string,
     options?: Partial<Omit<StreamConfigInput, 'name' | 'subjects'>>,
