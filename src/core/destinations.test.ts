@@ -111,3 +111,27 @@ test('ensureQueue and ensureDurableSubscription on a core', async () => {
     await core.close();
   }
 });
+
+test('racing creations settle into one stream or a WEIR_DESTINATION_CONFLICT, never a raw overlap error', async () => {
+  const core = await BrokerCore.open({ storage: 'memory' });
+  try {
+    const conflictOrOk = (outcome: PromiseSettledResult<unknown>): boolean =>
+      outcome.status === 'fulfilled' || isWeirError(outcome.reason, ErrorCode.DestinationConflict);
+    const queueAndTopic = await Promise.allSettled([
+      ensureQueue(core, 'race.a'),
+      ensureDurableSubscription(core, { topicFilter: 'race.>', subscriptionName: 'wide' }),
+    ]);
+    assert.ok(queueAndTopic.every(conflictOrOk), JSON.stringify(queueAndTopic));
+    assert.equal(queueAndTopic.filter((outcome) => outcome.status === 'fulfilled').length, 1);
+
+    const sameQueue = await Promise.all([ensureQueue(core, 'jobs.x'), ensureQueue(core, 'jobs.x')]);
+    assert.equal(sameQueue[0].stream, sameQueue[1].stream);
+    const sameTopic = await Promise.all([
+      ensureDurableSubscription(core, { topicFilter: 'feed.x', subscriptionName: 'a' }),
+      ensureDurableSubscription(core, { topicFilter: 'feed.x', subscriptionName: 'b' }),
+    ]);
+    assert.equal(sameTopic[0].stream, sameTopic[1].stream);
+  } finally {
+    await core.close();
+  }
+});

@@ -178,12 +178,19 @@ export async function ensureQueue(
         );
       }
     }
-    streamInfo = await core.addStream({
-      ...options,
-      name: streamName,
-      subjects: [name],
-      retention: 'workqueue',
-    });
+    try {
+      streamInfo = await core.addStream({
+        ...options,
+        name: streamName,
+        subjects: [name],
+        retention: 'workqueue',
+      });
+    } catch (error) {
+      // A session made an overlapping stream meanwhile (the same queue is accepted by the core).
+      if (!isWeirError(error, ErrorCode.InvalidArgument) || !/overlaps/.test((error as Error).message))
+        throw error;
+      throw new WeirError(ErrorCode.DestinationConflict, `queue '${name}': ${(error as Error).message}`);
+    }
   }
   const consumerInfo = await core.addConsumer(streamName, {
     name: streamName,
@@ -242,11 +249,19 @@ export async function ensureDurableSubscription(
   const filter = input.topicFilter;
   const consumerName = durableConsumerName(input.subscriptionName, input.clientId);
   let target = findTopicStream(core, filter);
-  target ??= await core.addStream({
-    name: topicStreamName(filter),
-    subjects: [filter],
-    retention: 'interest',
-  });
+  if (target === undefined) {
+    try {
+      target = await core.addStream({
+        name: topicStreamName(filter),
+        subjects: [filter],
+        retention: 'interest',
+      });
+    } catch (error) {
+      // Another session made an overlapping stream meanwhile: reuse it, or say what is in the way.
+      target = findTopicStream(core, filter);
+      if (target === undefined) throw error;
+    }
+  }
   const streamName = target.config.name;
   const selector = input.selector !== undefined && input.selector.trim() !== '' ? input.selector : undefined;
   const config: ConsumerConfigInput = {
