@@ -202,7 +202,13 @@ export async function run(args: string[]): Promise<void> {
   const notes: string[] = [];
   const values = new Map<string, number>();
   const record = (bench: string, system: string, metric: string, value: number, unit: string): void => {
-    const result = { bench, system, metric, value: Math.round(value), unit };
+    const result = {
+      bench,
+      system,
+      metric,
+      value: value < 100 ? Math.round(value * 100) / 100 : Math.round(value),
+      unit,
+    };
     results.push(result);
     emit(result);
     values.set(`${bench}|${metric}|${system}`, value);
@@ -237,18 +243,39 @@ export async function run(args: string[]): Promise<void> {
       const warmup = Math.max(2000, Math.floor(settings.messages / 4));
       await queueWorkload(peer, settings, warmup);
       const queueRuns: QueueResult[] = [];
+      let cpuBeforeMs = peer.cpuMs();
       for (let run = 0; run < settings.repeat; run++) {
         queueRuns.push(await queueWorkload(peer, settings, settings.messages));
       }
+      const queueCpuMs = peer.cpuMs() - cpuBeforeMs;
       const sends = queueRuns.map((result) => result.sendPerSecond);
       const consumed = queueRuns.map((result) => result.consumePerSecond);
       record('stomp.queue-persistent-1KiB', peer.system, 'receipted_sends_per_s', median(sends), 'msg/s');
       record('stomp.queue-persistent-1KiB', peer.system, 'consumed_per_s', median(consumed), 'msg/s');
       await fanoutWorkload(peer, settings, warmup);
       const fanoutRuns: number[] = [];
+      cpuBeforeMs = peer.cpuMs();
       for (let run = 0; run < settings.repeat; run++) {
         fanoutRuns.push(await fanoutWorkload(peer, settings, settings.messages));
       }
+      const fanoutCpuMs = peer.cpuMs() - cpuBeforeMs;
+      // Broker CPU per message: the efficiency measure that does not depend on whether the
+      // one client process, on this shared 2-core machine, could keep up.
+      const sentMessages = settings.messages * settings.repeat;
+      record(
+        'stomp.queue-persistent-1KiB',
+        peer.system,
+        'broker_cpu_us_per_msg',
+        (queueCpuMs * 1000) / sentMessages,
+        'us',
+      );
+      record(
+        `stomp.topic-fanout-x${settings.subscribers}`,
+        peer.system,
+        'broker_cpu_us_per_delivery',
+        (fanoutCpuMs * 1000) / (sentMessages * settings.subscribers),
+        'us',
+      );
       record(
         `stomp.topic-fanout-x${settings.subscribers}`,
         peer.system,
@@ -275,11 +302,13 @@ export async function run(args: string[]): Promise<void> {
       if (system !== 'weir' || bench === undefined || metric === undefined) continue;
       const peerValue = values.get(`${bench}|${metric}|${peer}`);
       if (peerValue === undefined || peerValue === 0) continue;
+      // For CPU per message lower is better: the ratio is the peer's cost over Weir's.
+      const lowerIsBetter = metric.startsWith('broker_cpu');
       const ratio = {
         bench,
-        system: `weir/${peer}`,
+        system: lowerIsBetter ? `${peer}/weir` : `weir/${peer}`,
         metric: `${metric}_ratio`,
-        value: Math.round((weirValue / peerValue) * 100) / 100,
+        value: Math.round((lowerIsBetter ? peerValue / weirValue : weirValue / peerValue) * 100) / 100,
         unit: 'x',
       };
       results.push(ratio);

@@ -140,6 +140,11 @@ export interface StreamConfig {
   readonly dedupWindowMs?: number;
   /** Ids the window holds at most (its memory is fixed by this; see dedup/message-id-window.ts). */
   readonly dedupWindowIds?: number;
+  /**
+   * Expired messages are dead-lettered with reason `expired` (the default), or, with false,
+   * dropped (acked and counted in `expiredMessages`). Never delivered either way.
+   */
+  readonly deadLetterExpired?: boolean;
 }
 
 export type StreamConfigInput = Partial<Omit<StreamConfig, 'name' | 'subjects'>> &
@@ -212,6 +217,8 @@ export interface PartitionInfo {
   readonly nextOffset: number;
   readonly messages: number;
   readonly bytes: number;
+  /** Log segments on disk (or in memory), the active one included. */
+  readonly segments: number;
 }
 
 export interface StreamInfo {

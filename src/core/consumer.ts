@@ -461,7 +461,9 @@ export class Consumer {
         if (redelivery === undefined) this.#unacked += 1;
         this.metrics.expiredMessages += 1;
         const count = partition.deliveryCounts.get(next.offset) ?? 0;
-        this.#deadLetter(partition, next.offset, count, 'expired', undefined);
+        // core2: a stream may ask for expired messages to be dropped instead of dead-lettered.
+        if (this.host.config.deadLetterExpired === false) this.#markAcked(partition, next.offset);
+        else this.#deadLetter(partition, next.offset, count, 'expired', undefined);
         continue;
       }
       const receiver = this.receivers.choose(next.message);

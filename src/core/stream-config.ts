@@ -64,6 +64,10 @@ export function parseStreamConfig(input: StreamConfigInput): StreamConfig {
   if (dedupWindowMs !== undefined && dedupWindowMs > Limits.dedupWindowMsMax) {
     throw new InvalidArgumentError(`dedupWindowMs must be at most ${Limits.dedupWindowMsMax}`);
   }
+  const deadLetterExpired = input.deadLetterExpired;
+  if (deadLetterExpired !== undefined && typeof deadLetterExpired !== 'boolean') {
+    throw new InvalidArgumentError('deadLetterExpired must be a boolean');
+  }
   const dedupWindowIds = optionalPositive('dedupWindowIds', input.dedupWindowIds);
   if (dedupWindowIds !== undefined && dedupWindowIds > Limits.dedupWindowIdsMax) {
     throw new InvalidArgumentError(`dedupWindowIds must be at most ${Limits.dedupWindowIdsMax}`);
@@ -82,6 +86,7 @@ export function parseStreamConfig(input: StreamConfigInput): StreamConfig {
     deadLetterSubject,
     ...(dedupWindowMs === undefined ? {} : { dedupWindowMs }),
     ...(dedupWindowIds === undefined ? {} : { dedupWindowIds }),
+    ...(deadLetterExpired === undefined ? {} : { deadLetterExpired }),
   };
 }
 

@@ -52,6 +52,9 @@ export class TransactionCoordinator {
   readonly #host: TransactionHost;
   readonly #log: TransactionLog;
   readonly #open = new Set<SessionTransaction>();
+  /** Appends of committed transactions that a stream refused, waiting to be tried again. */
+  readonly #retries = new Set<TimerHandle>();
+  #closed = false;
   bufferedBytes = 0;
   committed = 0;
   aborted = 0;
@@ -87,7 +90,12 @@ export class TransactionCoordinator {
   /** Re-applies commits a crash interrupted (called once at open). */
   async recover(unapplied: readonly CommittedTransaction[]): Promise<void> {
     for (const transaction of unapplied) {
-      await this.apply(transaction, undefined, undefined);
+      try {
+        await this.apply(transaction, undefined, undefined);
+      } catch (error) {
+        this.#host.onError(error); // Retried in the background (apply).
+        continue;
+      }
       await this.#log.appendApplied(transaction.id);
     }
   }
@@ -100,6 +108,9 @@ export class TransactionCoordinator {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    for (const timer of this.#retries) timer.cancel();
+    this.#retries.clear();
     for (const transaction of [...this.#open]) await transaction.abort('the broker closed');
     await this.#log.close();
   }
@@ -117,13 +128,61 @@ export class TransactionCoordinator {
   }
 
   /**
-   * Appends the messages (skipping sequences already stored: idempotent) and applies the
-   * acks: through the live deliveries when given, else by offset (recovery). Resolves once
-   * the messages are stored and the acks durable.
+   * Applies a committed transaction: first the acks (through the live deliveries when given,
+   * else by offset, as in recovery), made durable; then the messages, skipping sequences
+   * already stored, so applying twice is applying once. If a stream refuses the messages
+   * (full, closed), the transaction stays committed: the append is retried every second
+   * until it succeeds (and on the next open, if the broker stops first), and this rejects
+   * to say so.
    */
   async apply(
     transaction: CommittedTransaction,
     deliveries: readonly Delivery[] | undefined,
+    sessionId: string | undefined,
+  ): Promise<PublishAck[]> {
+    await this.#applyAcks(transaction, deliveries);
+    try {
+      const published = await this.#appendMessages(transaction, sessionId);
+      this.committed += 1;
+      return published;
+    } catch (error) {
+      this.#retryAppend(transaction);
+      throw new WeirError(
+        ErrorCode.Overloaded,
+        `transaction ${transaction.id.toString(16)} is committed, but its messages are not appended yet (${
+          error instanceof Error ? error.message : String(error)
+        }); they will be, once the streams accept them`,
+        { cause: error },
+      );
+    }
+  }
+
+  async #applyAcks(
+    transaction: CommittedTransaction,
+    deliveries: readonly Delivery[] | undefined,
+  ): Promise<void> {
+    const touched = new Set<Stream>();
+    if (deliveries !== undefined) {
+      for (const delivery of deliveries) {
+        const consumer = this.#host.consumer(delivery.stream, delivery.consumer);
+        // Redelivered since commit began (rare; commit checked just before): the committed
+        // transaction consumed it all the same.
+        if (consumer?.ack(delivery) === 'stale') consumer.ackRecovered(delivery.partition, delivery.offset);
+        const stream = this.#host.stream(delivery.stream);
+        if (stream !== undefined) touched.add(stream);
+      }
+    } else {
+      for (const ack of transaction.acks) {
+        this.#host.consumer(ack.stream, ack.consumer)?.ackRecovered(ack.partition, ack.offset);
+        const stream = this.#host.stream(ack.stream);
+        if (stream !== undefined) touched.add(stream);
+      }
+    }
+    for (const stream of touched) await stream.stateLog.flush();
+  }
+
+  async #appendMessages(
+    transaction: CommittedTransaction,
     sessionId: string | undefined,
   ): Promise<PublishAck[]> {
     const stored: Promise<PublishAck>[] = [];
@@ -138,11 +197,9 @@ export class TransactionCoordinator {
         );
         continue;
       }
+      const last = stream.dedup?.lastSequence(entry.partition, transaction.id, 0) ?? -1;
+      if (entry.sequence <= last) continue;
       const stamp = { id: transaction.id, epoch: 0, sequence: entry.sequence };
-      if (deliveries === undefined) {
-        const last = stream.dedup?.lastSequence(entry.partition, transaction.id, 0) ?? -1;
-        if (entry.sequence <= last) continue;
-      }
       stored.push(
         new Promise<PublishAck>((resolve, reject) => {
           stream.publish(
@@ -158,24 +215,27 @@ export class TransactionCoordinator {
       );
       if (sessionId !== undefined) this.#host.publishLive(entry.message, sessionId);
     }
-    const acks = await Promise.all(stored);
-    const touched = new Set<Stream>();
-    if (deliveries !== undefined) {
-      for (const delivery of deliveries) {
-        this.#host.consumer(delivery.stream, delivery.consumer)?.ack(delivery);
-        const stream = this.#host.stream(delivery.stream);
-        if (stream !== undefined) touched.add(stream);
-      }
-    } else {
-      for (const ack of transaction.acks) {
-        this.#host.consumer(ack.stream, ack.consumer)?.ackRecovered(ack.partition, ack.offset);
-        const stream = this.#host.stream(ack.stream);
-        if (stream !== undefined) touched.add(stream);
-      }
-    }
-    for (const stream of touched) await stream.stateLog.flush();
-    this.committed += 1;
-    return acks;
+    return Promise.all(stored);
+  }
+
+  #retryAppend(transaction: CommittedTransaction): void {
+    if (this.#closed) return;
+    const timer = this.#host.clock.setTimeout(() => {
+      this.#retries.delete(timer);
+      this.#appendMessages(transaction, undefined)
+        .then(
+          () => {
+            this.committed += 1;
+            return this.#log.appendApplied(transaction.id);
+          },
+          (error: unknown) => {
+            this.#host.onError(error);
+            this.#retryAppend(transaction);
+          },
+        )
+        .catch((error: unknown) => this.#host.onError(error));
+    }, 1_000);
+    this.#retries.add(timer);
   }
 }
 

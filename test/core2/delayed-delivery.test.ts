@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
-import type { Delivery } from '../../src/core/api.js';
+import type { Delivery, StreamInfo } from '../../src/core/api.js';
 import { bodies, openCore, settle, tempDir, until } from '../core/helpers.js';
 
 /**
@@ -112,6 +112,35 @@ test('a delayed message that expires while waiting is never delivered', async ()
     await until(() => received.length === 1, 'the fresh one');
     await settle(20);
     assert.deepEqual(bodies(received), ['fresh']);
+  } finally {
+    await core.close();
+  }
+});
+
+test('expired messages are dead-lettered with reason expired, or dropped where the stream asks', async () => {
+  const clock = new ManualClock();
+  const core = await openCore({ storage: 'memory', clock });
+  try {
+    await core.addStream({ name: 'kept', subjects: ['kept'] });
+    await core.addStream({ name: 'dropped', subjects: ['dropped'], deadLetterExpired: false });
+    await core.addConsumer('kept', { name: 'c' });
+    await core.addConsumer('dropped', { name: 'c' });
+    const session = core.openSession();
+    await session.publishConfirmed({ subject: 'kept', body: 'k', ttlMs: 100 });
+    await session.publishConfirmed({ subject: 'dropped', body: 'd', ttlMs: 100 });
+    clock.advance(200);
+    assert.deepEqual(await session.fetch('kept', 'c', { batch: 10, expiresMs: 0 }), []);
+    assert.deepEqual(await session.fetch('dropped', 'c', { batch: 10, expiresMs: 0 }), []);
+    const captures = (subject: string) => (stream: StreamInfo) => stream.config.subjects.includes(subject);
+    await until(() => core.listStreams().some(captures('$DLQ.kept')), 'a dead-letter stream for kept');
+    const deadLetters = core.listStreams().find(captures('$DLQ.kept'));
+    await until(
+      () => core.streamInfo(deadLetters?.config.name ?? '').messages === 1,
+      'the expired message dead-lettered',
+    );
+    assert.equal(core.listStreams().some(captures('$DLQ.dropped')), false, 'dropped, not dead-lettered');
+    assert.equal(core.consumerInfo('dropped', 'c').expiredMessages, 1);
+    assert.equal(core.consumerInfo('dropped', 'c').ackPending, 0);
   } finally {
     await core.close();
   }

@@ -203,3 +203,31 @@ test('a commit found in the transaction log on open is applied, once, however of
     await temp.remove();
   }
 });
+
+test('a committed transaction a full stream refuses is appended once the stream has room', async () => {
+  const clock = new ManualClock();
+  const core = await openCore({ storage: 'memory', clock });
+  try {
+    await core.addStream({ name: 'in', subjects: ['in'] });
+    await core.addStream({ name: 'out', subjects: ['out'], maxMessages: 1, discard: 'new' });
+    await core.addConsumer('in', { name: 'processor', ackWaitMs: 600_000 });
+    const session = core.openSession();
+    await session.publishConfirmed({ subject: 'out', body: 'occupant' });
+    await session.publishConfirmed({ subject: 'in', body: 'x' });
+    const [input] = await session.fetch('in', 'processor', { batch: 1, expiresMs: 1_000 });
+    const transaction = session.beginTransaction();
+    transaction.publish({ subject: 'out', body: 'result' });
+    transaction.ack(input as Delivery);
+    await assert.rejects(transaction.commit(), (error: unknown) => {
+      assert.ok(isWeirError(error, ErrorCode.Overloaded));
+      assert.match(error.message, /is committed/);
+      return true;
+    });
+    assert.equal(core.consumerInfo('in', 'processor').ackPending, 0, 'the input is consumed: committed');
+    await core.updateStream({ name: 'out', subjects: ['out'], maxMessages: 10 });
+    clock.advance(1_000);
+    await until(() => core.streamInfo('out').messages === 2, 'the result appended on retry');
+  } finally {
+    await core.close();
+  }
+});

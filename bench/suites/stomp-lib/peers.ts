@@ -2,7 +2,7 @@
 // ports with its own data directory, and stopped by the PID (process group) it was given.
 // Kept small and self-contained on purpose; nothing here touches a system-wide instance.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -13,6 +13,8 @@ import { BenchClient } from './client.js';
 export interface Peer {
   readonly system: string;
   readonly port: number;
+  /** CPU time the broker's processes (its process group) have used so far, in ms. */
+  cpuMs(): number;
   /** What "durable" means for this peer in this run, stated in the report. */
   readonly durability: string;
   readonly login: string;
@@ -20,6 +22,31 @@ export interface Peer {
   /** What the peer itself reports about durability after a run, if it can tell. */
   inspect?(): string;
   stop(): Promise<void>;
+}
+
+/**
+ * User plus system CPU time of every process in a process group, from /proc (Linux): the
+ * broker we started leads its group, and its children (the Erlang VM under RabbitMQ's start
+ * script) are in it too.
+ */
+export function groupCpuMs(processGroup: number | undefined): number {
+  if (processGroup === undefined) return 0;
+  const ticksPerSecond = 100;
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after the command name (which may hold spaces) start at ") ".
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    if (Number(fields[2]) !== processGroup) continue;
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / ticksPerSecond;
 }
 
 export async function freePort(): Promise<number> {
@@ -114,6 +141,7 @@ export async function startWeir(): Promise<Peer> {
   return {
     system: 'weir',
     port,
+    cpuMs: () => groupCpuMs(child.pid),
     durability: 'queue stream fsync=always (group commit; RECEIPT after fsync)',
     login: 'guest',
     passcode: 'guest',
@@ -182,6 +210,7 @@ export async function startActiveMq(): Promise<Peer> {
   return {
     system: 'activemq',
     port,
+    cpuMs: () => groupCpuMs(child.pid),
     durability: 'KahaDB, journalDiskSyncStrategy=always (fsync before the RECEIPT)',
     login: 'guest',
     passcode: 'guest',
@@ -256,6 +285,7 @@ export async function startRabbitMq(): Promise<Peer> {
   return {
     system: 'rabbitmq',
     port,
+    cpuMs: () => groupCpuMs(child.pid),
     durability:
       'durable queue (STOMP plugin default for /queue/), persistent:true messages; RECEIPT after the publisher confirm, i.e. after fsync',
     login: 'guest',

@@ -91,17 +91,14 @@ export function handleSubscribe(connection: StompConnection, frame: StompFrame):
       });
       return;
     }
-    case 'temp-queue':
+    case 'temp-queue': {
       if (selector !== undefined) throw notSupported('a selector on a temporary queue');
-      ensureTempQueue(connection, destination.name, id);
-      connection.subscriptions.set(id, {
-        kind: 'live',
-        id,
-        destination,
-        ackMode,
-        live: undefined,
-      });
+      // The id is taken here; deliveries go through the temporary queue's own subscription.
+      connection.subscriptions.set(id, { kind: 'live', id, destination, ackMode, live: undefined });
+      const ready = ensureTempQueue(connection, destination.name, { id, ackMode, prefetch });
+      if (ready instanceof Promise) return ready.then(() => undefined);
       return;
+    }
     case 'reply-queue':
       throw new StompProtocolError(`cannot subscribe to '${destinationHeader}'`);
   }
