@@ -142,9 +142,10 @@ export class StreamPartition {
     // Everything from `from` to the end of the batches read is decoded once and kept as the
     // read run, so the next sequential read (of this consumer or another) continues from
     // memory instead of reading and CRC-checking the same batches again. It holds what one
-    // read returned: at most readBytesMax of records, plus the batch that crosses it.
+    // read returned, up to readBytesMax of records past what the caller asked for.
     // A filtered read (redeliveries, filter scans) decodes only what it wants, as before.
     const run: StoredMessage[] = [];
+    let runBytes = 0;
     const messages: StoredMessage[] = [];
     let scannedTo = from;
     for (const batch of batches) {
@@ -152,7 +153,8 @@ export class StreamPartition {
         if (record.offset < from) continue;
         if (record.offset >= this.nextOffset) break;
         const full = messages.length >= maxCount;
-        if (full && wanted !== undefined) break;
+        if (full && (wanted !== undefined || runBytes >= readBytesMax)) break;
+        runBytes += record.value.length;
         if (!full) scannedTo = record.offset + 1;
         if (!full && wanted !== undefined && !wanted(record.offset)) continue;
         const stored: StoredMessage = {
