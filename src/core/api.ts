@@ -217,6 +217,8 @@ export interface PartitionInfo {
   readonly nextOffset: number;
   readonly messages: number;
   readonly bytes: number;
+  /** Log segments on disk (or in memory), the active one included. */
+  readonly segments: number;
 }
 
 export interface StreamInfo {
