@@ -31,6 +31,8 @@ export interface RunningSystem {
   readonly stompSendHeaders: StompHeaders;
   readonly stompSubscribeHeaders: StompHeaders;
   readonly process: ManagedProcess;
+  /** What the broker itself reports after a run (e.g. which queues are durable), if it can tell. */
+  inspect?(): string;
   stop(): Promise<void>;
 }
 
