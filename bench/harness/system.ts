@@ -55,3 +55,20 @@ export class SystemUnavailableError extends Error {
     this.name = 'SystemUnavailableError';
   }
 }
+
+/** The rest of a system that takes anonymous logins, needs no broker-specific STOMP headers and is one process group. */
+export function anonymousSingleProcess(
+  broker: ManagedProcess,
+): Pick<
+  RunningSystem,
+  'username' | 'password' | 'stompSendHeaders' | 'stompSubscribeHeaders' | 'process' | 'stop'
+> {
+  return {
+    username: undefined,
+    password: undefined,
+    stompSendHeaders: [],
+    stompSubscribeHeaders: [],
+    process: broker,
+    stop: () => broker.stop(),
+  };
+}

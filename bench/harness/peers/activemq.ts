@@ -3,7 +3,7 @@
 // (activemq.base/conf/data), the way the packaged start script does it.
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, waitForPort } from '../free-port.js';
+import { freePort } from '../free-port.js';
 import { ManagedProcess } from '../managed-process.js';
 import { debianPackageVersion } from '../package-version.js';
 import { prefetchMessages, type SystemDefinition } from '../system.js';
@@ -110,13 +110,7 @@ export function activemqSystem(tuning: ActiveMqTuning): SystemDefinition {
         ],
         { cwd: directory, logFile: path.join(directory, 'activemq.log') },
       );
-      try {
-        await waitForPort(stompPort, startTimeoutMs, () => broker.alive);
-        if (mqtt) await waitForPort(mqttPort, startTimeoutMs, () => broker.alive);
-      } catch (error) {
-        await broker.stop();
-        throw new Error(`activemq did not start: ${(error as Error).message}\n${broker.logTail()}`);
-      }
+      await broker.waitUntilListening(mqtt ? [stompPort, mqttPort] : [stompPort], startTimeoutMs);
       return {
         name: 'activemq',
         version: debianPackageVersion('activemq')?.replace(/\+dfsg.*$/, '') ?? 'unknown',

@@ -1,10 +1,10 @@
 // Mosquitto, the MQTT broker most users run today (Debian package `mosquitto`).
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, waitForPort } from '../free-port.js';
+import { freePort } from '../free-port.js';
 import { ManagedProcess } from '../managed-process.js';
 import { commandOutputLine, debianPackageVersion } from '../package-version.js';
-import type { RunningSystem, SystemDefinition } from '../system.js';
+import { anonymousSingleProcess, type RunningSystem, type SystemDefinition } from '../system.js';
 
 const binary = '/usr/sbin/mosquitto';
 
@@ -51,12 +51,7 @@ export function mosquittoSystem(tuning: MosquittoTuning): SystemDefinition {
         cwd: directory,
         logFile: path.join(directory, 'mosquitto.log'),
       });
-      try {
-        await waitForPort(port, 20_000, () => broker.alive);
-      } catch (error) {
-        await broker.stop();
-        throw new Error(`mosquitto did not start: ${(error as Error).message}\n${broker.logTail()}`);
-      }
+      await broker.waitUntilListening([port], 20_000);
       const version =
         commandOutputLine(binary, ['-h'], /mosquitto version \S+/)?.replace('mosquitto version ', '') ??
         debianPackageVersion('mosquitto') ??
@@ -73,12 +68,7 @@ export function mosquittoSystem(tuning: MosquittoTuning): SystemDefinition {
           },
         },
         settings,
-        username: undefined,
-        password: undefined,
-        stompSendHeaders: [],
-        stompSubscribeHeaders: [],
-        process: broker,
-        stop: () => broker.stop(),
+        ...anonymousSingleProcess(broker),
       };
       return system;
     },

@@ -3,10 +3,10 @@
 // native suite through its own client protocol, on JetStream streams with file storage.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, waitForPort } from '../free-port.js';
+import { freePort } from '../free-port.js';
 import { ManagedProcess } from '../managed-process.js';
 import { commandOutputLine, debianPackageVersion } from '../package-version.js';
-import type { Durability, SystemDefinition } from '../system.js';
+import { anonymousSingleProcess, type Durability, type SystemDefinition } from '../system.js';
 
 const binary = '/usr/sbin/nats-server';
 
@@ -62,13 +62,7 @@ export function natsSystem(tuning: NatsTuning): SystemDefinition {
         cwd: directory,
         logFile: path.join(directory, 'nats.log'),
       });
-      try {
-        await waitForPort(clientPort, 20_000, () => broker.alive);
-        if (mqttPort !== undefined) await waitForPort(mqttPort, 20_000, () => broker.alive);
-      } catch (error) {
-        await broker.stop();
-        throw new Error(`nats-server did not start: ${(error as Error).message}\n${broker.logTail()}`);
-      }
+      await broker.waitUntilListening(mqttPort === undefined ? [clientPort] : [clientPort, mqttPort], 20_000);
       const version =
         commandOutputLine(binary, ['--version'], /v\d+\.\d+\.\d+/)?.slice(1) ??
         debianPackageVersion('nats-server') ??
@@ -93,12 +87,7 @@ export function natsSystem(tuning: NatsTuning): SystemDefinition {
           ...(tuning.protocols.includes('nats') ? { nats: jetStreamDurability } : {}),
         },
         settings: tuning.settings,
-        username: undefined,
-        password: undefined,
-        stompSendHeaders: [],
-        stompSubscribeHeaders: [],
-        process: broker,
-        stop: () => broker.stop(),
+        ...anonymousSingleProcess(broker),
       };
     },
   };

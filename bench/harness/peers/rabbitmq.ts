@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, waitForPort } from '../free-port.js';
+import { freePort } from '../free-port.js';
 import { ManagedProcess } from '../managed-process.js';
 import { debianPackageVersion } from '../package-version.js';
 import { prefetchMessages, type Durability, type SystemDefinition } from '../system.js';
@@ -112,12 +112,13 @@ export function rabbitmqSystem(tuning: RabbitMqTuning): SystemDefinition {
         logFile: path.join(directory, 'rabbitmq.log'),
       });
       try {
-        if (stomp) await waitForPort(stompPort, startTimeoutMs, () => broker.alive);
-        if (mqtt) await waitForPort(mqttPort, startTimeoutMs, () => broker.alive);
+        await broker.waitUntilListening(
+          [...(stomp ? [stompPort] : []), ...(mqtt ? [mqttPort] : [])],
+          startTimeoutMs,
+        );
       } catch (error) {
-        await broker.stop();
         await epmd.stop();
-        throw new Error(`rabbitmq did not start: ${(error as Error).message}\n${broker.logTail()}`);
+        throw error;
       }
       return {
         name: 'rabbitmq',
