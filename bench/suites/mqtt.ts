@@ -3,9 +3,9 @@
 //
 // Weir, Mosquitto and Aedes under the same load, in one run. Each broker runs in its own
 // process (Weir as `weir serve`, Mosquitto from the Debian package, Aedes from npm). The load
-// generator is a third process
-// that speaks MQTT 3.1.1 over raw sockets with pre-encoded packets and reports its own CPU,
-// so that it is visibly not the bottleneck. Workloads:
+// generator is a third process that speaks MQTT 3.1.1 over raw sockets with pre-encoded
+// packets and reports its own CPU, so that it is visibly not the bottleneck, and the broker's
+// (its process group's, from /proc). Workloads:
 //
 //   fan-in     QoS 0, 10 publishers → 1 subscriber: messages delivered per second
 //   fan-out    QoS 0, 1 publisher → 100 subscribers: deliveries per second
@@ -19,12 +19,12 @@
 // WEIR_MQTT_BENCH_ROLE).
 
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { aedes } from '../harness/peers/aedes.js';
 import { mosquittoSystem } from '../harness/peers/mosquitto.js';
 import { weirSystem } from '../harness/peers/weir.js';
+import { readVmRssBytes, sampleProcessGroup } from '../harness/process-resources.js';
 import { describeSuiteMachine, describeSuiteSystem, startSuiteSystem } from '../harness/suite-systems.js';
 import type { RunningSystem, SystemDefinition } from '../harness/system.js';
 import { emit, printTable } from '../report.js';
@@ -350,17 +350,17 @@ function pump(connection: Connection, batch: Buffer): () => void {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function readCpuTicks(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/stat`, 'utf8').then((text) => {
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  });
+/** CPU seconds of the broker's process group so far; throws once the broker has exited. */
+function brokerCpuSeconds(pid: number): number {
+  readRssBytes(pid);
+  return sampleProcessGroup(pid).cpuSeconds;
 }
 
-async function readRssBytes(pid: number): Promise<number> {
-  const text = await readFile(`/proc/${pid}/status`, 'utf8');
-  const match = /VmRSS:\s+(\d+) kB/.exec(text);
-  return Number(match?.[1] ?? 0) * 1024;
+/** The broker's resident memory; throws once it has exited. */
+function readRssBytes(pid: number): number {
+  const bytes = readVmRssBytes(pid);
+  if (bytes === undefined) throw new Error(`the broker (pid ${pid}) has exited`);
+  return bytes;
 }
 
 async function measured(
@@ -370,12 +370,12 @@ async function measured(
   body: () => Promise<GeneratorLine[]>,
 ): Promise<void> {
   const cpuBefore = process.cpuUsage();
-  const brokerBefore = await readCpuTicks(brokerPid);
+  const brokerBefore = brokerCpuSeconds(brokerPid);
   const startedMs = Date.now();
   const lines = await body();
   const wallMs = Date.now() - startedMs;
   const cpu = process.cpuUsage(cpuBefore);
-  const brokerTicks = (await readCpuTicks(brokerPid)) - brokerBefore;
+  const brokerSeconds = brokerCpuSeconds(brokerPid) - brokerBefore;
   lines.push({
     workload,
     metric: 'generator cpu',
@@ -385,7 +385,7 @@ async function measured(
   lines.push({
     workload,
     metric: 'broker cpu',
-    value: Math.round(((brokerTicks * 10) / wallMs) * 100),
+    value: Math.round(((brokerSeconds * 1000) / wallMs) * 100),
     unit: '%',
   });
   void seconds;
@@ -561,7 +561,7 @@ async function generate(port: number, brokerPid: number, options: Options, workl
   if (workload === 'idle')
     await measured('idle', brokerPid, seconds, async () => {
       await sleep(500);
-      const before = await readRssBytes(brokerPid);
+      const before = readRssBytes(brokerPid);
       const connections: Connection[] = [];
       const target = options.idleConnections;
       while (connections.length < target) {
@@ -569,7 +569,7 @@ async function generate(port: number, brokerPid: number, options: Options, workl
         connections.push(...(await Promise.all(Array.from({ length: batch }, () => open()))));
       }
       await sleep(1000);
-      const after = await readRssBytes(brokerPid);
+      const after = readRssBytes(brokerPid);
       for (const connection of connections) connection.close();
       await sleep(500);
       return [
