@@ -21,6 +21,12 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import {
+  encodeConnect,
+  encodePublishTemplate,
+  encodeSubscribe,
+  type MqttQos,
+} from '../harness/mqtt-frames.js';
 import { aedes } from '../harness/peers/aedes.js';
 import { mosquittoSystem } from '../harness/peers/mosquitto.js';
 import { weirSystem } from '../harness/peers/weir.js';
@@ -201,43 +207,20 @@ export async function run(args: string[]): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------
-// The load generator: raw MQTT 3.1.1.
-
-function remainingLength(length: number): number[] {
-  const bytes: number[] = [];
-  let value = length;
-  do {
-    let byte = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value > 0);
-  return bytes;
-}
-
-function encodeString(text: string): Buffer {
-  const bytes = Buffer.from(text);
-  const length = Buffer.alloc(2);
-  length.writeUInt16BE(bytes.length);
-  return Buffer.concat([length, bytes]);
-}
-
-function packet(first: number, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([first, ...remainingLength(body.length)]), body]);
-}
+// The load generator: raw MQTT 3.1.1, packets encoded by the harness's mqtt-frames.
 
 function connectPacket(clientId: string): Buffer {
-  const body = Buffer.concat([encodeString('MQTT'), Buffer.from([4, 0x02, 0, 0]), encodeString(clientId)]);
-  return packet(0x10, body);
+  return encodeConnect({ clientId, cleanSession: true, keepAliveSeconds: 0 });
 }
 
-function subscribePacket(topic: string, qos: number): Buffer {
-  return packet(0x82, Buffer.concat([Buffer.from([0, 1]), encodeString(topic), Buffer.from([qos])]));
+function subscribePacket(topic: string, qos: MqttQos): Buffer {
+  return encodeSubscribe(1, [{ topic, qos }]);
 }
 
-function publishPacket(topic: string, payload: Buffer, qos: number, packetId: number): Buffer {
-  const id = qos > 0 ? Buffer.from([packetId >> 8, packetId & 0xff]) : Buffer.alloc(0);
-  return packet(0x30 | (qos << 1), Buffer.concat([encodeString(topic), id, payload]));
+function publishPacket(topic: string, payload: Buffer, qos: MqttQos, packetId: number): Buffer {
+  const template = encodePublishTemplate(topic, qos, payload);
+  if (template.packetIdOffset !== undefined) template.frame.writeUInt16BE(packetId, template.packetIdOffset);
+  return template.frame;
 }
 
 interface Frame {
@@ -278,7 +261,7 @@ class Connection {
     });
   }
 
-  subscribe(topic: string, qos: number): Promise<void> {
+  subscribe(topic: string, qos: MqttQos): Promise<void> {
     return new Promise((resolve) => {
       this.#suback = resolve;
       this.socket.write(subscribePacket(topic, qos));
