@@ -537,6 +537,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
       case 'liveDeliver': {
         const record = this.#subscriptions.get(frame.subscriptionId);
         if (record === undefined) return;
+        if (frame.droppedCount !== undefined) record.subscription.droppedByBroker(frame.droppedCount);
         record.subscription.enqueue(frame.messages.map((message) => new NetworkMessage(message)));
         return;
       }

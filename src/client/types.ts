@@ -127,6 +127,11 @@ export interface Subscription extends AsyncIterable<ReceivedMessage> {
   readonly received: number;
   /** Handler failures (each nacked). */
   readonly failures: number;
+  /**
+   * Live subscriptions: messages dropped under `drop_oldest` because the subscriber fell
+   * behind, by the broker or by the client. Always 0 for stream subscriptions.
+   */
+  readonly dropped: number;
   /** Resolves when the subscription ends: rejects if it ended with an error. */
   readonly closed: Promise<void>;
   /** Stops delivery; unacked stream messages are redelivered. */

@@ -244,7 +244,10 @@ function decodePayload(type: number, flags: number, requestId: number, reader: B
       const count = reader.count32('message count', messageBytesMin);
       const messages: WireMessage[] = new Array<WireMessage>(count);
       for (let index = 0; index < count; index++) messages[index] = readMessageRecord(reader);
-      return { kind: 'liveDeliver', requestId, subscriptionId, messages };
+      if ((flags & FrameFlags.dropped) === 0)
+        return { kind: 'liveDeliver', requestId, subscriptionId, messages };
+      const droppedCount = reader.u32('dropped count');
+      return { kind: 'liveDeliver', requestId, subscriptionId, messages, droppedCount };
     }
     case FrameType.fetch:
       return {

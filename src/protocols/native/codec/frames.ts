@@ -77,6 +77,8 @@ export const FrameFlags = {
   fatal: 0x01,
   /** ACK: also ack every earlier delivery in flight on the partition (exclusive and failover consumers). */
   cumulative: 0x01,
+  /** LIVE_DELIVER: a `u32` count of messages the broker dropped for the subscription follows the messages. */
+  dropped: 0x01,
 } as const;
 
 /** The administration requests: each is its own frame type with a JSON body. */
@@ -232,6 +234,11 @@ export interface LiveDeliverFrame extends Base {
   readonly kind: 'liveDeliver';
   readonly subscriptionId: number;
   readonly messages: readonly WireMessage[];
+  /**
+   * Messages the broker dropped for this subscription (slow-consumer policy `drop_oldest`)
+   * since its previous LIVE_DELIVER; absent or 0 when none were.
+   */
+  readonly droppedCount?: number;
 }
 export interface FetchFrame extends Base {
   readonly kind: 'fetch';
