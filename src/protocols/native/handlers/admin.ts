@@ -1,5 +1,5 @@
 // Stream and consumer administration, dead-letter redrive and stream lookup (frame types
-// 0x30–0x3b, JSON bodies), answered with ADMIN_RESULT. Bodies, by operation:
+// 0x30–0x3e, JSON bodies), answered with ADMIN_RESULT. Bodies, by operation:
 //
 //   streamCreate, streamUpdate  a stream configuration          → stream info
 //   streamDelete                { name }                        → { deleted }
