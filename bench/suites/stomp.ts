@@ -1,8 +1,9 @@
 // `npm run bench -- stomp [--messages N] [--subscribers S] [--peers weir,activemq,rabbitmq]`
 //
-// Weir against ActiveMQ and RabbitMQ (STOMP plugin), each started here on its own loopback
-// ports and data directory and stopped by PID, with the same client (bench/suites/stomp-lib/
-// client.ts, on Weir's codec) and the same workloads, in one run:
+// Weir against ActiveMQ and RabbitMQ (STOMP plugin), the harness's systems (bench/harness/
+// peers/), each started on its own loopback ports and data directory and stopped by its process
+// group, with the same client (bench/suites/stomp-lib/client.ts, on Weir's codec) and the same
+// workloads, in one run:
 //
 //   queue    persistent queue: one producer SENDs 1 KiB messages with `persistent:true`, a
 //            RECEIPT for each, at most `window` unreceipted; one consumer at the same time,
@@ -21,7 +22,8 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { emit, printTable, type BenchResult } from '../report.js';
 import { BenchClient } from './stomp-lib/client.js';
-import { startActiveMq, startRabbitMq, startWeir, type Peer } from './stomp-lib/peers.js';
+import { describeSuiteMachine } from '../harness/suite-systems.js';
+import { peerDefinitions, startPeer, type Peer } from './stomp-lib/peers.js';
 
 interface Settings {
   readonly messages: number;
@@ -190,12 +192,6 @@ function median(values: readonly number[]): number {
     : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
-const starters: Record<string, () => Promise<Peer>> = {
-  weir: startWeir,
-  activemq: startActiveMq,
-  rabbitmq: startRabbitMq,
-};
-
 export async function run(args: string[]): Promise<void> {
   const settings = parseArgs(args);
   const results: BenchResult[] = [];
@@ -216,15 +212,15 @@ export async function run(args: string[]): Promise<void> {
   console.error(
     `stomp benchmark: ${settings.messages} messages of ${settings.bodyBytes} B, window ${settings.window}, ${settings.subscribers} fan-out subscribers`,
   );
+  console.error(describeSuiteMachine());
   for (const name of settings.peers) {
-    const start = starters[name];
-    if (start === undefined) {
+    if (peerDefinitions[name] === undefined) {
       notes.push(`${name}: unknown peer`);
       continue;
     }
     let peer: Peer;
     try {
-      peer = await start();
+      peer = await startPeer(name);
     } catch (error) {
       const reason = `${name}: could not be started: ${(error as Error).message}`;
       notes.push(reason);
@@ -239,6 +235,7 @@ export async function run(args: string[]): Promise<void> {
         .join(' ')}`,
     );
     console.error(`${peer.system} started on 127.0.0.1:${peer.port} (${peer.durability})`);
+    for (const line of peer.description) console.error(line);
     try {
       const warmup = Math.max(2000, Math.floor(settings.messages / 4));
       await queueWorkload(peer, settings, warmup);
