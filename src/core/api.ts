@@ -319,6 +319,9 @@ export interface LiveSubscription {
   close(): void;
 }
 
+/** How publishConfirmedThen reports: an error, or the ack once the message is durable. */
+export type PublishConfirmCallback = (error: Error | undefined, ack: PublishAck | undefined) => void;
+
 export interface CoreSession {
   readonly id: string;
   /**
@@ -330,6 +333,11 @@ export interface CoreSession {
   publish(input: PublishInput): void;
   /** Resolves once durable; rejects WEIR_NO_STREAM when no stream captures the subject. */
   publishConfirmed(input: PublishInput): Promise<PublishAck>;
+  /**
+   * publishConfirmed without a promise per message (protocol adapters confirming batches):
+   * `done` runs exactly once, on a later turn, with the error or the ack.
+   */
+  publishConfirmedThen(input: PublishInput, done: PublishConfirmCallback): void;
   attach(stream: string, consumer: string, options: AttachOptions): Attachment;
   fetch(stream: string, consumer: string, options: { batch: number; expiresMs: number }): Promise<Delivery[]>;
   /**

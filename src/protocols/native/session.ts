@@ -29,10 +29,10 @@ import type { RingBuffer } from '../../common/ring-buffer.js';
 import type { Attachment, CoreSession, Delivery, LiveSubscription, Message } from '../../core/api.js';
 import type { Principal } from '../../core/auth.js';
 import type { ConnectionInfo, ProtocolContext } from '../../core/protocol-server.js';
-import type { Frame, WireSlowConsumerPolicy } from './codec/index.js';
+import type { Frame, WireDelivery, WireSlowConsumerPolicy } from './codec/index.js';
 import { BufferWriter, FrameDecoder, encodeFrame } from './codec/index.js';
 import { dispatchFrame } from './dispatch.js';
-import { errorFrameOf, weirErrorOf, wireDeliveryOf } from './mapping.js';
+import { errorFrameOf, weirErrorOf } from './mapping.js';
 
 export interface PushSubscription {
   readonly kind: 'push';
@@ -287,7 +287,8 @@ export class NativeSession {
             if (bytes > frameBudgetBytes && end > start) break;
             end++;
           }
-          const deliveries = pending.slice(start, end).map(wireDeliveryOf);
+          // A core Delivery is a WireDelivery (and a Message a WireMessage): encoded as is, no copy.
+          const deliveries: readonly WireDelivery[] = pending.slice(start, end);
           encodeFrame(this.#writer, {
             kind: 'deliver',
             requestId: 0,
