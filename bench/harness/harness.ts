@@ -149,7 +149,9 @@ export async function runHarness(options: HarnessOptions): Promise<number> {
   );
   try {
     for (const definition of systems) {
-      const systemProtocols = definition.protocols.filter((protocol) => protocols.includes(protocol));
+      const systemProtocols = definition.protocols.filter((protocol): protocol is GeneratorProtocol =>
+        (protocols as readonly string[]).includes(protocol),
+      );
       if (systemProtocols.length === 0) continue;
       const unavailable = (reason: string, failed: boolean): void => {
         log(`${definition.name}: ${reason}`);

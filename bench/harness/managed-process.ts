@@ -2,6 +2,7 @@
 // in a log file, stopped by signalling exactly that group (never by name).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
+import { waitForPort } from './free-port.js';
 import { sampleProcessGroup, type ResourceSample } from './process-resources.js';
 
 const stopGraceMs = 15_000;
@@ -95,6 +96,16 @@ export class ManagedProcess {
       return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
     } catch {
       return '';
+    }
+  }
+
+  /** Resolves once every port answers; otherwise stops the process and throws with the end of its log. */
+  async waitUntilListening(ports: readonly number[], timeoutMs: number): Promise<void> {
+    try {
+      for (const port of ports) await waitForPort(port, timeoutMs, () => this.alive);
+    } catch (error) {
+      await this.stop();
+      throw new Error(`${this.name} did not start: ${(error as Error).message}\n${this.logTail()}`);
     }
   }
 

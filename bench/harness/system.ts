@@ -12,11 +12,17 @@ export interface Durability {
   readonly description: string;
 }
 
+/**
+ * What a system can be spoken to with: the protocols the harness's load generators speak,
+ * and the clients' own protocols of the suites (Weir's native protocol, NATS's).
+ */
+export type SystemProtocol = GeneratorProtocol | 'native' | 'nats';
+
 export interface RunningSystem {
   readonly name: string;
   readonly version: string;
-  readonly ports: Readonly<Partial<Record<GeneratorProtocol, number>>>;
-  readonly durability: Readonly<Partial<Record<GeneratorProtocol, Durability>>>;
+  readonly ports: Readonly<Partial<Record<SystemProtocol, number>>>;
+  readonly durability: Readonly<Partial<Record<SystemProtocol, Durability>>>;
   /** What the harness changed from the broker's defaults, and why. */
   readonly settings: readonly string[];
   readonly username: string | undefined;
@@ -25,12 +31,14 @@ export interface RunningSystem {
   readonly stompSendHeaders: StompHeaders;
   readonly stompSubscribeHeaders: StompHeaders;
   readonly process: ManagedProcess;
+  /** What the broker itself reports after a run (e.g. which queues are durable), if it can tell. */
+  inspect?(): string;
   stop(): Promise<void>;
 }
 
 export interface SystemDefinition {
   readonly name: string;
-  readonly protocols: readonly GeneratorProtocol[];
+  readonly protocols: readonly SystemProtocol[];
   /** Undefined when the system can run here; otherwise why not (shown in the report). */
   unavailableReason(): string | undefined;
   /** Starts the system with its files under `directory` and waits until it answers. */
@@ -46,4 +54,21 @@ export class SystemUnavailableError extends Error {
     super(message);
     this.name = 'SystemUnavailableError';
   }
+}
+
+/** The rest of a system that takes anonymous logins, needs no broker-specific STOMP headers and is one process group. */
+export function anonymousSingleProcess(
+  broker: ManagedProcess,
+): Pick<
+  RunningSystem,
+  'username' | 'password' | 'stompSendHeaders' | 'stompSubscribeHeaders' | 'process' | 'stop'
+> {
+  return {
+    username: undefined,
+    password: undefined,
+    stompSendHeaders: [],
+    stompSubscribeHeaders: [],
+    process: broker,
+    stop: () => broker.stop(),
+  };
 }

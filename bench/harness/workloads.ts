@@ -129,7 +129,7 @@ export function workloadsFor(profile: Profile): Workload[] {
       qos: 1,
       subscribers: 1,
       ratePerSecond: undefined,
-      durationMs: seconds(30, 3600),
+      durationMs: seconds(20, 3600),
       backlogMessages: backlog,
     },
   ];

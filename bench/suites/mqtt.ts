@@ -2,10 +2,10 @@
 //                        [--workloads fan-in,fan-out,qos1,latency,idle]`
 //
 // Weir, Mosquitto and Aedes under the same load, in one run. Each broker runs in its own
-// process (Mosquitto from the Debian package with its own config on its own loopback port,
-// Aedes from npm), started and stopped by PID here. The load generator is a third process
-// that speaks MQTT 3.1.1 over raw sockets with pre-encoded packets and reports its own CPU,
-// so that it is visibly not the bottleneck. Workloads:
+// process (Weir as `weir serve`, Mosquitto from the Debian package, Aedes from npm). The load
+// generator is a third process that speaks MQTT 3.1.1 over raw sockets with pre-encoded
+// packets and reports its own CPU, so that it is visibly not the bottleneck, and the broker's
+// (its process group's, from /proc). Workloads:
 //
 //   fan-in     QoS 0, 10 publishers → 1 subscriber: messages delivered per second
 //   fan-out    QoS 0, 1 publisher → 100 subscribers: deliveries per second
@@ -13,16 +13,26 @@
 //   latency    QoS 0 at a fixed rate: p50 / p99 / max publish → delivery latency
 //   idle       10,000 idle connections: broker RSS per connection
 //
-// This file is also the entry point of the broker and generator processes it spawns
-// (selected by WEIR_MQTT_BENCH_ROLE), so that the peer management stays in one place.
+// The brokers are the harness's systems (bench/harness/peers/), each started fresh for every
+// workload on its own loopback port with its own data directory and stopped by its process
+// group. This file is also the entry point of the generator processes it spawns (selected by
+// WEIR_MQTT_BENCH_ROLE).
 
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  encodeConnect,
+  encodePublishTemplate,
+  encodeSubscribe,
+  type MqttQos,
+} from '../harness/mqtt-frames.js';
+import { aedes } from '../harness/peers/aedes.js';
+import { mosquittoSystem } from '../harness/peers/mosquitto.js';
+import { weirSystem } from '../harness/peers/weir.js';
+import { readVmRssBytes, sampleProcessGroup } from '../harness/process-resources.js';
+import { describeSuiteMachine, describeSuiteSystem, startSuiteSystem } from '../harness/suite-systems.js';
+import type { RunningSystem, SystemDefinition } from '../harness/system.js';
 import { emit, printTable } from '../report.js';
 import type { BenchResult } from '../report.js';
 
@@ -62,92 +72,34 @@ function parseArgs(args: readonly string[]): Options {
 }
 
 // ---------------------------------------------------------------------------------------
-// Peers: start and stop by PID.
+// Systems: the harness's (bench/harness/peers/), tuned as this suite measures them.
 
-interface Peer {
-  readonly system: string;
-  readonly port: number;
-  readonly pid: number;
-  alive(): boolean;
-  stop(): Promise<void>;
+const systemDefinitions: Readonly<Record<string, SystemDefinition>> = {
+  // MQTT's adapter with its own defaults, and room for the idle workload's connections.
+  weir: weirSystem({
+    protocols: ['mqtt'],
+    onlyMeasured: true,
+    protocolOptions: { mqtt: {} },
+    limits: { connectionsMax: 1_000_000, frameBytesMax: 1024 * 1024, messageBytesMax: 1024 * 1024 },
+    settings: ['weir serve, MQTT only, adapter defaults; connectionsMax 1,000,000 for the idle workload'],
+  }),
+  mosquitto: mosquittoSystem({
+    config: ['max_connections -1'],
+    settings: ['max_connections -1 (unlimited): room for the idle workload'],
+  }),
+  aedes,
+};
+
+async function startSystem(name: string): Promise<RunningSystem> {
+  const definition = systemDefinitions[name];
+  if (definition === undefined) throw new Error(`unknown system ${name}`);
+  return startSuiteSystem(definition, 'mqtt');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => process.kill(child.pid as number, 'SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    process.kill(child.pid as number, 'SIGTERM');
-  });
-}
-
-async function startPeer(system: string, workDir: string): Promise<Peer> {
-  const port = await freePort();
-  let child: ChildProcess;
-  if (system === 'mosquitto') {
-    const config = path.join(workDir, 'mosquitto.conf');
-    await writeFile(
-      config,
-      [
-        `listener ${port} 127.0.0.1`,
-        'allow_anonymous true',
-        'persistence false',
-        'max_connections -1',
-        'log_type error',
-        '',
-      ].join('\n'),
-    );
-    child = spawn('/usr/sbin/mosquitto', ['-c', config], { stdio: ['ignore', 'ignore', 'inherit'] });
-  } else {
-    child = spawn(process.execPath, [thisFile], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        [roleVariable]: system,
-        WEIR_MQTT_BENCH_PORT: String(port),
-        WEIR_MQTT_BENCH_DIR: workDir,
-      },
-    });
-  }
-  await waitForPort(port);
-  return {
-    system,
-    port,
-    pid: child.pid as number,
-    alive: () => child.exitCode === null && child.signalCode === null,
-    stop: () => stopChild(child),
-  };
+function mqttPort(system: RunningSystem): number {
+  const port = system.ports.mqtt;
+  if (port === undefined) throw new Error(`${system.name} serves no MQTT`);
+  return port;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -160,7 +112,7 @@ interface GeneratorLine {
   readonly unit: string;
 }
 
-function runGenerator(peer: Peer, options: Options, workload: string): Promise<GeneratorLine[]> {
+function runGenerator(peer: RunningSystem, options: Options, workload: string): Promise<GeneratorLine[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [thisFile], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -168,15 +120,15 @@ function runGenerator(peer: Peer, options: Options, workload: string): Promise<G
         ...process.env,
         [roleVariable]: 'generator',
         WEIR_MQTT_BENCH_WORKLOAD: workload,
-        WEIR_MQTT_BENCH_PORT: String(peer.port),
-        WEIR_MQTT_BENCH_PID: String(peer.pid),
+        WEIR_MQTT_BENCH_PORT: String(mqttPort(peer)),
+        WEIR_MQTT_BENCH_PID: String(peer.process.pid),
         WEIR_MQTT_BENCH_OPTIONS: JSON.stringify(options),
       },
     });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`load generator for ${peer.system} exited with ${String(code)}`));
+      if (code !== 0) reject(new Error(`load generator for ${peer.name} exited with ${String(code)}`));
       else
         resolve(
           output
@@ -191,25 +143,31 @@ function runGenerator(peer: Peer, options: Options, workload: string): Promise<G
 export async function run(args: string[]): Promise<void> {
   const options = parseArgs(args);
   const results: BenchResult[] = [];
+  process.stderr.write(`${describeSuiteMachine()}\n`);
   for (const system of options.systems) {
     // A fresh broker process per workload: one workload's garbage or crash does not reach the
     // next, and the idle workload measures RSS from a clean start.
+    let described = false;
     for (const workload of options.workloads) {
-      const workDir = await mkdtemp(path.join(os.tmpdir(), `weir-bench-mqtt-${system}-`));
-      const peer = await startPeer(system, workDir);
+      const peer = await startSystem(system);
+      if (!described) {
+        described = true;
+        for (const line of describeSuiteSystem(peer)) process.stderr.write(`${line}\n`);
+      }
       let lines: GeneratorLine[];
       try {
         lines = await runGenerator(peer, options, workload);
       } catch (error) {
         // A peer that falls over under a workload is reported as such, not as a number.
-        const crashed = !peer.alive();
-        process.stderr.write(`${system} ${workload}: ${crashed ? 'broker crashed' : String(error)}\n`);
+        const crashed = !peer.process.alive;
+        process.stderr.write(
+          `${system} ${workload}: ${crashed ? `broker crashed\n${peer.process.logTail()}` : String(error)}\n`,
+        );
         lines = [
           { workload, metric: crashed ? 'broker crashed' : 'generator failed', value: 1, unit: 'count' },
         ];
       } finally {
         await peer.stop();
-        await rm(workDir, { recursive: true, force: true });
       }
       for (const line of lines) {
         const result: BenchResult = {
@@ -249,101 +207,20 @@ export async function run(args: string[]): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Broker processes.
-
-async function serveWeir(port: number, workDir: string): Promise<void> {
-  const { BrokerCore } = await import('../../src/core/broker.js');
-  const { createMqttServer } = await import('../../src/protocols/mqtt/server.js');
-  const { SystemClock } = await import('../../src/common/clock.js');
-  const { silentLogger } = await import('../../src/common/logger.js');
-  const core = await BrokerCore.open({ dataDir: path.join(workDir, 'data') });
-  const server = createMqttServer({
-    core,
-    authenticator: {
-      authenticate: (request) =>
-        Promise.resolve({ name: request.username ?? 'anonymous', anonymous: true, protocol: 'mqtt' }),
-    },
-    logger: silentLogger,
-    clock: new SystemClock(),
-    limits: { connectionsMax: 1_000_000, frameBytesMax: 1024 * 1024, messageBytesMax: 1024 * 1024 },
-    options: {},
-  });
-  await server.ready;
-  const listener = net.createServer((socket) => {
-    socket.setNoDelay(true);
-    server.handleConnection(socket, {
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
-      transport: 'tcp',
-      loopback: true,
-    });
-  });
-  listener.listen(port, '127.0.0.1');
-  process.once('SIGTERM', () => {
-    listener.close();
-    void server
-      .close()
-      .then(() => core.close())
-      .then(() => process.exit(0));
-  });
-}
-
-async function serveAedes(port: number): Promise<void> {
-  const { Aedes } = (await import('aedes')) as unknown as {
-    Aedes: {
-      createBroker(): Promise<{ handle: (socket: net.Socket) => void; close(callback: () => void): void }>;
-    };
-  };
-  const broker = await Aedes.createBroker();
-  const listener = net.createServer((socket) => {
-    socket.setNoDelay(true);
-    broker.handle(socket);
-  });
-  listener.listen(port, '127.0.0.1');
-  process.once('SIGTERM', () => {
-    listener.close();
-    broker.close(() => process.exit(0));
-  });
-}
-
-// ---------------------------------------------------------------------------------------
-// The load generator: raw MQTT 3.1.1.
-
-function remainingLength(length: number): number[] {
-  const bytes: number[] = [];
-  let value = length;
-  do {
-    let byte = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value > 0);
-  return bytes;
-}
-
-function encodeString(text: string): Buffer {
-  const bytes = Buffer.from(text);
-  const length = Buffer.alloc(2);
-  length.writeUInt16BE(bytes.length);
-  return Buffer.concat([length, bytes]);
-}
-
-function packet(first: number, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([first, ...remainingLength(body.length)]), body]);
-}
+// The load generator: raw MQTT 3.1.1, packets encoded by the harness's mqtt-frames.
 
 function connectPacket(clientId: string): Buffer {
-  const body = Buffer.concat([encodeString('MQTT'), Buffer.from([4, 0x02, 0, 0]), encodeString(clientId)]);
-  return packet(0x10, body);
+  return encodeConnect({ clientId, cleanSession: true, keepAliveSeconds: 0 });
 }
 
-function subscribePacket(topic: string, qos: number): Buffer {
-  return packet(0x82, Buffer.concat([Buffer.from([0, 1]), encodeString(topic), Buffer.from([qos])]));
+function subscribePacket(topic: string, qos: MqttQos): Buffer {
+  return encodeSubscribe(1, [{ topic, qos }]);
 }
 
-function publishPacket(topic: string, payload: Buffer, qos: number, packetId: number): Buffer {
-  const id = qos > 0 ? Buffer.from([packetId >> 8, packetId & 0xff]) : Buffer.alloc(0);
-  return packet(0x30 | (qos << 1), Buffer.concat([encodeString(topic), id, payload]));
+function publishPacket(topic: string, payload: Buffer, qos: MqttQos, packetId: number): Buffer {
+  const template = encodePublishTemplate(topic, qos, payload);
+  if (template.packetIdOffset !== undefined) template.frame.writeUInt16BE(packetId, template.packetIdOffset);
+  return template.frame;
 }
 
 interface Frame {
@@ -384,7 +261,7 @@ class Connection {
     });
   }
 
-  subscribe(topic: string, qos: number): Promise<void> {
+  subscribe(topic: string, qos: MqttQos): Promise<void> {
     return new Promise((resolve) => {
       this.#suback = resolve;
       this.socket.write(subscribePacket(topic, qos));
@@ -456,17 +333,17 @@ function pump(connection: Connection, batch: Buffer): () => void {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function readCpuTicks(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/stat`, 'utf8').then((text) => {
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  });
+/** CPU seconds of the broker's process group so far; throws once the broker has exited. */
+function brokerCpuSeconds(pid: number): number {
+  readRssBytes(pid);
+  return sampleProcessGroup(pid).cpuSeconds;
 }
 
-async function readRssBytes(pid: number): Promise<number> {
-  const text = await readFile(`/proc/${pid}/status`, 'utf8');
-  const match = /VmRSS:\s+(\d+) kB/.exec(text);
-  return Number(match?.[1] ?? 0) * 1024;
+/** The broker's resident memory; throws once it has exited. */
+function readRssBytes(pid: number): number {
+  const bytes = readVmRssBytes(pid);
+  if (bytes === undefined) throw new Error(`the broker (pid ${pid}) has exited`);
+  return bytes;
 }
 
 async function measured(
@@ -476,12 +353,12 @@ async function measured(
   body: () => Promise<GeneratorLine[]>,
 ): Promise<void> {
   const cpuBefore = process.cpuUsage();
-  const brokerBefore = await readCpuTicks(brokerPid);
+  const brokerBefore = brokerCpuSeconds(brokerPid);
   const startedMs = Date.now();
   const lines = await body();
   const wallMs = Date.now() - startedMs;
   const cpu = process.cpuUsage(cpuBefore);
-  const brokerTicks = (await readCpuTicks(brokerPid)) - brokerBefore;
+  const brokerSeconds = brokerCpuSeconds(brokerPid) - brokerBefore;
   lines.push({
     workload,
     metric: 'generator cpu',
@@ -491,7 +368,7 @@ async function measured(
   lines.push({
     workload,
     metric: 'broker cpu',
-    value: Math.round(((brokerTicks * 10) / wallMs) * 100),
+    value: Math.round(((brokerSeconds * 1000) / wallMs) * 100),
     unit: '%',
   });
   void seconds;
@@ -667,7 +544,7 @@ async function generate(port: number, brokerPid: number, options: Options, workl
   if (workload === 'idle')
     await measured('idle', brokerPid, seconds, async () => {
       await sleep(500);
-      const before = await readRssBytes(brokerPid);
+      const before = readRssBytes(brokerPid);
       const connections: Connection[] = [];
       const target = options.idleConnections;
       while (connections.length < target) {
@@ -675,7 +552,7 @@ async function generate(port: number, brokerPid: number, options: Options, workl
         connections.push(...(await Promise.all(Array.from({ length: batch }, () => open()))));
       }
       await sleep(1000);
-      const after = await readRssBytes(brokerPid);
+      const after = readRssBytes(brokerPid);
       for (const connection of connections) connection.close();
       await sleep(500);
       return [
@@ -696,9 +573,7 @@ async function generate(port: number, brokerPid: number, options: Options, workl
 const role = process.env[roleVariable];
 if (role !== undefined && process.argv[1] === thisFile) {
   const port = Number(process.env.WEIR_MQTT_BENCH_PORT);
-  if (role === 'weir') await serveWeir(port, process.env.WEIR_MQTT_BENCH_DIR ?? os.tmpdir());
-  else if (role === 'aedes') await serveAedes(port);
-  else if (role === 'generator') {
+  if (role === 'generator') {
     const options = JSON.parse(process.env.WEIR_MQTT_BENCH_OPTIONS ?? '{}') as Options;
     await generate(
       port,

@@ -8,31 +8,22 @@
 //   - latency: 1 → 1 at a fixed 10,000 msgs/s, fire-and-forget, p50 and p99 of publish →
 //     receive, for both sizes and fsync modes.
 //
-// The Weir broker runs in its own process (this module started with `--serve-broker`), as
-// nats-server does, so clients and broker do not share one event loop. NATS JetStream uses
-// file storage in its own data directory on its own loopback port, and is stopped by PID.
+// Both brokers are the harness's systems (bench/harness/peers/): Weir as `weir serve` in its own
+// process, as nats-server is, so clients and broker do not share one event loop; each on its
+// own loopback port with its own data directory (NATS JetStream with file storage), stopped
+// by its process group.
 // nats-server 2.9 (Debian's) has no per-write fsync setting (`sync_interval` came in 2.10),
 // so both of its fsync columns run with its default: data is written to the OS at once and
 // fsynced periodically. Weir's `always` column fsyncs before every confirm.
 
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { JetStreamClient, NatsConnection } from 'nats';
 import { AckPolicy, RetentionPolicy, StorageType, connect as natsConnect } from 'nats';
 import type { NetworkClient } from '../../src/client/index.js';
 import { connect } from '../../src/client/index.js';
-import { SystemClock } from '../../src/common/clock.js';
-import { NativeLimits } from '../../src/common/limits.js';
-import { silentLogger } from '../../src/common/logger.js';
-import { UsersAuthenticator } from '../../src/core/auth.js';
-import { BrokerCore } from '../../src/core/broker.js';
-import { isLoopbackAddress } from '../../src/core/protocol-server.js';
-import { createNativeServer } from '../../src/protocols/native/server.js';
+import { natsSystem } from '../harness/peers/nats.js';
+import { weirSystem } from '../harness/peers/weir.js';
+import { describeSuiteMachine, describeSuiteSystem, startSuiteSystem } from '../harness/suite-systems.js';
+import type { RunningSystem, SystemDefinition, SystemProtocol } from '../harness/system.js';
 import type { BenchResult } from '../report.js';
 import { emit, printTable } from '../report.js';
 
@@ -69,66 +60,37 @@ interface System {
 
 const confirmWindow = 2_000;
 
-// ---- the Weir broker process ----
+// ---- the brokers: the harness's systems (bench/harness/peers/) ----
 
-async function serveBroker(dataDir: string): Promise<void> {
-  const core = await BrokerCore.open({ dataDir });
-  const server = createNativeServer({
-    core,
-    authenticator: new UsersAuthenticator({ users: [] }),
-    logger: silentLogger,
-    clock: new SystemClock(),
-    limits: {
-      connectionsMax: 1_000,
-      frameBytesMax: NativeLimits.frameBytesDefault,
-      messageBytesMax: 8 * 1024 * 1024,
-    },
-    options: {},
-  });
-  const listener = net.createServer((socket) => {
-    socket.setNoDelay(true);
-    const remoteAddress = socket.remoteAddress ?? '';
-    server.handleConnection(socket, {
-      remoteAddress,
-      remotePort: socket.remotePort ?? 0,
-      transport: 'tcp',
-      loopback: isLoopbackAddress(remoteAddress),
-    });
-  });
-  listener.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`LISTENING ${(listener.address() as net.AddressInfo).port}\n`);
-  });
-}
+const weirDefinition = weirSystem({
+  protocols: ['native'],
+  onlyMeasured: true,
+  settings: ['weir serve, native protocol only; fsync set per stream by each workload'],
+});
 
-/** Starts a process and resolves once its output matches `pattern`, with the match. */
-async function spawnUntilListening(
-  command: string,
-  args: string[],
-  pattern: RegExp,
-): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const found = pattern.exec(output);
-      if (found !== null) resolve(found);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}: ${output.slice(-500)}`)));
-  });
-  // Keep draining its output so the pipe never fills.
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return { child, match };
-}
+// nats-server 2.9 has no per-write fsync setting, so both fsync columns run with its default.
+const natsDefinition = natsSystem({
+  protocols: ['nats'],
+  config: ['max_payload: 8MB'],
+  settings: ['client protocol, JetStream file storage, max_payload 8 MB; no per-write fsync setting in 2.9'],
+});
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  process.kill(child.pid as number, 'SIGTERM');
-  await exited;
+/** Starts a system for this suite and says on stderr what it is. */
+async function startSystem(
+  definition: SystemDefinition,
+  protocol: SystemProtocol,
+): Promise<{
+  readonly system: RunningSystem;
+  readonly port: number;
+}> {
+  const system = await startSuiteSystem(definition, 'native');
+  const port = system.ports[protocol];
+  if (port === undefined) {
+    await system.stop();
+    throw new Error(`${system.name} serves no ${protocol} protocol`);
+  }
+  for (const line of describeSuiteSystem(system)) process.stderr.write(`${line}\n`);
+  return { system, port };
 }
 
 function timestampBody(bodyBytes: number): Buffer {
@@ -158,15 +120,8 @@ async function paced(
 
 // ---- Weir ----
 
-async function weirSystem(): Promise<System> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weir-bench-native-'));
-  const self = fileURLToPath(import.meta.url);
-  const { child, match } = await spawnUntilListening(
-    process.execPath,
-    [self, '--serve-broker', dataDir],
-    /LISTENING (\d+)/,
-  );
-  const port = Number(match[1]);
+async function weirClients(): Promise<System> {
+  const { system: broker, port } = await startSystem(weirDefinition, 'native');
   return {
     name: 'weir',
     async throughput(workload, index, messagesMax, durationMs) {
@@ -278,31 +233,15 @@ async function weirSystem(): Promise<System> {
       return samples;
     },
     async close() {
-      await stop(child);
-      await rm(dataDir, { recursive: true, force: true });
+      await broker.stop();
     },
   };
 }
 
 // ---- NATS JetStream ----
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function natsSystem(): Promise<System> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weir-bench-nats-'));
-  const port = await freePort();
-  const config = path.join(dataDir, 'nats.conf');
-  await writeFile(
-    config,
-    `listen: 127.0.0.1:${port}\nmax_payload: 8MB\njetstream {\n  store_dir: "${path.join(dataDir, 'js')}"\n}\n`,
-  );
-  const { child } = await spawnUntilListening('nats-server', ['-c', config], /Server is ready/);
+async function natsClients(): Promise<System> {
+  const { system: broker, port } = await startSystem(natsDefinition, 'nats');
   const open = (): Promise<NatsConnection> => natsConnect({ servers: `127.0.0.1:${port}` });
   return {
     name: 'nats',
@@ -420,8 +359,7 @@ async function natsSystem(): Promise<System> {
       return samples;
     },
     async close() {
-      await stop(child);
-      await rm(dataDir, { recursive: true, force: true });
+      await broker.stop();
     },
   };
 }
@@ -470,8 +408,9 @@ export async function run(args: string[]): Promise<void> {
     emit(result);
   };
   const systems: System[] = [];
-  if (only === undefined || only === 'weir') systems.push(await weirSystem());
-  if (only === undefined || only === 'nats') systems.push(await natsSystem());
+  process.stderr.write(`${describeSuiteMachine()}\n`);
+  if (only === undefined || only === 'weir') systems.push(await weirClients());
+  if (only === undefined || only === 'nats') systems.push(await natsClients());
   const throughput = new Map<string, Map<string, number>>();
   const latencyP99 = new Map<string, Map<string, number>>();
   try {
@@ -544,9 +483,4 @@ export async function run(args: string[]): Promise<void> {
     }
   }
   printTable(results);
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  if (process.argv[2] === '--serve-broker' && process.argv[3] !== undefined)
-    await serveBroker(process.argv[3]);
 }

@@ -1,8 +1,9 @@
 // `npm run bench -- stomp [--messages N] [--subscribers S] [--peers weir,activemq,rabbitmq]`
 //
-// Weir against ActiveMQ and RabbitMQ (STOMP plugin), each started here on its own loopback
-// ports and data directory and stopped by PID, with the same client (bench/suites/stomp-lib/
-// client.ts, on Weir's codec) and the same workloads, in one run:
+// Weir against ActiveMQ and RabbitMQ (STOMP plugin), the harness's systems (bench/harness/
+// peers/), each started on its own loopback ports and data directory and stopped by its process
+// group, with the same client (bench/suites/stomp-lib/client.ts, on Weir's codec) and the same
+// workloads, in one run:
 //
 //   queue    persistent queue: one producer SENDs 1 KiB messages with `persistent:true`, a
 //            RECEIPT for each, at most `window` unreceipted; one consumer at the same time,
@@ -21,7 +22,8 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { emit, printTable, type BenchResult } from '../report.js';
 import { BenchClient } from './stomp-lib/client.js';
-import { startActiveMq, startRabbitMq, startWeir, type Peer } from './stomp-lib/peers.js';
+import { describeSuiteMachine } from '../harness/suite-systems.js';
+import { peerDefinitions, startPeer, type Peer } from './stomp-lib/peers.js';
 
 interface Settings {
   readonly messages: number;
@@ -190,19 +192,19 @@ function median(values: readonly number[]): number {
     : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
-const starters: Record<string, () => Promise<Peer>> = {
-  weir: startWeir,
-  activemq: startActiveMq,
-  rabbitmq: startRabbitMq,
-};
-
 export async function run(args: string[]): Promise<void> {
   const settings = parseArgs(args);
   const results: BenchResult[] = [];
   const notes: string[] = [];
   const values = new Map<string, number>();
   const record = (bench: string, system: string, metric: string, value: number, unit: string): void => {
-    const result = { bench, system, metric, value: Math.round(value), unit };
+    const result = {
+      bench,
+      system,
+      metric,
+      value: value < 100 ? Math.round(value * 100) / 100 : Math.round(value),
+      unit,
+    };
     results.push(result);
     emit(result);
     values.set(`${bench}|${metric}|${system}`, value);
@@ -210,15 +212,15 @@ export async function run(args: string[]): Promise<void> {
   console.error(
     `stomp benchmark: ${settings.messages} messages of ${settings.bodyBytes} B, window ${settings.window}, ${settings.subscribers} fan-out subscribers`,
   );
+  console.error(describeSuiteMachine());
   for (const name of settings.peers) {
-    const start = starters[name];
-    if (start === undefined) {
+    if (peerDefinitions[name] === undefined) {
       notes.push(`${name}: unknown peer`);
       continue;
     }
     let peer: Peer;
     try {
-      peer = await start();
+      peer = await startPeer(name);
     } catch (error) {
       const reason = `${name}: could not be started: ${(error as Error).message}`;
       notes.push(reason);
@@ -233,22 +235,44 @@ export async function run(args: string[]): Promise<void> {
         .join(' ')}`,
     );
     console.error(`${peer.system} started on 127.0.0.1:${peer.port} (${peer.durability})`);
+    for (const line of peer.description) console.error(line);
     try {
       const warmup = Math.max(2000, Math.floor(settings.messages / 4));
       await queueWorkload(peer, settings, warmup);
       const queueRuns: QueueResult[] = [];
+      let cpuBeforeMs = peer.cpuMs();
       for (let run = 0; run < settings.repeat; run++) {
         queueRuns.push(await queueWorkload(peer, settings, settings.messages));
       }
+      const queueCpuMs = peer.cpuMs() - cpuBeforeMs;
       const sends = queueRuns.map((result) => result.sendPerSecond);
       const consumed = queueRuns.map((result) => result.consumePerSecond);
       record('stomp.queue-persistent-1KiB', peer.system, 'receipted_sends_per_s', median(sends), 'msg/s');
       record('stomp.queue-persistent-1KiB', peer.system, 'consumed_per_s', median(consumed), 'msg/s');
       await fanoutWorkload(peer, settings, warmup);
       const fanoutRuns: number[] = [];
+      cpuBeforeMs = peer.cpuMs();
       for (let run = 0; run < settings.repeat; run++) {
         fanoutRuns.push(await fanoutWorkload(peer, settings, settings.messages));
       }
+      const fanoutCpuMs = peer.cpuMs() - cpuBeforeMs;
+      // Broker CPU per message: the efficiency measure that does not depend on whether the
+      // one client process, on this shared 2-core machine, could keep up.
+      const sentMessages = settings.messages * settings.repeat;
+      record(
+        'stomp.queue-persistent-1KiB',
+        peer.system,
+        'broker_cpu_us_per_msg',
+        (queueCpuMs * 1000) / sentMessages,
+        'us',
+      );
+      record(
+        `stomp.topic-fanout-x${settings.subscribers}`,
+        peer.system,
+        'broker_cpu_us_per_delivery',
+        (fanoutCpuMs * 1000) / (sentMessages * settings.subscribers),
+        'us',
+      );
       record(
         `stomp.topic-fanout-x${settings.subscribers}`,
         peer.system,
@@ -275,11 +299,13 @@ export async function run(args: string[]): Promise<void> {
       if (system !== 'weir' || bench === undefined || metric === undefined) continue;
       const peerValue = values.get(`${bench}|${metric}|${peer}`);
       if (peerValue === undefined || peerValue === 0) continue;
+      // For CPU per message lower is better: the ratio is the peer's cost over Weir's.
+      const lowerIsBetter = metric.startsWith('broker_cpu');
       const ratio = {
         bench,
-        system: `weir/${peer}`,
+        system: lowerIsBetter ? `${peer}/weir` : `weir/${peer}`,
         metric: `${metric}_ratio`,
-        value: Math.round((weirValue / peerValue) * 100) / 100,
+        value: Math.round((lowerIsBetter ? peerValue / weirValue : weirValue / peerValue) * 100) / 100,
         unit: 'x',
       };
       results.push(ratio);

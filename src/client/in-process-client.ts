@@ -4,7 +4,7 @@
 import { InvalidArgumentError } from '../common/errors.js';
 import type { Attachment, CoreSession, PublishAck, PublishInput } from '../core/api.js';
 import type { BrokerCore } from '../core/broker.js';
-import { keyHash } from '../core/partition-hash.js';
+import { ensureDurableSubscription, ensureQueue, queueOptions } from '../core/destinations.js';
 import { InProcessTransaction } from './in-process-transaction.js';
 import { LiveMessage, StreamMessage } from './received-message.js';
 import { ClientSubscription } from './subscription.js';
@@ -95,13 +95,13 @@ export class InProcessClient implements Client {
     message.term(reason);
   }
 
+  /** Queue `name` (src/core/destinations.ts): the same queue STOMP `/queue/<name>` and JMS reach. */
   async createQueue(
     name: string,
     options: Partial<Omit<StreamConfigInput, 'name' | 'subjects'>> = {},
   ): Promise<QueueInfo> {
-    const stream = await this.#core.addStream({ retention: 'workqueue', ...options, name, subjects: [name] });
-    const consumer = await this.#core.addConsumer(name, { name, durable: true, dispatch: 'shared' });
-    return { stream, consumer };
+    const queue = await ensureQueue(this.#core, name, queueOptions(options));
+    return { stream: queue.streamInfo, consumer: queue.consumerInfo };
   }
 
   async request(subject: string, body: Body = '', options: RequestOptions = {}): Promise<ReceivedMessage> {
@@ -194,20 +194,12 @@ export class InProcessClient implements Client {
       }),
     );
     const setup = async (): Promise<void> => {
-      let stream = this.#core.findStreamFor(topic);
-      if (stream === undefined) {
-        const name = topicStreamName(topic);
-        await this.#core.addStream({ name, subjects: [topic], retention: 'interest' });
-        stream = name;
-      }
-      const covers = this.#core.streamInfo(stream).config.subjects.includes(topic);
-      await this.#core.addConsumer(stream, {
-        name: durable,
-        durable: true,
-        deliverPolicy: { kind: 'new' },
-        ...(covers ? {} : { filterSubject: topic }),
+      const { stream, consumer } = await ensureDurableSubscription(this.#core, {
+        topicFilter: topic,
+        subscriptionName: durable,
+        dispatch: 'shared',
       });
-      inner = this.#attach({ stream, consumer: durable }, options);
+      inner = this.#attach({ stream, consumer }, options);
       this.#subscriptions.delete(inner as ClientSubscription);
       if (options.callback === undefined) {
         for await (const message of inner) outer.push(message);
@@ -224,12 +216,6 @@ export class InProcessClient implements Client {
     void subscription.closed.finally(() => this.#subscriptions.delete(subscription)).catch(() => undefined);
     return subscription;
   }
-}
-
-/** The interest stream a durable topic subscription creates: a readable name plus a hash against collisions. */
-export function topicStreamName(topic: string): string {
-  const readable = topic.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
-  return `TOPIC_${readable}_${keyHash(topic).toString(16)}`;
 }
 
 function publishInput(subject: string, body: Body, options: PublishOptions): PublishInput {

@@ -36,7 +36,12 @@ import type {
   TermEntry,
 } from '../protocols/native/codec/index.js';
 import { Connection } from './connection.js';
-import { topicStreamName } from './in-process-client.js';
+import {
+  type DestinationRef,
+  type DurableSubscriptionInput,
+  queueOptions,
+  topicStreamName,
+} from '../core/destinations.js';
 import type { SettleKind, Settler } from './network-message.js';
 import { NetworkMessage } from './network-message.js';
 import { IdempotentProducer } from './network-producer.js';
@@ -419,10 +424,10 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
       setup = this.#openOn(record);
     } else {
       const durable = options.durable;
-      setup = this.#durableTopic(target, durable).then((stream) => {
+      setup = this.#durableTopic(target, durable).then(({ stream, consumer }) => {
         record.stream = stream;
-        record.consumer = durable;
-        record.open = attach(stream, durable);
+        record.consumer = consumer;
+        record.open = attach(stream, consumer);
         return this.#openOn(record);
       });
     }
@@ -448,38 +453,47 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
   }
 
   /**
-   * The stream that captures `topic`, or else a new interest stream for it (named as the
-   * in-process client names it), so durable subscriptions of a topic are stored once.
+   * The stream that captures `topic`, or else a new interest stream for it (named as for
+   * every protocol, src/core/destinations.ts), so persistent topic messages have a home.
    */
   async topicStream(topic: string): Promise<{ stream: string; covers: boolean }> {
-    let stream = (await this.#admin<{ stream: string | null }>('streamFind', { subject: topic })).stream;
-    if (stream === null) {
-      const name = topicStreamName(topic);
+    const found = (await this.#admin<{ stream: string | null }>('streamFind', { subject: topic })).stream;
+    let stream: string;
+    if (found === null) {
+      stream = topicStreamName(topic);
       try {
-        await this.admin.addStream({ name, subjects: [topic], retention: 'interest' });
+        await this.admin.addStream({ name: stream, subjects: [topic], retention: 'interest' });
       } catch (error) {
         if (!isWeirError(error, ErrorCode.StreamExists)) throw error;
       }
-      stream = name;
+    } else {
+      stream = found;
     }
     const covers = (await this.admin.streamInfo(stream)).config.subjects.includes(topic);
     return { stream, covers };
   }
 
+  /**
+   * A durable subscription on a topic, made by the broker as for every protocol (the same
+   * one STOMP and JMS subscribers of that name reach); idempotent.
+   */
+  ensureDurableSubscription(input: DurableSubscriptionInput): Promise<DestinationRef> {
+    return this.#admin<DestinationRef>('subscriptionEnsure', input);
+  }
+
+  /** Deletes durable subscription `subscriptionName` (of `clientId`); false when there was none. */
+  async deleteDurableSubscription(subscriptionName: string, clientId?: string): Promise<boolean> {
+    const body = { subscriptionName, ...(clientId !== undefined ? { clientId } : {}) };
+    return (await this.#admin<{ deleted: boolean }>('subscriptionDelete', body)).deleted;
+  }
+
   /** A durable consumer on the interest stream that captures the topic (both created on first use). */
-  async #durableTopic(topic: string, durable: string): Promise<string> {
-    const { stream, covers } = await this.topicStream(topic);
-    try {
-      await this.admin.addConsumer(stream, {
-        name: durable,
-        durable: true,
-        deliverPolicy: { kind: 'new' },
-        ...(covers ? {} : { filterSubject: topic }),
-      });
-    } catch (error) {
-      if (!isWeirError(error, ErrorCode.ConsumerExists)) throw error;
-    }
-    return stream;
+  async #durableTopic(topic: string, durable: string): Promise<DestinationRef> {
+    return this.ensureDurableSubscription({
+      topicFilter: topic,
+      subscriptionName: durable,
+      dispatch: 'shared',
+    });
   }
 
   #resubscribe(connection: Connection, record: SubscriptionRecord): void {
@@ -545,6 +559,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
       case 'liveDeliver': {
         const record = this.#subscriptions.get(frame.subscriptionId);
         if (record === undefined) return;
+        if (frame.droppedCount !== undefined) record.subscription.droppedByBroker(frame.droppedCount);
         record.subscription.enqueue(frame.messages.map((message) => new NetworkMessage(message)));
         return;
       }
@@ -807,13 +822,11 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     return answer.body as T;
   }
 
-  /** A point-to-point queue: a workqueue stream on subject `name` and its shared durable consumer `name`. */
+  /** Queue `name`, made by the broker as for every protocol (src/core/destinations.ts); idempotent. */
   async createQueue(
     name: string,
     options: Partial<Omit<StreamConfigInput, 'name' | 'subjects'>> = {},
   ): Promise<QueueInfo> {
-    const stream = await this.admin.addStream({ retention: 'workqueue', ...options, name, subjects: [name] });
-    const consumer = await this.admin.addConsumer(name, { name, durable: true, dispatch: 'shared' });
-    return { stream, consumer };
+    return this.#admin<QueueInfo>('queueEnsure', { name, options: queueOptions(options) });
   }
 }

@@ -80,7 +80,10 @@ export class NetworkSubscription implements Subscription {
     return this.#failures;
   }
 
-  /** Live messages dropped because the application fell behind. */
+  /**
+   * Live messages dropped under the slow-consumer policy `drop_oldest`: by the broker (its
+   * LIVE_DELIVER frames carry the count) or here, because the application fell behind.
+   */
   get dropped(): number {
     return this.#dropped;
   }
@@ -95,6 +98,11 @@ export class NetworkSubscription implements Subscription {
   }
 
   // ---- fed by the client ----
+
+  /** The broker dropped `count` messages of this live subscription before it could send them. */
+  droppedByBroker(count: number): void {
+    this.#dropped += count;
+  }
 
   enqueue(messages: readonly NetworkMessage[]): void {
     if (this.#ended) return;

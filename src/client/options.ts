@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../common/errors.js';
 import { NativeLimits } from '../common/limits.js';
 
 export interface ConnectOptions {
-  /** `host:port`, `weir://host:port`, or several to try in turn. Default `127.0.0.1:4850`. */
+  /** `host:port`, `weir://host:port`, or several to try in turn. Default `127.0.0.1:4222` (the broker's default native port). */
   readonly servers?: string | readonly string[];
   readonly user?: string;
   readonly password?: string;
@@ -63,7 +63,8 @@ export interface ParsedConnectOptions {
   readonly clock: Clock;
 }
 
-export const defaultPort = 4850;
+/** The native port `weir serve` listens on by default (docs/protocol.md). */
+export const defaultPort = 4222;
 
 const known = new Set([
   'servers',

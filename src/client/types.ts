@@ -127,6 +127,11 @@ export interface Subscription extends AsyncIterable<ReceivedMessage> {
   readonly received: number;
   /** Handler failures (each nacked). */
   readonly failures: number;
+  /**
+   * Live subscriptions: messages dropped under `drop_oldest` because the subscriber fell
+   * behind, by the broker or by the client. Always 0 for stream subscriptions.
+   */
+  readonly dropped: number;
   /** Resolves when the subscription ends: rejects if it ended with an error. */
   readonly closed: Promise<void>;
   /** Stops delivery; unacked stream messages are redelivered. */
@@ -208,7 +213,11 @@ export interface Client {
   ack(message: ReceivedMessage): void;
   nack(message: ReceivedMessage, options?: { delayMs?: number; reason?: string }): void;
   term(message: ReceivedMessage, reason?: string): void;
-  /** A point-to-point queue: a workqueue stream on subject `name` and its shared durable consumer `name`. */
+  /**
+   * A point-to-point queue: a workqueue stream on subject `name` and its shared durable
+   * consumer, idempotent. Stream and consumer are named `encodeName(name)` as for every
+   * protocol (src/core/destinations.ts: `orders.eu` → `orders_2eeu`); attach to the names returned.
+   */
   createQueue(
     name: string,
     options?: Partial<Omit<StreamConfigInput, 'name' | 'subjects'>>,

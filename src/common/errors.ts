@@ -18,6 +18,8 @@ export const ErrorCode = {
   InvalidSubject: 'WEIR_INVALID_SUBJECT',
   StreamNotFound: 'WEIR_STREAM_NOT_FOUND',
   StreamExists: 'WEIR_STREAM_EXISTS',
+  /** A queue and a topic (or two streams) would capture the same subjects. */
+  DestinationConflict: 'WEIR_DESTINATION_CONFLICT',
   ConsumerNotFound: 'WEIR_CONSUMER_NOT_FOUND',
   ConsumerExists: 'WEIR_CONSUMER_EXISTS',
   ConsumerBusy: 'WEIR_CONSUMER_BUSY',

@@ -202,9 +202,9 @@ export const StompLimits = {
   subscriptionsMax: 1024,
   /** Transactions one connection may have open at once. */
   transactionsMax: 64,
-  /** Frames (SEND, ACK, NACK) buffered in one transaction. */
+  /** Frames the adapter holds in one transaction (live-only SENDs, NACKs); the core bounds the rest. */
   transactionFramesMax: 10_000,
-  /** Body bytes buffered in one transaction. */
+  /** Body bytes the adapter holds in one transaction. */
   transactionBytesMax: 16 * 1024 * 1024,
   /** Prefetch of a subscription with neither `prefetch-count` nor `activemq.prefetchSize`. */
   prefetchDefault: 1000,

@@ -220,6 +220,8 @@ export interface PartitionInfo {
   readonly nextOffset: number;
   readonly messages: number;
   readonly bytes: number;
+  /** Log segments on disk (or in memory), the active one included. */
+  readonly segments: number;
 }
 
 export interface StreamInfo {
@@ -320,6 +322,9 @@ export interface LiveSubscription {
   close(): void;
 }
 
+/** How publishConfirmedThen reports: an error, or the ack once the message is durable. */
+export type PublishConfirmCallback = (error: Error | undefined, ack: PublishAck | undefined) => void;
+
 export interface CoreSession {
   readonly id: string;
   /**
@@ -331,6 +336,11 @@ export interface CoreSession {
   publish(input: PublishInput): void;
   /** Resolves once durable; rejects WEIR_NO_STREAM when no stream captures the subject. */
   publishConfirmed(input: PublishInput): Promise<PublishAck>;
+  /**
+   * publishConfirmed without a promise per message (protocol adapters confirming batches):
+   * `done` runs exactly once, on a later turn, with the error or the ack.
+   */
+  publishConfirmedThen(input: PublishInput, done: PublishConfirmCallback): void;
   attach(stream: string, consumer: string, options: AttachOptions): Attachment;
   fetch(stream: string, consumer: string, options: { batch: number; expiresMs: number }): Promise<Delivery[]>;
   /**

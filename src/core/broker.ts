@@ -24,6 +24,7 @@ import type {
   ProducerIdentity,
   ProducerStamp,
   PublishAck,
+  PublishConfirmCallback,
   PublishInput,
   RedriveResult,
   RedriveSelection,
@@ -208,46 +209,63 @@ export class BrokerCore {
   }
 
   publishConfirmed(input: PublishInput, sessionId: string | undefined): Promise<PublishAck> {
-    this.#assertOpen();
-    const message = createMessage(input, this.clock.nowMs());
-    this.#checkProducer(input);
-    const stream = this.#capturing(message);
-    if (stream === undefined) {
-      this.liveRouter.publish(message, sessionId);
-      return Promise.reject(
-        new WeirError(ErrorCode.NoStream, `no stream captures subject '${message.subject}'`),
-      );
-    }
-    // Queued synchronously: a full stream throws here, before live subscribers see anything.
-    const stored = this.#store_(stream, message, input.producer);
-    this.#publishLive(stream, message, sessionId);
-    this.#published += 1;
-    return stored;
+    return new Promise((resolve, reject) => {
+      this.publishConfirmedThen(input, sessionId, (error, ack) => {
+        if (error !== undefined) reject(error);
+        else resolve(ack as PublishAck);
+      });
+    });
   }
 
-  /** Queues `message` on `stream` (throws if the stream refuses it); resolves once stored. */
-  #store_(stream: Stream, message: Message, producer?: ProducerStamp): Promise<PublishAck> {
-    let settle: (
-      error: Error | undefined,
-      partition: number,
-      offset: number,
-      duplicate?: boolean,
-    ) => void = () => undefined;
-    const stored = new Promise<PublishAck>((resolve, reject) => {
-      settle = (error, partition, offset, duplicate) => {
-        if (error !== undefined) reject(error);
-        else if (duplicate === true) resolve({ stream: stream.name, partition, offset, duplicate: true });
-        else if (offset < 0)
-          resolve({ stream: stream.name, partition, offset, duplicate: false, delayed: true });
-        else resolve({ stream: stream.name, partition, offset, duplicate: false });
-      };
-    });
+  /**
+   * publishConfirmed with a callback instead of a promise per message. Invalid input, a
+   * missing stream and a refusing stream are reported through `done` (on a later turn) too.
+   */
+  publishConfirmedThen(
+    input: PublishInput,
+    sessionId: string | undefined,
+    done: PublishConfirmCallback,
+  ): void {
+    let stream: Stream | undefined;
+    let message: Message;
+    try {
+      this.#assertOpen();
+      message = createMessage(input, this.clock.nowMs());
+      this.#checkProducer(input);
+      stream = this.#capturing(message);
+      if (stream === undefined) {
+        this.liveRouter.publish(message, sessionId);
+        throw new WeirError(ErrorCode.NoStream, `no stream captures subject '${message.subject}'`);
+      }
+      // Queued synchronously: a full stream throws here, before live subscribers see anything.
+      this.#store_(stream, message, input.producer, done);
+    } catch (error) {
+      queueMicrotask(() => done(error instanceof Error ? error : new Error(String(error)), undefined));
+      return;
+    }
+    this.#publishLive(stream, message, sessionId);
+    this.#published += 1;
+  }
+
+  /** Queues `message` on `stream` (throws if the stream refuses it); `done` runs once stored. */
+  #store_(
+    stream: Stream,
+    message: Message,
+    producer: ProducerStamp | undefined,
+    done: PublishConfirmCallback,
+  ): void {
+    const name = stream.name;
     stream.publish(
       message,
-      (error, partition, offset, duplicate) => settle(error, partition, offset, duplicate),
+      (error, partition, offset, duplicate) => {
+        if (error !== undefined) done(error, undefined);
+        else if (duplicate === true) done(undefined, { stream: name, partition, offset, duplicate: true });
+        else if (offset < 0)
+          done(undefined, { stream: name, partition, offset, duplicate: false, delayed: true });
+        else done(undefined, { stream: name, partition, offset, duplicate: false });
+      },
       producer,
     );
-    return stored;
   }
 
   /**
@@ -560,7 +578,10 @@ export class BrokerCore {
     if (target === undefined || target === source) {
       throw new WeirError(ErrorCode.NoStream, `no dead-letter stream for '${source.name}'`);
     }
-    await this.#store_(target, message);
+    const stream = target;
+    await new Promise<void>((resolve, reject) =>
+      this.#store_(stream, message, undefined, (error) => (error === undefined ? resolve() : reject(error))),
+    );
   }
 
   #checkOverlap(name: string, subjects: readonly string[]): void {

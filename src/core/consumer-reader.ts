@@ -8,6 +8,7 @@
 //   ones are counted in `scanSkipped`).
 // Acked offsets (after a restart) are skipped without decoding.
 
+import { Limits } from '../common/limits.js';
 import type { ConsumerPartition } from './consumer-partition.js';
 import { selectAndOrder } from './consumer-selection.js';
 import type { Consumer } from './consumer.js';
@@ -148,8 +149,9 @@ export class ConsumerReader {
   }
 }
 
+/** Messages one refill asks for: a consumer that keeps up wakes less often for more. */
 function readCount(): number {
-  return 512;
+  return Limits.consumerReadAheadMessagesMax;
 }
 
 /** Reads until every wanted offset in [first, last] was looked at. */

@@ -16,6 +16,7 @@ export function streamInfo(stream: Stream): StreamInfo {
       nextOffset: partition.nextOffset,
       messages: partition.messageCount,
       bytes: partition.log.sizeBytes,
+      segments: partition.log.segmentCount,
     })),
     published: stream.counters.published,
     rejectedFull: stream.counters.rejectedFull,

@@ -18,6 +18,7 @@ import type {
   NackOptions,
   ProducerIdentity,
   PublishAck,
+  PublishConfirmCallback,
   PublishInput,
   RequestOptions,
   TemporaryQueue,
@@ -36,6 +37,7 @@ export interface SessionHost {
   /** Returns how many took it: a capturing stream counts one, plus each live subscriber. */
   publish(input: PublishInput, sessionId: string): number;
   publishConfirmed(input: PublishInput, sessionId: string): Promise<PublishAck>;
+  publishConfirmedThen(input: PublishInput, sessionId: string, done: PublishConfirmCallback): void;
   consumer(stream: string, name: string): Consumer;
   onSessionClosed(session: Session): void;
   initProducer(name: string | undefined): Promise<ProducerIdentity>;
@@ -77,6 +79,14 @@ export class Session implements CoreSession {
     } catch (error) {
       return Promise.reject(error as Error);
     }
+  }
+
+  publishConfirmedThen(input: PublishInput, done: PublishConfirmCallback): void {
+    if (this.#closed) {
+      queueMicrotask(() => done(closedError(), undefined));
+      return;
+    }
+    this.#host.publishConfirmedThen(input, this.id, done);
   }
 
   attach(stream: string, consumerName: string, options: AttachOptions): Attachment {

@@ -63,6 +63,8 @@ export class StreamPartition {
   readonly #cache: StoredMessage[] = [];
   #cacheHead = 0;
   #cacheBytes = 0;
+  /** The messages decoded by the last log read, contiguous by offset (see read()). */
+  #readRun: StoredMessage[] = [];
 
   constructor(index: number, log: Log, onAppended: AppendedListener) {
     this.index = index;
@@ -132,25 +134,39 @@ export class StreamPartition {
     // The log may already have dropped segments below firstOffset's next move (retention runs async).
     const from = Math.max(fromOffset, this.firstOffset, this.log.startOffset);
     if (from >= this.nextOffset || maxCount <= 0) return { messages: [], scannedTo: from };
-    const cached = this.#fromCache(from, maxCount, wanted);
+    const cached =
+      this.#fromRun(this.#cache, this.#cacheHead, from, maxCount, wanted) ??
+      this.#fromRun(this.#readRun, 0, from, maxCount, wanted);
     if (cached !== undefined) return cached;
     const batches = await this.log.read(Offset(from), readBytesMax);
+    // Everything from `from` to the end of the batches read is decoded once and kept as the
+    // read run, so the next sequential read (of this consumer or another) continues from
+    // memory instead of reading and CRC-checking the same batches again. It holds what one
+    // read returned, up to readBytesMax of records past what the caller asked for.
+    // A filtered read (redeliveries, filter scans) decodes only what it wants, as before.
+    const run: StoredMessage[] = [];
+    let runBytes = 0;
     const messages: StoredMessage[] = [];
     let scannedTo = from;
     for (const batch of batches) {
       for (const record of batch.records()) {
         if (record.offset < from) continue;
-        if (record.offset >= this.nextOffset) return { messages, scannedTo };
-        scannedTo = record.offset + 1;
-        if (wanted !== undefined && !wanted(record.offset)) continue;
-        messages.push({
+        if (record.offset >= this.nextOffset) break;
+        const full = messages.length >= maxCount;
+        if (full && (wanted !== undefined || runBytes >= readBytesMax)) break;
+        runBytes += record.value.length;
+        if (!full) scannedTo = record.offset + 1;
+        if (!full && wanted !== undefined && !wanted(record.offset)) continue;
+        const stored: StoredMessage = {
           offset: record.offset,
           message: decodeMessage(record.value),
           sizeBytes: record.value.length,
-        });
-        if (messages.length >= maxCount) return { messages, scannedTo };
+        };
+        if (wanted === undefined) run.push(stored);
+        if (!full) messages.push(stored);
       }
     }
+    if (wanted === undefined) this.#readRun = run;
     return { messages, scannedTo };
   }
 
@@ -161,23 +177,26 @@ export class StreamPartition {
     return first?.offset === offset ? first : undefined;
   }
 
-  #fromCache(
+  /** Serves a read from a contiguous run of stored messages (`run[head]` on), if it holds `from`. */
+  #fromRun(
+    run: readonly StoredMessage[],
+    head: number,
     from: number,
     maxCount: number,
     wanted: ((offset: number) => boolean) | undefined,
   ): { messages: StoredMessage[]; scannedTo: number } | undefined {
-    const head = this.#cache[this.#cacheHead];
-    if (head === undefined || from < head.offset) return undefined;
-    const start = this.#cacheHead + (from - head.offset);
-    if (start >= this.#cache.length) return undefined;
+    const first = run[head];
+    if (first === undefined || from < first.offset) return undefined;
+    const start = head + (from - first.offset);
+    if (start >= run.length) return undefined;
     if (wanted === undefined) {
-      const messages = this.#cache.slice(start, Math.min(this.#cache.length, start + maxCount));
+      const messages = run.slice(start, Math.min(run.length, start + maxCount));
       return { messages, scannedTo: from + messages.length };
     }
     const messages: StoredMessage[] = [];
     let scannedTo = from;
-    for (let index = start; index < this.#cache.length && messages.length < maxCount; index++) {
-      const stored = this.#cache[index] as StoredMessage;
+    for (let index = start; index < run.length && messages.length < maxCount; index++) {
+      const stored = run[index] as StoredMessage;
       scannedTo = stored.offset + 1;
       if (wanted(stored.offset)) messages.push(stored);
     }

@@ -299,7 +299,12 @@ export class Stream implements ConsumerHost {
     if (target <= partition.firstOffset) return;
     partition.firstOffset = target;
     for (const consumer of this.consumers.values()) consumer.onTruncated(partition.index, target);
-    this.#queueDeletion(() => partition.log.deleteBefore(Offset(target)));
+    // Reclaim sealed segments only: the active one goes when it rolls by size or age. Retiring
+    // it here would roll the log on every ack batch of a queue whose consumer keeps up.
+    // Readers start at partition.firstOffset, so what stays on disk below it is never read.
+    this.#queueDeletion(() =>
+      partition.log.deleteBefore(Offset(Math.min(target, partition.log.activeSegmentBaseOffset))),
+    );
   }
 
   #queueDeletion(work: () => Promise<void>): void {

@@ -152,6 +152,10 @@ export class FileLog implements Log {
     return Offset(this.#active().nextOffset);
   }
 
+  get activeSegmentBaseOffset(): Offset {
+    return Offset(this.#active().baseOffset);
+  }
+
   get committedOffset(): Offset {
     return Offset(this.#committedOffset);
   }

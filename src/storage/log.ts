@@ -104,6 +104,12 @@ export interface Log {
   readonly sizeBytes: number;
   /** Segments stored, the active one included (there is always one). */
   readonly segmentCount: number;
+  /**
+   * The base offset of the active segment, the one appends go to. Deleting up to here
+   * reclaims every sealed segment without forcing a roll; deleting beyond it retires the
+   * active segment too, which costs a roll (new files, a directory fsync).
+   */
+  readonly activeSegmentBaseOffset: Offset;
 
   /** Appends one batch whole; resolves once it is as durable as the fsync policy promises. */
   append(batch: BatchInput): Promise<AppendResult>;

@@ -61,6 +61,10 @@ export class MemoryLog implements Log {
     return Offset(this.#active().nextOffset);
   }
 
+  get activeSegmentBaseOffset(): Offset {
+    return Offset(this.#active().baseOffset);
+  }
+
   get committedOffset(): Offset {
     return this.nextOffset;
   }

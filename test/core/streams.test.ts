@@ -1,5 +1,7 @@
 // Stream administration, limits, discard policies, partitions, retention by interest and workqueue.
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
 import { isWeirError } from '../../src/common/errors.js';
@@ -148,6 +150,34 @@ test('partitions: a key always lands in the partition its documented hash names'
     assert.equal(all.length + more.length, 10, 'a consumer reads every partition');
   } finally {
     await core.close();
+  }
+});
+
+test('a queue whose consumer keeps up does not roll its log on every ack', async () => {
+  const temp = await tempDir();
+  const core = await openCore({ dataDir: temp.dir });
+  try {
+    await core.addStream({ name: 'q', subjects: ['q'], retention: 'workqueue', fsync: { kind: 'never' } });
+    await core.addConsumer('q', { name: 'q', dispatch: 'shared' });
+    const session = core.openSession();
+    for (let round = 0; round < 50; round++) {
+      await session.publishConfirmed({ subject: 'q', body: `m${round}` });
+      const [delivery] = await session.fetch('q', 'q', { batch: 1, expiresMs: 1_000 });
+      assert.equal(delivery?.message.body.toString(), `m${round}`);
+      session.ack(delivery as Delivery);
+      await until(() => core.streamInfo('q').messages === 0, 'acked message deleted');
+    }
+    await settle();
+    assert.equal(core.streamInfo('q').partitions[0]?.segments, 1);
+    // The first segment is still the active one: no ack forced a roll.
+    const partitionDir = path.join(temp.dir, 'streams', 'q', 'partitions', '0');
+    assert.deepEqual(
+      (await readdir(partitionDir)).filter((name) => name.endsWith('.log')),
+      ['00000000000000000000.log'],
+    );
+  } finally {
+    await core.close();
+    await temp.remove();
   }
 });
 

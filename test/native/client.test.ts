@@ -239,37 +239,37 @@ test('request-reply: a responder answers through reply-to; no responders and tim
 
 test('transactions: consume from one stream and produce to another atomically; a failing one applies nothing', async () => {
   const c = await client();
-  await c.createQueue('tx_in');
-  await c.createQueue('tx_out');
-  await c.publishConfirmed('tx_in', 'order-1');
-  await c.publishConfirmed('tx_in', 'order-2');
+  await c.createQueue('tx-in');
+  await c.createQueue('tx-out');
+  await c.publishConfirmed('tx-in', 'order-1');
+  await c.publishConfirmed('tx-in', 'order-2');
   const [first, second] = await c.fetch(
-    { stream: 'tx_in', consumer: 'tx_in' },
+    { stream: 'tx-in', consumer: 'tx-in' },
     { batch: 2, expiresMs: 1_000 },
   );
   assert.ok(first !== undefined && second !== undefined);
 
   const good = c.beginTransaction();
   good.ack(first);
-  good.publish('tx_out', `processed ${first.string()}`);
+  good.publish('tx-out', `processed ${first.string()}`);
   const acks = await good.commit();
   assert.equal(acks.length, 1);
-  assert.equal(acks[0]?.stream, 'tx_out');
+  assert.equal(acks[0]?.stream, 'tx-out');
 
   // A publish no stream captures fails the whole transaction: the ack of order-2 is not applied either.
   const bad = c.beginTransaction();
   bad.ack(second);
-  bad.publish('tx_out', `processed ${second.string()}`);
+  bad.publish('tx-out', `processed ${second.string()}`);
   bad.publish('nowhere.at.all', 'x');
   await assert.rejects(bad.commit(), (error: unknown) => isWeirError(error, ErrorCode.NoStream));
-  await until(() => broker.core.streamInfo('tx_out').messages === 1, 'one output');
-  assert.equal(broker.core.consumerInfo('tx_in', 'tx_in').acked, 1);
+  await until(() => broker.core.streamInfo('tx-out').messages === 1, 'one output');
+  assert.equal(broker.core.consumerInfo('tx-in', 'tx-in').acked, 1);
 
   // Abort redelivers what the transaction had acked.
   const aborted = c.beginTransaction();
   aborted.ack(second);
   await aborted.abort();
-  const [again] = await c.fetch({ stream: 'tx_in', consumer: 'tx_in' }, { expiresMs: 2_000 });
+  const [again] = await c.fetch({ stream: 'tx-in', consumer: 'tx-in' }, { expiresMs: 2_000 });
   assert.equal(again?.string(), 'order-2');
   assert.ok((again?.deliveryCount ?? 0) >= 2);
 });

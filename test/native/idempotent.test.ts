@@ -105,7 +105,7 @@ test('keyless messages on a partitioned stream and delayed ones go unstamped and
     assert.deepEqual(acks.map((ack) => ack.partition).sort(), [0, 1], 'round-robin, as without stamps');
     assert.equal(broker.core.streamInfo('spread').messages, 2);
     // A delayed message is confirmed with offset -1 (not appended yet), which the codec accepts.
-    const delayed = await client.publishConfirmed('spread', 'c', { delayMs: 1 });
+    const delayed = await client.publishConfirmed('spread', 'c', { delayMs: 200 });
     assert.equal(delayed.offset, -1);
     await until(() => broker.core.streamInfo('spread').messages === 3, 'the delayed message appended');
     assert.equal(broker.core.streamInfo('spread').messages, 3);

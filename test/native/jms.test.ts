@@ -40,7 +40,7 @@ after(async () => {
 test('queue: AUTO_ACKNOWLEDGE send and receive, with JMS headers and properties', async () => {
   const connection = await open();
   const session = connection.createSession(false, AcknowledgeMode.AUTO_ACKNOWLEDGE);
-  const orders = session.createQueue('jms_orders');
+  const orders = session.createQueue('jms-orders');
   const producer = session.createProducer(orders);
   producer.priority = 8;
   const sent = session.createTextMessage('hello');
@@ -60,14 +60,14 @@ test('queue: AUTO_ACKNOWLEDGE send and receive, with JMS headers and properties'
   assert.equal(received.JMSDeliveryMode, DeliveryMode.PERSISTENT);
   assert.ok(received.JMSExpiration > Date.now());
   assert.equal(await consumer.receive(100), null);
-  await until(() => broker.core.consumerInfo('jms_orders', 'jms_orders').acked === 1, 'auto ack');
+  await until(() => broker.core.consumerInfo('jms-orders', 'jms-orders').acked === 1, 'auto ack');
   await consumer.close();
 });
 
 test('every message type survives the trip', async () => {
   const connection = await open();
   const session = connection.createSession();
-  const queue = session.createQueue('jms_types');
+  const queue = session.createQueue('jms-types');
   const producer = session.createProducer(queue);
   const bytes = session.createBytesMessage();
   bytes.writeBytes(Buffer.from([9, 8, 7]));
@@ -106,14 +106,14 @@ test('every message type survives the trip', async () => {
 test('CLIENT_ACKNOWLEDGE acks everything so far; recover redelivers the rest', async () => {
   const connection = await open();
   const session = connection.createSession(false, AcknowledgeMode.CLIENT_ACKNOWLEDGE);
-  const queue = session.createQueue('jms_client');
+  const queue = session.createQueue('jms-client');
   const producer = session.createProducer(queue);
   for (const text of ['a', 'b', 'c']) await producer.send(session.createTextMessage(text));
   const consumer = await session.createConsumer(queue);
   const a = await consumer.receive(2_000);
   const b = await consumer.receive(2_000);
   b?.acknowledge();
-  await until(() => broker.core.consumerInfo('jms_client', 'jms_client').acked === 2, 'a and b acked');
+  await until(() => broker.core.consumerInfo('jms-client', 'jms-client').acked === 2, 'a and b acked');
   assert.equal(a?.JMSRedelivered, false);
   const c = (await consumer.receive(2_000)) as TextMessage;
   assert.equal(c.text, 'c');
@@ -123,14 +123,14 @@ test('CLIENT_ACKNOWLEDGE acks everything so far; recover redelivers the rest', a
   assert.equal(again.JMSRedelivered, true);
   assert.equal(again.getProperty('JMSXDeliveryCount'), 2);
   again.acknowledge();
-  await until(() => broker.core.consumerInfo('jms_client', 'jms_client').acked === 3, 'c acked');
+  await until(() => broker.core.consumerInfo('jms-client', 'jms-client').acked === 3, 'c acked');
   await consumer.close();
 });
 
 test('INDIVIDUAL_ACKNOWLEDGE acks one message only', async () => {
   const connection = await open();
   const session = connection.createSession(false, AcknowledgeMode.INDIVIDUAL_ACKNOWLEDGE);
-  const queue = session.createQueue('jms_individual');
+  const queue = session.createQueue('jms-individual');
   const producer = session.createProducer(queue);
   await producer.send(session.createTextMessage('x'));
   await producer.send(session.createTextMessage('y'));
@@ -138,8 +138,8 @@ test('INDIVIDUAL_ACKNOWLEDGE acks one message only', async () => {
   await consumer.receive(2_000);
   const y = await consumer.receive(2_000);
   y?.acknowledge();
-  await until(() => broker.core.consumerInfo('jms_individual', 'jms_individual').acked === 1, 'y acked');
-  assert.equal(broker.core.consumerInfo('jms_individual', 'jms_individual').ackPending, 1);
+  await until(() => broker.core.consumerInfo('jms-individual', 'jms-individual').acked === 1, 'y acked');
+  assert.equal(broker.core.consumerInfo('jms-individual', 'jms-individual').ackPending, 1);
   await consumer.close();
 });
 
@@ -148,7 +148,7 @@ test('a listener that throws gets the message again; the error reaches the excep
   const errors: unknown[] = [];
   connection.setExceptionListener((error) => errors.push(error));
   const session = connection.createSession(false, AcknowledgeMode.DUPS_OK_ACKNOWLEDGE);
-  const queue = session.createQueue('jms_listener');
+  const queue = session.createQueue('jms-listener');
   const seen: number[] = [];
   const consumer = await session.createConsumer(queue);
   consumer.setMessageListener((message) => {
@@ -160,7 +160,7 @@ test('a listener that throws gets the message again; the error reaches the excep
   assert.deepEqual(seen, [1, 2]);
   assert.equal(errors.length, 1);
   await until(
-    () => broker.core.consumerInfo('jms_listener', 'jms_listener').acked === 1,
+    () => broker.core.consumerInfo('jms-listener', 'jms-listener').acked === 1,
     'acked after success',
   );
   await consumer.close();
@@ -237,7 +237,7 @@ test('a selector on a durable subscription delivers only what it selects', async
 test('transacted sessions: sends appear on commit; rollback redelivers what was received', async () => {
   const connection = await open();
   const session = connection.createSession(true);
-  const queue = session.createQueue('jms_tx');
+  const queue = session.createQueue('jms-tx');
   const producer = session.createProducer(queue);
   await producer.send(session.createTextMessage('one'));
   await producer.send(session.createTextMessage('two'));
@@ -259,7 +259,7 @@ test('transacted sessions: sends appear on commit; rollback redelivers what was 
   assert.deepEqual(after.map((message) => message.text).sort(), ['one', 'two']);
   assert.equal(after.find((message) => message.text === 'one')?.JMSRedelivered, true);
   await session.commit();
-  await until(() => broker.core.consumerInfo('jms_tx', 'jms_tx').acked === 2, 'both acked on commit');
+  await until(() => broker.core.consumerInfo('jms-tx', 'jms-tx').acked === 2, 'both acked on commit');
   await consumer.close();
 });
 
@@ -267,7 +267,7 @@ test('selectors on queues are not supported yet, and say so', async () => {
   const connection = await open();
   const session = connection.createSession();
   await assert.rejects(
-    session.createConsumer(session.createQueue('jms_selected'), "color = 'red'"),
+    session.createConsumer(session.createQueue('jms-selected'), "color = 'red'"),
     (error: unknown) => isWeirError(error, ErrorCode.NotSupported),
   );
 });
@@ -276,7 +276,7 @@ test('a stopped connection delivers nothing until started', async () => {
   const connection = await open();
   connection.stop();
   const session = connection.createSession();
-  const queue = session.createQueue('jms_stopped');
+  const queue = session.createQueue('jms-stopped');
   await session.createProducer(queue).send(session.createTextMessage('held'));
   const consumer = await session.createConsumer(queue);
   assert.equal(await consumer.receive(200), null);

@@ -278,3 +278,80 @@ test('over WebSocket every message holds whole frames', async () => {
   }
   socket.close();
 });
+
+test('transactions: live sends wait for COMMIT, an aborted ACK is redelivered, a committed NACK redelivers', async () => {
+  const client = await raw();
+  client.write(
+    `${connect}SUBSCRIBE\nid:t\ndestination:/topic/tx.live\n\n\0` +
+      `SUBSCRIBE\nid:q\ndestination:/queue/tx.q\nack:client-individual\n\n\0` +
+      `BEGIN\ntransaction:t1\n\n\0SEND\ndestination:/topic/tx.live\ntransaction:t1\n\nlive\0` +
+      `SEND\ndestination:/queue/tx.q\ntransaction:t1\n\nstored\0SEND\ndestination:/queue/tx.q\nreceipt:sync\n\nplain\0`,
+  );
+  const next = async (command: string): Promise<StompFrame> => {
+    for (;;) {
+      const frame = await client.frames.next();
+      if (frame.command === command) return frame;
+    }
+  };
+  // Only the message outside the transaction is visible before COMMIT.
+  const plain = await next('MESSAGE');
+  assert.equal(plain.body.toString(), 'plain');
+  client.write(`COMMIT\ntransaction:t1\nreceipt:c1\n\n\0`);
+  const seen: string[] = [];
+  let stored: StompFrame | undefined;
+  while (seen.length < 2) {
+    const frame = await next('MESSAGE');
+    seen.push(frame.body.toString());
+    if (frame.body.toString() === 'stored') stored = frame;
+  }
+  assert.deepEqual(seen.sort(), ['live', 'stored']);
+  assert.ok(stored !== undefined);
+  // ACK inside a transaction that is aborted: the message comes back.
+  client.write(
+    `BEGIN\ntransaction:t2\n\n\0ACK\nid:${header(stored, 'ack') ?? ''}\ntransaction:t2\n\n\0ABORT\ntransaction:t2\n\n\0`,
+  );
+  const again = await next('MESSAGE');
+  assert.equal(again.body.toString(), 'stored');
+  assert.equal(header(again, 'redelivered'), 'true');
+  // NACK inside a committed transaction: redelivered after the COMMIT.
+  client.write(
+    `BEGIN\ntransaction:t3\n\n\0NACK\nid:${header(again, 'ack') ?? ''}\ntransaction:t3\n\n\0COMMIT\ntransaction:t3\n\n\0`,
+  );
+  const third = await next('MESSAGE');
+  assert.equal(third.body.toString(), 'stored');
+  client.write(
+    `ACK\nid:${header(third, 'ack') ?? ''}\nreceipt:done\n\n\0ACK\nid:${header(plain, 'ack') ?? ''}\n\n\0`,
+  );
+  assert.equal(header(await next('RECEIPT'), 'receipt-id'), 'done');
+  client.destroy();
+});
+
+test('temporary queues hold replies until delivered, with the ack mode of their SUBSCRIBE', async () => {
+  const requester = await raw();
+  const responder = await raw();
+  responder.write(`${connect}SUBSCRIBE\nid:0\ndestination:/queue/tmp.requests\nreceipt:s\n\n\0`);
+  await responder.frames.next();
+  await responder.frames.next();
+  requester.write(
+    `${connect}SUBSCRIBE\nid:replies\ndestination:/temp-queue/r\nack:client-individual\nreceipt:t\n\n\0` +
+      `SEND\ndestination:/queue/tmp.requests\nreply-to:/temp-queue/r\n\nping\0`,
+  );
+  const request = await responder.frames.next();
+  const replyTo = header(request, 'reply-to') ?? '';
+  assert.match(replyTo, /^\/reply-queue\/_TMPQ\./);
+  responder.write(
+    `SEND\ndestination:${replyTo}\nreceipt:r1\n\npong 1\0SEND\ndestination:${replyTo}\n\npong 2\0`,
+  );
+  const bodies: string[] = [];
+  while (bodies.length < 2) {
+    const frame = await requester.frames.next();
+    if (frame.command !== 'MESSAGE') continue;
+    assert.equal(header(frame, 'subscription'), 'replies');
+    assert.ok(header(frame, 'ack'));
+    bodies.push(frame.body.toString());
+    requester.write(`ACK\nid:${header(frame, 'ack') ?? ''}\n\n\0`);
+  }
+  assert.deepEqual(bodies, ['pong 1', 'pong 2']);
+  requester.destroy();
+  responder.destroy();
+});

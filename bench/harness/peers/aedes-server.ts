@@ -9,7 +9,8 @@ if (!Number.isInteger(port) || port <= 0) {
   process.exit(2);
 }
 const broker = await Aedes.createBroker();
-const server = net.createServer(broker.handle);
+// No Nagle delay, as Weir's listener: replies go out when written.
+const server = net.createServer({ noDelay: true }, broker.handle);
 server.listen(port, '127.0.0.1', () => console.error(`aedes listening on 127.0.0.1:${port}`));
 process.on('SIGTERM', () => {
   server.close();

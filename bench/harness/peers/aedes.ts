@@ -2,10 +2,10 @@
 // persistence. Run as its own process from bench/harness/peers/aedes-server.ts.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPort } from '../free-port.js';
+import { freePort } from '../free-port.js';
 import { ManagedProcess } from '../managed-process.js';
 import { npmPackageVersion } from '../package-version.js';
-import type { SystemDefinition } from '../system.js';
+import { anonymousSingleProcess, type SystemDefinition } from '../system.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 function aedesVersion(): string | undefined {
@@ -28,12 +28,7 @@ export const aedes: SystemDefinition = {
         logFile: path.join(directory, 'aedes.log'),
       },
     );
-    try {
-      await waitForPort(port, 20_000, () => broker.alive);
-    } catch (error) {
-      await broker.stop();
-      throw new Error(`aedes did not start: ${(error as Error).message}\n${broker.logTail()}`);
-    }
+    await broker.waitUntilListening([port], 20_000);
     return {
       name: 'aedes',
       version: aedesVersion() ?? 'unknown',
@@ -42,12 +37,7 @@ export const aedes: SystemDefinition = {
         mqtt: { fsyncBeforeConfirm: false, description: 'in memory (default aedes-persistence)' },
       },
       settings: [`node ${process.version}, one process`],
-      username: undefined,
-      password: undefined,
-      stompSendHeaders: [],
-      stompSubscribeHeaders: [],
-      process: broker,
-      stop: () => broker.stop(),
+      ...anonymousSingleProcess(broker),
     };
   },
 };

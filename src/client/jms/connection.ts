@@ -1,10 +1,11 @@
 // JMS Connection and ConnectionFactory over the network client. A connection delivers
 // nothing to its consumers until start() (JMS 2.0 §6.1.4); stop() pauses delivery again.
 
-import { ErrorCode, InvalidArgumentError, WeirError, isWeirError } from '../../common/errors.js';
+import { ErrorCode, InvalidArgumentError, WeirError } from '../../common/errors.js';
 import type { NetworkClient } from '../network-client.js';
 import { connect } from '../network-client.js';
 import type { ConnectOptions } from '../options.js';
+import type { ConsumerTarget } from '../types.js';
 import type { AcknowledgeMode } from './constants.js';
 import { AcknowledgeMode as Modes } from './constants.js';
 import { Session } from './session.js';
@@ -43,7 +44,7 @@ export class Connection {
   #closed = false;
   readonly #sessions = new Set<Session>();
   #exceptionListener: ExceptionListener | undefined;
-  readonly #queuesKnown = new Set<string>();
+  readonly #queuesKnown = new Map<string, ConsumerTarget>();
   readonly #topicStreamsKnown = new Map<string, string>();
 
   constructor(client: NetworkClient, clientId: string | undefined) {
@@ -113,16 +114,17 @@ export class Connection {
     this.#sessions.delete(session);
   }
 
-  /** Makes sure queue `name` exists (a workqueue stream and its shared consumer), once per connection. */
-  async ensureQueue(name: string): Promise<void> {
-    if (this.#queuesKnown.has(name)) return;
-    try {
-      await this.client.createQueue(name);
-    } catch (error) {
-      if (!isWeirError(error, ErrorCode.StreamExists) && !isWeirError(error, ErrorCode.ConsumerExists))
-        throw error;
-    }
-    this.#queuesKnown.add(name);
+  /**
+   * Makes sure queue `name` exists (a workqueue stream and its shared consumer, named as for
+   * every protocol), once per connection; returns where its messages are consumed.
+   */
+  async ensureQueue(name: string): Promise<ConsumerTarget> {
+    const known = this.#queuesKnown.get(name);
+    if (known !== undefined) return known;
+    const { stream, consumer } = await this.client.createQueue(name);
+    const target = { stream: stream.config.name, consumer: consumer.config.name };
+    this.#queuesKnown.set(name, target);
+    return target;
   }
 
   /** Makes sure the interest stream that holds durable subscriptions of topic `name` exists. */

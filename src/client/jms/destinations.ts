@@ -1,9 +1,12 @@
 // JMS destinations and how they map onto Weir (DESIGN.md §1, §6):
-//   Queue q            → publish to subject q; consume the queue's shared durable consumer q
-//                        of the workqueue stream q (created on first use, as createQueue does).
+//   Queue q            → publish to subject q; consume the queue's shared durable consumer on
+//                        its workqueue stream (created on first use by createQueue, named as
+//                        for every protocol: src/core/destinations.ts), the queue STOMP
+//                        `/queue/q` reaches too.
 //   Topic t            → publish to subject t; a plain consumer is a live subscription (at-most-
 //                        once, nothing stored); a durable one is a durable consumer on the
-//                        interest stream that captures t (see topicStreamName).
+//                        interest stream that captures t, named by client id and name
+//                        (ensureDurableSubscription in src/core/destinations.ts).
 //   TemporaryQueue/Topic → an inbox subject `_INBOX.<id>` held live by the creating
 //                        connection; gone when it closes.
 

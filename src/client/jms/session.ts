@@ -5,7 +5,7 @@
 // work on durable subscriptions (the broker's consumer selector); on queues and non-durable
 // topic consumers they fail with WEIR_NOT_SUPPORTED.
 
-import { ErrorCode, InvalidArgumentError, WeirError, isWeirError } from '../../common/errors.js';
+import { ErrorCode, WeirError } from '../../common/errors.js';
 import type { NetworkTransaction } from '../network-transaction.js';
 import type { ReceivedMessage } from '../types.js';
 import type { Subscription } from '../types.js';
@@ -128,8 +128,7 @@ export class Session implements Acknowledger {
     let subscription: Subscription;
     switch (destination.kind) {
       case 'queue':
-        await this.connection.ensureQueue(destination.queueName);
-        subscription = client.subscribe({ stream: destination.queueName, consumer: destination.queueName });
+        subscription = client.subscribe(await this.connection.ensureQueue(destination.queueName));
         break;
       case 'topic':
         subscription = client.subscribe(destination.topicName, { noLocal });
@@ -159,7 +158,7 @@ export class Session implements Acknowledger {
         'an unshared durable subscription needs a client id on the connection',
       );
     }
-    return this.#durable(destination, `${clientId}_${name}`, 'exclusive', selector);
+    return this.#durable(destination, name, clientId, 'exclusive', selector);
   }
 
   createDurableSubscriber(
@@ -178,7 +177,7 @@ export class Session implements Acknowledger {
     selector?: string,
   ): Promise<MessageConsumer> {
     this.#checkOpen();
-    return this.#durable(destination, name, 'shared', selector);
+    return this.#durable(destination, name, undefined, 'shared', selector);
   }
 
   /** A shared non-durable subscription: one member of `sharedName` gets each message. */
@@ -195,45 +194,33 @@ export class Session implements Acknowledger {
     return this.#track(new MessageConsumer(this, subscription, destination));
   }
 
+  /** A durable subscription, named and placed by the broker as for every protocol (src/core/destinations.ts). */
   async #durable(
     destination: Topic,
-    consumerName: string,
+    subscriptionName: string,
+    clientId: string | undefined,
     dispatch: 'exclusive' | 'shared',
     selector: string | undefined,
   ): Promise<MessageConsumer> {
-    const { stream, covers } = await this.connection.client.topicStream(destination.topicName);
-    try {
-      await this.connection.client.admin.addConsumer(stream, {
-        name: consumerName,
-        durable: true,
-        ...(covers ? {} : { filterSubject: destination.topicName }),
-        ackPolicy: 'explicit',
-        dispatch,
-        deliverPolicy: { kind: 'new' },
-        // An existing subscription keeps the selector it was created with (JMS: unsubscribe to change it).
-        ...(selector !== undefined && selector.trim() !== '' ? { selector } : {}),
-      });
-    } catch (error) {
-      if (!isWeirError(error, ErrorCode.ConsumerExists)) throw error;
-    }
-    const subscription = this.connection.client.subscribe({ stream, consumer: consumerName });
+    // A subscription whose topic or selector changes is replaced (JMS: as if unsubscribed first).
+    const target = await this.connection.client.ensureDurableSubscription({
+      topicFilter: destination.topicName,
+      subscriptionName,
+      dispatch,
+      ...(clientId !== undefined ? { clientId } : {}),
+      ...(selector !== undefined && selector.trim() !== '' ? { selector } : {}),
+    });
+    const subscription = this.connection.client.subscribe(target);
     return this.#track(new MessageConsumer(this, subscription, destination));
   }
 
-  /** Deletes a durable subscription (unshared: by the connection's client id and `name`). */
-  async unsubscribe(name: string, topicName?: string): Promise<void> {
-    if (topicName === undefined) throw new InvalidArgumentError('give the topic of the durable subscription');
-    const { stream } = await this.connection.client.topicStream(topicName);
+  /** Deletes a durable subscription (unshared: by the connection's client id and `name`; else shared). */
+  async unsubscribe(name: string, _topicName?: string): Promise<void> {
+    const client = this.connection.client;
     const clientId = this.connection.clientId;
-    const names = clientId === undefined ? [name] : [`${clientId}_${name}`, name];
-    for (const consumerName of names) {
-      try {
-        if (await this.connection.client.admin.deleteConsumer(stream, consumerName)) return;
-      } catch (error) {
-        if (!isWeirError(error, ErrorCode.ConsumerNotFound)) throw error;
-      }
-    }
-    throw new WeirError(ErrorCode.ConsumerNotFound, `no durable subscription ${name} on topic ${topicName}`);
+    if (clientId !== undefined && (await client.deleteDurableSubscription(name, clientId))) return;
+    if (await client.deleteDurableSubscription(name)) return;
+    throw new WeirError(ErrorCode.ConsumerNotFound, `no durable subscription ${name}`);
   }
 
   #track(consumer: MessageConsumer): MessageConsumer {

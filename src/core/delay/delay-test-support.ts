@@ -25,6 +25,9 @@ function unclosable(log: Log): Log {
     get segmentCount() {
       return log.segmentCount;
     },
+    get activeSegmentBaseOffset() {
+      return log.activeSegmentBaseOffset;
+    },
     append: (batch) => log.append(batch),
     read: (from, maxBytes) => log.read(from, maxBytes),
     offsetForTimestamp: (timestampMs) => log.offsetForTimestamp(timestampMs),

@@ -25,13 +25,14 @@ import type { TimerHandle } from '../../common/clock.js';
 import { ErrorCode, WeirError } from '../../common/errors.js';
 import { NativeLimits } from '../../common/limits.js';
 import type { Logger } from '../../common/logger.js';
+import type { RingBuffer } from '../../common/ring-buffer.js';
 import type { Attachment, CoreSession, Delivery, LiveSubscription, Message } from '../../core/api.js';
 import type { Principal } from '../../core/auth.js';
 import type { ConnectionInfo, ProtocolContext } from '../../core/protocol-server.js';
-import type { Frame, WireSlowConsumerPolicy } from './codec/index.js';
+import type { Frame, WireDelivery, WireSlowConsumerPolicy } from './codec/index.js';
 import { BufferWriter, FrameDecoder, encodeFrame } from './codec/index.js';
 import { dispatchFrame } from './dispatch.js';
-import { errorFrameOf, weirErrorOf, wireDeliveryOf } from './mapping.js';
+import { errorFrameOf, weirErrorOf } from './mapping.js';
 
 export interface PushSubscription {
   readonly kind: 'push';
@@ -50,10 +51,13 @@ export interface LiveSubscriptionState {
   readonly kind: 'live';
   readonly id: number;
   subscription: LiveSubscription | undefined;
-  readonly pending: Message[];
+  readonly pending: RingBuffer<Message>;
   readonly bufferMessagesMax: number;
   readonly slowConsumerPolicy: WireSlowConsumerPolicy;
+  /** Messages this adapter dropped while the socket did not drain. */
   droppedCount: number;
+  /** Drops (the core's and this adapter's) already reported to the client in LIVE_DELIVER. */
+  droppedReported: number;
 }
 
 export type Subscription = PushSubscription | LiveSubscriptionState;
@@ -283,7 +287,8 @@ export class NativeSession {
             if (bytes > frameBudgetBytes && end > start) break;
             end++;
           }
-          const deliveries = pending.slice(start, end).map(wireDeliveryOf);
+          // A core Delivery is a WireDelivery (and a Message a WireMessage): encoded as is, no copy.
+          const deliveries: readonly WireDelivery[] = pending.slice(start, end);
           encodeFrame(this.#writer, {
             kind: 'deliver',
             requestId: 0,
@@ -293,23 +298,28 @@ export class NativeSession {
           start = end;
         }
       } else {
-        const pending = subscription.pending.splice(0);
-        for (let start = 0; start < pending.length;) {
-          let end = start;
+        const pending = subscription.pending;
+        while (pending.length > 0) {
+          const messages: Message[] = [];
           let bytes = 0;
-          while (end < pending.length && end - start < NativeLimits.batchMessagesMax) {
-            bytes += (pending[end] as Message).body.length + 256;
-            if (bytes > frameBudgetBytes && end > start) break;
-            end++;
+          while (pending.length > 0 && messages.length < NativeLimits.batchMessagesMax) {
+            const next = pending.peek() as Message;
+            bytes += next.body.length + 256;
+            if (bytes > frameBudgetBytes && messages.length > 0) break;
+            messages.push(next);
+            pending.shift();
           }
-          const messages = pending.slice(start, end);
+          // Drops since the last frame ride on this one, so the client can count them.
+          const dropped = subscription.droppedCount + (subscription.subscription?.droppedCount ?? 0);
+          const droppedCount = dropped - subscription.droppedReported;
+          subscription.droppedReported = dropped;
           encodeFrame(this.#writer, {
             kind: 'liveDeliver',
             requestId: 0,
             subscriptionId: subscription.id,
             messages,
+            ...(droppedCount > 0 ? { droppedCount } : {}),
           });
-          start = end;
         }
       }
     }
@@ -489,7 +499,10 @@ export class NativeSession {
     this.#heartbeatTimer?.cancel();
     this.#queued = [];
     this.#dirty.clear();
-    for (const subscription of this.subscriptions.values()) subscription.pending.length = 0;
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.kind === 'push') subscription.pending.length = 0;
+      else subscription.pending.clear();
+    }
     this.subscriptions.clear();
     if (!this.stream.destroyed && this.stream.writableEnded) {
       // fail() or goodbye() is ending the stream; it destroys it once flushed.

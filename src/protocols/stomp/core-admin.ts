@@ -10,14 +10,28 @@ export interface ConsumerRef {
   readonly consumer: string;
 }
 
+/**
+ * A durable subscription's name: ActiveMQ's dialect names it by the CONNECT `client-id` and
+ * `activemq.subscriptionName` (the same subscription a JMS client with that client id and
+ * name reaches); RabbitMQ's by the subscription `id` alone.
+ */
+export interface DurableName {
+  readonly subscriptionName: string;
+  readonly clientId?: string;
+}
+
 export interface StompCore {
   openSession(options?: SessionOptions): CoreSession;
   /** Queue `name`: a workqueue stream on subject `name` with its shared durable consumer. */
   ensureQueue(name: string): Promise<ConsumerRef>;
-  /** A durable consumer `name` on an interest stream capturing `filter`, with an optional JMS selector. */
-  ensureDurableSubscription(filter: string, name: string, selector: string | undefined): Promise<ConsumerRef>;
+  /** Durable subscription `name` on an interest stream capturing `filter`, with an optional JMS selector. */
+  ensureDurableSubscription(
+    filter: string,
+    name: DurableName,
+    selector: string | undefined,
+  ): Promise<ConsumerRef>;
   /** Deletes a durable subscription; false when there was none. */
-  deleteDurableSubscription(name: string): Promise<boolean>;
+  deleteDurableSubscription(name: DurableName): Promise<boolean>;
 }
 
 /**

@@ -15,6 +15,7 @@ const messageByCode: Readonly<Partial<Record<ErrorCode, string>>> = {
   [ErrorCode.InvalidSubject]: 'invalid destination',
   [ErrorCode.StreamNotFound]: 'unknown destination',
   [ErrorCode.StreamExists]: 'destination exists',
+  [ErrorCode.DestinationConflict]: 'destination conflict',
   [ErrorCode.ConsumerNotFound]: 'unknown subscription',
   [ErrorCode.ConsumerExists]: 'subscription exists',
   [ErrorCode.ConsumerBusy]: 'subscription busy',

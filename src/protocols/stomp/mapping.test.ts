@@ -46,6 +46,7 @@ test('an encoded MESSAGE parses back with its headers and body, in every version
             messageId: 'm-1',
             ackId: 'm-1',
             redelivered: true,
+            shared: value.length % 2 === 0,
           },
           version,
         );

@@ -5,10 +5,11 @@
 //   /queue/x        queue x: a workqueue stream on subject x with the shared durable consumer x
 //   /topic/x        topic x: a live subscription on filter x (`*` and `>` allowed), or, for a
 //                   durable subscription, a durable consumer on an interest stream capturing x
-//   /temp-queue/x   this connection's temporary queue x: subject `_INBOX.stomp.<connection>.x`,
-//                   deleted with the connection. A `reply-to:/temp-queue/x` on SEND is
-//                   rewritten to `/reply-queue/<that subject>`, as RabbitMQ does, and the
-//                   connection receives what is sent there without subscribing.
+//   /temp-queue/x   this connection's temporary queue x: a core temporary queue (a memory
+//                   workqueue stream on an unguessable `_TMPQ.…` subject), deleted with the
+//                   connection. A `reply-to:/temp-queue/x` on SEND is rewritten to
+//                   `/reply-queue/<that subject>`, as RabbitMQ does, and the connection
+//                   receives what is sent there without subscribing.
 //   /reply-queue/s  the temporary queue whose subject is s (how a replier answers).
 // Anything else (RabbitMQ's /exchange/ and /amq/queue/, bare names) is refused.
 //
@@ -26,7 +27,8 @@ export type Destination =
   | { readonly kind: 'temp-queue'; readonly name: string }
   | { readonly kind: 'reply-queue'; readonly subject: string };
 
-export const inboxPrefix = '_INBOX.stomp.';
+/** Subjects of the core's temporary queues (src/core/request-reply.ts). */
+export const temporaryQueuePrefix = '_TMPQ.';
 
 export class StompMappingError extends WeirError {
   constructor(message: string, code: WeirError['code'] = ErrorCode.InvalidArgument) {
@@ -61,7 +63,7 @@ export function parseDestination(destination: string, forSubscribe: boolean): De
         return { kind: 'temp-queue', name };
       case '/reply-queue/':
         validateSubject(name);
-        if (!name.startsWith(inboxPrefix)) {
+        if (!name.startsWith(temporaryQueuePrefix)) {
           throw new StompMappingError(`'${destination}' is not a temporary queue of this broker`);
         }
         if (forSubscribe) {
@@ -80,13 +82,9 @@ export function parseDestination(destination: string, forSubscribe: boolean): De
   }
 }
 
-export function tempQueueSubject(connectionId: string, name: string): string {
-  return `${inboxPrefix}${connectionId}.${name}`;
-}
-
 /** The destination a consumer sees for a message's `replyTo` subject. */
 export function replyToDestination(subject: string): string {
-  return subject.startsWith(inboxPrefix) ? `/reply-queue/${subject}` : `/queue/${subject}`;
+  return subject.startsWith(temporaryQueuePrefix) ? `/reply-queue/${subject}` : `/queue/${subject}`;
 }
 
 /** Headers STOMP itself defines on SEND/MESSAGE: never copied into or out of message headers. */
@@ -219,6 +217,12 @@ export interface MessageFrameInput {
   /** The 1.2 `ack` header, for client and client-individual subscriptions. */
   readonly ackId: string | undefined;
   readonly redelivered: boolean;
+  /**
+   * Keep the message's fixed headers for other subscribers: worth it for live (topic)
+   * messages, which the core hands to every matching subscription as one object; not for
+   * queue deliveries, which each decode their own.
+   */
+  readonly shared: boolean;
 }
 
 const nul = Buffer.from([0]);
@@ -230,8 +234,8 @@ const nul = Buffer.from([0]);
  */
 const fixedHeadersCache = new WeakMap<Message, Partial<Record<StompVersion, string>>>();
 
-function fixedHeaders(message: Message, version: StompVersion): string {
-  let cached = fixedHeadersCache.get(message);
+function fixedHeaders(message: Message, version: StompVersion, shared: boolean): string {
+  let cached = shared ? fixedHeadersCache.get(message) : undefined;
   const hit = cached?.[version];
   if (hit !== undefined) return hit;
   let text = '';
@@ -248,6 +252,7 @@ function fixedHeaders(message: Message, version: StompVersion): string {
     add(name, Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
   }
   text += `content-length:${message.body.length}\n`;
+  if (!shared) return text;
   if (cached === undefined) {
     cached = {};
     fixedHeadersCache.set(message, cached);
@@ -264,7 +269,7 @@ export function encodeMessage(input: MessageFrameInput, version: StompVersion): 
   let head = `MESSAGE\nsubscription:${escapeHeader(input.subscriptionId, version)}\nmessage-id:${escapeHeader(input.messageId, version)}\ndestination:${escapeHeader(input.destination, version)}\n`;
   if (input.ackId !== undefined) head += `ack:${escapeHeader(input.ackId, version)}\n`;
   if (input.redelivered) head += 'redelivered:true\n';
-  head += fixedHeaders(input.message, version);
+  head += fixedHeaders(input.message, version, input.shared);
   head += '\n';
   return [Buffer.from(head, 'utf8'), input.message.body, nul];
 }

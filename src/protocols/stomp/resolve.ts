@@ -4,8 +4,8 @@ import { ErrorCode, isWeirError } from '../../common/errors.js';
 import { StompLimits } from '../../common/limits.js';
 import type { PublishInput } from '../../core/api.js';
 import { StompProtocolError } from './errors.js';
-import { parseDestination, tempQueueSubject, type Destination } from './mapping.js';
-import type { LiveStompSubscription, StompConnection } from './session.js';
+import { parseDestination, type Destination } from './mapping.js';
+import type { AckMode, ConsumerSubscription, StompConnection, TempQueue } from './session.js';
 
 /** The subject a SEND to `destination` publishes on. */
 export function publishSubject(
@@ -27,40 +27,91 @@ export function publishSubject(
 }
 
 /**
- * This connection's temporary queue `name`, created on first use: a live subscription on
- * an inbox subject that only this connection knows, closed with the connection. What is
- * sent there while the connection lives is delivered to it; nothing is stored, as with
- * RabbitMQ's exclusive auto-delete reply queues.
+ * This connection's temporary queue `name`, created on first use: a core temporary queue
+ * (memory workqueue stream and consumer, deleted when the connection's session closes),
+ * with this connection attached so that what is sent there arrives without a SUBSCRIBE, as
+ * RabbitMQ does. A SUBSCRIBE to /temp-queue/x only names the subscription id and ack mode.
+ * Returns the queue's subject; a promise the first time.
  */
-export function ensureTempQueue(connection: StompConnection, name: string, subscriptionId?: string): string {
-  const subject = tempQueueSubject(connection.id, name);
+export function ensureTempQueue(
+  connection: StompConnection,
+  name: string,
+  subscribe?: { readonly id: string; readonly ackMode: AckMode; readonly prefetch: number },
+): string | Promise<string> {
   const existing = connection.tempQueues.get(name);
   if (existing !== undefined) {
-    if (subscriptionId !== undefined) existing.id = subscriptionId;
-    return subject;
+    if (subscribe === undefined) return existing.subject;
+    return existing.ready.then(() => {
+      reattach(connection, existing, subscribe);
+      return existing.subject;
+    });
   }
-  const subscription: LiveStompSubscription & { id: string } = {
-    kind: 'live',
-    id: subscriptionId ?? `/temp-queue/${name}`,
-    destination: { kind: 'temp-queue', name },
-    ackMode: 'auto',
-    live: undefined,
+  const temp: TempQueue = {
+    subject: '',
+    ref: undefined,
+    ready: Promise.resolve(),
+    subscription: tempSubscription(name, subscribe),
   };
-  subscription.live = connection.session.subscribeLive(subject, {
-    bufferMessagesMax: StompLimits.liveBufferMessages,
-    onMessage: (message) => {
-      if (!connection.deliverLive(subscription, message)) connection.slowConsumer(subscription);
-    },
-    onClosed: (error) => {
-      if (error !== undefined) connection.fail(error);
-    },
+  temp.ready = connection.session.createTemporaryQueue().then((queue) => {
+    temp.subject = queue.subject;
+    temp.ref = { stream: queue.stream, consumer: queue.consumer };
+    attachTemp(connection, temp, subscribe?.prefetch ?? StompLimits.prefetchDefault);
   });
-  connection.tempQueues.set(name, subscription);
-  return subject;
+  connection.tempQueues.set(name, temp);
+  return temp.ready.then(() => temp.subject);
 }
 
-/** A SEND's `reply-to` as a subject; `/temp-queue/x` is rewritten to this connection's inbox. */
-export function resolveReplyTo(connection: StompConnection, value: string | undefined): string | undefined {
+function tempSubscription(
+  name: string,
+  subscribe: { readonly id: string; readonly ackMode: AckMode } | undefined,
+): ConsumerSubscription {
+  return {
+    kind: 'consumer',
+    id: subscribe?.id ?? `/temp-queue/${name}`,
+    destination: { kind: 'temp-queue', name },
+    ackMode: subscribe?.ackMode ?? 'auto',
+    attachment: undefined,
+    pending: new Map(),
+    owedCredit: 0,
+    durableName: undefined,
+  };
+}
+
+function attachTemp(connection: StompConnection, temp: TempQueue, prefetch: number): void {
+  const ref = temp.ref;
+  if (ref === undefined || connection.state !== 'connected') return;
+  const subscription = temp.subscription;
+  subscription.attachment = connection.session.attach(ref.stream, ref.consumer, {
+    credit: prefetch,
+    creditOnAck: subscription.ackMode !== 'auto',
+    onDelivery: (delivery) => connection.deliver(subscription, delivery),
+    onClosed: (error) => {
+      if (error !== undefined && temp.subscription === subscription) connection.fail(error);
+    },
+  });
+}
+
+/** A SUBSCRIBE to an existing temporary queue: attach again with its id and ack mode. */
+function reattach(
+  connection: StompConnection,
+  temp: TempQueue,
+  subscribe: { readonly id: string; readonly ackMode: AckMode; readonly prefetch: number },
+): void {
+  const previous = temp.subscription;
+  temp.subscription = tempSubscription(
+    previous.destination.kind === 'temp-queue' ? previous.destination.name : '',
+    subscribe,
+  );
+  previous.attachment?.close();
+  connection.forgetPending(previous);
+  attachTemp(connection, temp, subscribe.prefetch);
+}
+
+/** A SEND's `reply-to` as a subject; `/temp-queue/x` is rewritten to this connection's temporary queue. */
+export function resolveReplyTo(
+  connection: StompConnection,
+  value: string | undefined,
+): string | undefined | Promise<string> {
   if (value === undefined || value === '') return undefined;
   const destination = parseDestination(value, false);
   switch (destination.kind) {

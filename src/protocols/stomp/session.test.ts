@@ -41,6 +41,13 @@ function duplexPair(): [Duplex, Duplex] {
 const session = {
   id: 's',
   close: () => Promise.resolve(),
+  beginTransaction: () => ({
+    id: 't',
+    publish: () => undefined,
+    ack: () => undefined,
+    commit: () => Promise.resolve([]),
+    abort: () => Promise.resolve(),
+  }),
 } as unknown as CoreSession;
 
 const core: StompCore = {

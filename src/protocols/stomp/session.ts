@@ -18,7 +18,15 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import { ErrorCode, WeirError } from '../../common/errors.js';
 import { StompLimits } from '../../common/limits.js';
 import type { Logger } from '../../common/logger.js';
-import type { Attachment, CoreSession, Delivery, LiveSubscription, Message } from '../../core/api.js';
+import type {
+  Attachment,
+  CoreSession,
+  Delivery,
+  LiveSubscription,
+  Message,
+  PublishInput,
+  Transaction as CoreTransaction,
+} from '../../core/api.js';
 import type { Authenticator, Principal } from '../../core/auth.js';
 import type { ConnectionInfo } from '../../core/protocol-server.js';
 import {
@@ -32,7 +40,7 @@ import {
   type StompFrame,
   type StompVersion,
 } from './codec/index.js';
-import type { QueueDirectory, StompCore } from './core-admin.js';
+import type { DurableName, QueueDirectory, StompCore } from './core-admin.js';
 import { ConfirmOrder } from './confirm-order.js';
 import { errorMessageHeader, StompProtocolError } from './errors.js';
 import { HeartBeat } from './heart-beat.js';
@@ -84,7 +92,7 @@ export interface ConsumerSubscription extends SubscriptionBase {
   readonly pending: Map<string, PendingAck>;
   /** auto mode: credit owed back to the core once the socket drains. */
   owedCredit: number;
-  readonly durableName: string | undefined;
+  readonly durableName: DurableName | undefined;
 }
 
 /** A live (non-durable, at-most-once) subscription: a topic or a temporary queue. */
@@ -95,12 +103,27 @@ export interface LiveStompSubscription extends SubscriptionBase {
 
 export type Subscription = ConsumerSubscription | LiveStompSubscription;
 
-export type TransactionStep =
-  | { readonly kind: 'send'; readonly run: () => Promise<unknown> }
-  | { readonly kind: 'ack' | 'nack'; readonly ackId: string };
+/** A temporary queue this connection owns (see resolve.ts). */
+export interface TempQueue {
+  /** Empty until the core has created it. */
+  subject: string;
+  ref: { readonly stream: string; readonly consumer: string } | undefined;
+  ready: Promise<void>;
+  /** Where its messages are delivered: the SUBSCRIBE's id and ack mode, or auto. */
+  subscription: ConsumerSubscription;
+}
 
+/**
+ * A STOMP transaction on a core transaction: SENDs to subjects a stream captures and ACKs go
+ * into the core transaction (all or nothing, also across a crash); SENDs that only live
+ * subscribers can take, and NACKs, wait here and are applied once the commit succeeded.
+ */
 export interface Transaction {
-  readonly steps: TransactionStep[];
+  readonly core: CoreTransaction;
+  readonly live: PublishInput[];
+  readonly nacks: PendingAck[];
+  /** Frames and body bytes held here (live SENDs and NACKs), bounded by StompLimits. */
+  frames: number;
   bytes: number;
 }
 
@@ -118,7 +141,7 @@ export class StompConnection {
   /** Unacked deliveries by ack id (the 1.2 `ack` header, the 1.0/1.1 `message-id`). */
   readonly pendingAcks = new Map<string, PendingAck>();
   /** Temporary queues this connection owns, by name: a live subscription on its inbox subject. */
-  readonly tempQueues = new Map<string, LiveStompSubscription>();
+  readonly tempQueues = new Map<string, TempQueue>();
   version: StompVersion = '1.0';
   principal: Principal | undefined;
   clientId: string | undefined;
@@ -444,6 +467,7 @@ export class StompConnection {
         messageId: ackId,
         ackId: subscription.ackMode !== 'auto' && this.version === '1.2' ? ackId : undefined,
         redelivered,
+        shared: subscription.kind === 'live',
       },
       this.version,
     );
@@ -535,14 +559,16 @@ export class StompConnection {
   #releaseSessionResources(): void {
     if (this.#released) return;
     this.#released = true;
-    // Open transactions are aborted when the connection goes (STOMP 1.2: DISCONNECT).
+    // Open transactions are aborted when the connection goes (STOMP 1.2: DISCONNECT); the
+    // core aborts them with the session, returning their acked deliveries.
     this.transactions.clear();
     for (const subscription of this.subscriptions.values()) {
       if (subscription.kind === 'consumer') subscription.attachment?.close();
       else this.closeLive(subscription);
     }
     this.subscriptions.clear();
-    for (const temp of this.tempQueues.values()) this.closeLive(temp);
+    // The core deletes the temporary queues with the session.
+    for (const temp of this.tempQueues.values()) temp.subscription.attachment?.close();
     this.tempQueues.clear();
     this.pendingAcks.clear();
     const session = this.#session;

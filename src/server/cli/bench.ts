@@ -151,7 +151,7 @@ export async function runBench(
             inFlight.add(confirmed);
             if (inFlight.size >= confirmWindow) await Promise.race(inFlight);
           } else {
-            while (!client.publish(flags.subject, body)) await client.drained();
+            if (!client.publish(flags.subject, body)) await client.drained();
           }
           if (expected === 0) progress.tick();
         }

@@ -182,12 +182,16 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
     },
     { requiredKeys: ['kind', 'requestId', 'subscriptionId', 'filter', 'noLocal'] },
   ),
-  record({
-    kind: fc.constant('liveDeliver' as const),
-    requestId: u32,
-    subscriptionId: u32,
-    messages: fc.array(messageRecord, { maxLength: 3 }),
-  }),
+  record(
+    {
+      kind: fc.constant('liveDeliver' as const),
+      requestId: u32,
+      subscriptionId: u32,
+      messages: fc.array(messageRecord, { maxLength: 3 }),
+      droppedCount: fc.integer({ min: 1, max: 0xffffffff }),
+    },
+    { requiredKeys: ['kind', 'requestId', 'subscriptionId', 'messages'] },
+  ),
   record({
     kind: fc.constant('fetch' as const),
     requestId: u32,
@@ -263,7 +267,7 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
   record({
     kind: fc.constant('unsupported' as const),
     requestId: u32,
-    type: fc.constantFrom(FrameType.transactionBegin, FrameType.inboxCreate, 0x7f, 0xff),
+    type: fc.constantFrom(FrameType.transactionBegin, FrameType.transactionAbort, 0x7f, 0xff),
   }),
 );
 

@@ -34,6 +34,9 @@ const adminByType = new Map<number, AdminOperation>([
   [FrameType.consumerList, 'consumerList'],
   [FrameType.deadLetterRedrive, 'deadLetterRedrive'],
   [FrameType.streamFind, 'streamFind'],
+  [FrameType.queueEnsure, 'queueEnsure'],
+  [FrameType.subscriptionEnsure, 'subscriptionEnsure'],
+  [FrameType.subscriptionDelete, 'subscriptionDelete'],
   [FrameType.temporaryTopicCreate, 'temporaryTopicCreate'],
   [FrameType.temporaryQueueCreate, 'temporaryQueueCreate'],
   [FrameType.producerInit, 'producerInit'],
@@ -251,7 +254,10 @@ function decodePayload(type: number, flags: number, requestId: number, reader: B
       const count = reader.count32('message count', messageBytesMin);
       const messages: WireMessage[] = new Array<WireMessage>(count);
       for (let index = 0; index < count; index++) messages[index] = readMessageRecord(reader);
-      return { kind: 'liveDeliver', requestId, subscriptionId, messages };
+      if ((flags & FrameFlags.dropped) === 0)
+        return { kind: 'liveDeliver', requestId, subscriptionId, messages };
+      const droppedCount = reader.u32('dropped count');
+      return { kind: 'liveDeliver', requestId, subscriptionId, messages, droppedCount };
     }
     case FrameType.fetch:
       return {

@@ -35,6 +35,8 @@ function typeAndFlags(frame: Frame): [number, number] {
   if (frame.kind === 'publish') return [FrameType.publish, frame.confirm ? FrameFlags.confirm : 0];
   if (frame.kind === 'error') return [FrameType.error, frame.fatal ? FrameFlags.fatal : 0];
   if (frame.kind === 'ack') return [FrameType.ack, frame.cumulative ? FrameFlags.cumulative : 0];
+  if (frame.kind === 'liveDeliver')
+    return [FrameType.liveDeliver, (frame.droppedCount ?? 0) > 0 ? FrameFlags.dropped : 0];
   if (frame.kind === 'admin') return [AdminOperation[frame.operation], 0];
   if (frame.kind === 'transaction') return [FrameType.transactionCommit, 0];
   if (frame.kind === 'unsupported') return [frame.type, 0];
@@ -147,6 +149,7 @@ function writePayload(writer: BufferWriter, frame: Frame): void {
       writer.u32(frame.subscriptionId);
       writer.u32(frame.messages.length);
       for (const message of frame.messages) writeMessageRecord(writer, message);
+      if ((frame.droppedCount ?? 0) > 0) writer.u32(Math.min(frame.droppedCount ?? 0, 0xffffffff));
       return;
     case 'fetch':
       writer.string16(frame.stream);

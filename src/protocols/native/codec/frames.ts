@@ -46,20 +46,22 @@ export const FrameType = {
   consumerList: 0x39,
   deadLetterRedrive: 0x3a,
   streamFind: 0x3b,
-  temporaryTopicCreate: 0x3c,
-  temporaryQueueCreate: 0x3d,
+  queueEnsure: 0x3c,
+  subscriptionEnsure: 0x3d,
+  subscriptionDelete: 0x3e,
   adminResult: 0x3f,
 
-  // Broker core II. Begin, abort, and the inbox frames are reserved (answered
-  // WEIR_NOT_SUPPORTED); PRODUCER_INIT has a JSON body and is answered with ADMIN_RESULT.
+  // Broker core II. Begin and abort are reserved (answered WEIR_NOT_SUPPORTED); PRODUCER_INIT
+  // and the temporary destination frames (once reserved as inbox create and delete) have a
+  // JSON body and are answered with ADMIN_RESULT.
   transactionBegin: 0x40,
   transactionCommit: 0x41,
   transactionAbort: 0x42,
   producerInit: 0x43,
   request: 0x48,
   response: 0x49,
-  inboxCreate: 0x4a,
-  inboxDelete: 0x4b,
+  temporaryTopicCreate: 0x4a,
+  temporaryQueueCreate: 0x4b,
 
   ack: 0x50,
   nack: 0x51,
@@ -77,6 +79,8 @@ export const FrameFlags = {
   fatal: 0x01,
   /** ACK: also ack every earlier delivery in flight on the partition (exclusive and failover consumers). */
   cumulative: 0x01,
+  /** LIVE_DELIVER: a `u32` count of messages the broker dropped for the subscription follows the messages. */
+  dropped: 0x01,
 } as const;
 
 /** The administration requests: each is its own frame type with a JSON body. */
@@ -93,6 +97,9 @@ export const AdminOperation = {
   consumerList: FrameType.consumerList,
   deadLetterRedrive: FrameType.deadLetterRedrive,
   streamFind: FrameType.streamFind,
+  queueEnsure: FrameType.queueEnsure,
+  subscriptionEnsure: FrameType.subscriptionEnsure,
+  subscriptionDelete: FrameType.subscriptionDelete,
   temporaryTopicCreate: FrameType.temporaryTopicCreate,
   temporaryQueueCreate: FrameType.temporaryQueueCreate,
   producerInit: FrameType.producerInit,
@@ -232,6 +239,11 @@ export interface LiveDeliverFrame extends Base {
   readonly kind: 'liveDeliver';
   readonly subscriptionId: number;
   readonly messages: readonly WireMessage[];
+  /**
+   * Messages the broker dropped for this subscription (slow-consumer policy `drop_oldest`)
+   * since its previous LIVE_DELIVER; absent or 0 when none were.
+   */
+  readonly droppedCount?: number;
 }
 export interface FetchFrame extends Base {
   readonly kind: 'fetch';

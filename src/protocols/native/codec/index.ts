@@ -48,12 +48,12 @@
 //   0x26  LIVE_DELIVER       s→c  u32 subscription id, u32 count, count × message record
 //   0x27  FETCH              c→s  str16 stream, str16 consumer, u32 batch, u32 expires ms → FETCH_RESULT
 //   0x28  FETCH_RESULT       s→c  u32 count, count × delivery
-//   0x30–0x3d administration c→s  str32 JSON request → ADMIN_RESULT (see AdminOperation in frames.ts):
+//   0x30–0x3e administration c→s  str32 JSON request → ADMIN_RESULT (see AdminOperation in frames.ts):
 //                                 0x30 stream create, 0x31 update, 0x32 delete, 0x33 info, 0x34 list,
 //                                 0x35 purge, 0x36 consumer create, 0x37 delete, 0x38 info, 0x39 list,
 //                                 0x3a dead-letter redrive,
 //                                 0x3b stream find (which stream captures a subject),
-//                                 0x3c temporary topic create, 0x3d temporary queue create
+//                                 0x3c queue ensure, 0x3d subscription ensure, 0x3e delete
 //   0x3f  ADMIN_RESULT       s→c  str32 JSON result
 //   0x40  TRANSACTION_BEGIN        reserved (a transaction is gathered by the client and sent whole)
 //   0x41  TRANSACTION_COMMIT c→s  u32 timeout ms (0: the broker's default), u32 count, count × publish
@@ -64,7 +64,8 @@
 //   0x48  REQUEST            c→s  u32 timeout ms, publish record (its reply-to is set by the broker)
 //                                 → RESPONSE, or ERROR WEIR_NO_RESPONDERS / WEIR_TIMEOUT
 //   0x49  RESPONSE           s→c  message record: the first reply
-//   0x4a–0x4b                     reserved: inbox create, inbox delete
+//   0x4a  TEMPORARY_TOPIC_CREATE c→s str32 JSON {} → ADMIN_RESULT { subject }
+//   0x4b  TEMPORARY_QUEUE_CREATE c→s str32 JSON {} → ADMIN_RESULT { subject, stream, consumer }
 //   0x50  ACK                c→s  str16 stream, str16 consumer, u32 count, count × ack entry; flag
 //                                 0x01 cumulative (exclusive and failover consumers)
 //   0x51  NACK               c→s  str16 stream, str16 consumer, u32 count, count × (ack entry, u8 bits

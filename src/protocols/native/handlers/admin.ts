@@ -1,5 +1,5 @@
 // Stream and consumer administration, dead-letter redrive and stream lookup (frame types
-// 0x30–0x3b, JSON bodies), answered with ADMIN_RESULT. Bodies, by operation:
+// 0x30–0x3e, JSON bodies), answered with ADMIN_RESULT. Bodies, by operation:
 //
 //   streamCreate, streamUpdate  a stream configuration          → stream info
 //   streamDelete                { name }                        → { deleted }
@@ -12,12 +12,17 @@
 //   consumerList                { stream }                      → { items: consumer info[] }
 //   deadLetterRedrive           { stream, selection? }          → { redriven, skipped }
 //   streamFind                  { subject }                     → { stream: name or null }
-//   temporaryTopicCreate        {}                              → { subject }
-//   temporaryQueueCreate        {}                              → { subject, stream, consumer }
+//   queueEnsure                 { name, options? }              → { stream: info, consumer: info }
+//   subscriptionEnsure          { topicFilter, subscriptionName, clientId?, selector?, dispatch? }
+//                                                               → { stream, consumer } (names)
+//   subscriptionDelete          { subscriptionName, clientId? } → { deleted }
+//   temporaryTopicCreate (0x4a) {}                              → { subject }
+//   temporaryQueueCreate (0x4b) {}                              → { subject, stream, consumer }
 //   producerInit (0x43)         { name? }                       → { producerId (decimal string), epoch }
 //
 // The last three belong to the connection's core session: temporary destinations are
 // deleted when it closes, and a producer identity is what the client stamps publishes with.
+// Queues and durable subscriptions are named as for every protocol (src/core/destinations.ts).
 
 import { ErrorCode, InvalidArgumentError, WeirError } from '../../../common/errors.js';
 import type {
@@ -28,6 +33,12 @@ import type {
   StreamConfigInput,
   StreamInfo,
 } from '../../../core/api.js';
+import {
+  type QueueOptions,
+  deleteDurableSubscription,
+  ensureDurableSubscription,
+  ensureQueue,
+} from '../../../core/destinations.js';
 import type { ProtocolCore } from '../../../core/protocol-server.js';
 import type { AdminFrame, AdminOperation } from '../codec/index.js';
 import type { NativeSession } from '../session.js';
@@ -71,6 +82,10 @@ function text(operation: AdminOperation, body: Body, field: string): string {
   return value;
 }
 
+function optionalText(operation: AdminOperation, body: Body, field: string): string | undefined {
+  return body[field] === undefined ? undefined : text(operation, body, field);
+}
+
 async function run(admin: AdminCore, operation: AdminOperation, raw: unknown): Promise<unknown> {
   const body = objectBody(operation, raw);
   switch (operation) {
@@ -107,6 +122,34 @@ async function run(admin: AdminCore, operation: AdminOperation, raw: unknown): P
     }
     case 'streamFind':
       return { stream: admin.findStreamFor(text(operation, body, 'subject')) ?? null };
+    case 'queueEnsure': {
+      const options = body.options === undefined ? {} : objectBody(operation, body.options);
+      const queue = await ensureQueue(admin, text(operation, body, 'name'), options as QueueOptions);
+      return { stream: queue.streamInfo, consumer: queue.consumerInfo };
+    }
+    case 'subscriptionEnsure': {
+      const dispatch = optionalText(operation, body, 'dispatch');
+      if (dispatch !== undefined && dispatch !== 'exclusive' && dispatch !== 'shared') {
+        throw new InvalidArgumentError(`${operation}: "dispatch" must be exclusive or shared`);
+      }
+      const clientId = optionalText(operation, body, 'clientId');
+      const selector = optionalText(operation, body, 'selector');
+      return ensureDurableSubscription(admin, {
+        topicFilter: text(operation, body, 'topicFilter'),
+        subscriptionName: text(operation, body, 'subscriptionName'),
+        ...(clientId !== undefined ? { clientId } : {}),
+        ...(selector !== undefined ? { selector } : {}),
+        ...(dispatch !== undefined ? { dispatch } : {}),
+      });
+    }
+    case 'subscriptionDelete':
+      return {
+        deleted: await deleteDurableSubscription(
+          admin,
+          text(operation, body, 'subscriptionName'),
+          optionalText(operation, body, 'clientId'),
+        ),
+      };
     case 'temporaryTopicCreate':
     case 'temporaryQueueCreate':
     case 'producerInit':

@@ -74,23 +74,22 @@ function publishConfirmed(session: NativeSession, frame: PublishFrame): void {
     const weirError = weirErrorOf(error);
     settle(index, { ok: false, code: weirError.code, message: weirError.message });
   };
+  // One callback per message and no promise: the batch's results fill in as fsyncs cover them.
   const offer = (index: number, attempt: number): void => {
-    let confirmed: Promise<PublishAck>;
-    try {
-      confirmed = session.core.publishConfirmed(publishInputOf(frame.messages[index] as WirePublish));
-    } catch (error) {
-      confirmed = Promise.reject(error as Error);
-    }
-    confirmed.then(
-      (ack) =>
-        settle(index, {
-          ok: true,
-          stream: ack.stream,
-          partition: ack.partition,
-          offset: ack.offset,
-          duplicate: ack.duplicate,
-        }),
-      (error: unknown) => {
+    session.core.publishConfirmedThen(
+      publishInputOf(frame.messages[index] as WirePublish),
+      (error: Error | undefined, ack: PublishAck | undefined) => {
+        if (error === undefined) {
+          const stored = ack as PublishAck;
+          settle(index, {
+            ok: true,
+            stream: stored.stream,
+            partition: stored.partition,
+            offset: stored.offset,
+            duplicate: stored.duplicate,
+          });
+          return;
+        }
         if (!isWeirError(error, ErrorCode.Overloaded) || session.state !== 'open') {
           fail(index, error);
           return;

@@ -2,7 +2,9 @@
 // socket does not drain, messages wait in a bounded buffer under the slow-consumer policy.
 
 import { ErrorCode, WeirError } from '../../../common/errors.js';
-import { NativeLimits } from '../../../common/limits.js';
+import { Limits, NativeLimits } from '../../../common/limits.js';
+import { RingBuffer } from '../../../common/ring-buffer.js';
+import type { Message } from '../../../core/api.js';
 import type { SubscribeLiveFrame } from '../codec/index.js';
 import type { LiveSubscriptionState, NativeSession } from '../session.js';
 
@@ -19,21 +21,21 @@ export function handleSubscribeLive(session: NativeSession, frame: SubscribeLive
       `a connection may hold at most ${NativeLimits.subscriptionsMax} subscriptions`,
     );
   }
+  // The client's request is honoured up to the core's own bound (it was once capped at the
+  // default, so a subscriber asking for 100,000 got 10,000 and lost the rest of a burst).
   const bufferMessagesMax = Math.max(
     1,
-    Math.min(
-      frame.bufferMessagesMax ?? NativeLimits.liveBufferMessagesDefault,
-      NativeLimits.liveBufferMessagesDefault,
-    ),
+    Math.min(frame.bufferMessagesMax ?? NativeLimits.liveBufferMessagesDefault, Limits.liveBufferMessagesMax),
   );
   const subscription: LiveSubscriptionState = {
     kind: 'live',
     id: frame.subscriptionId,
     subscription: undefined,
-    pending: [],
+    pending: new RingBuffer<Message>(),
     bufferMessagesMax,
     slowConsumerPolicy: frame.slowConsumerPolicy ?? 'drop_oldest',
     droppedCount: 0,
+    droppedReported: 0,
   };
   subscription.subscription = session.core.subscribeLive(frame.filter, {
     bufferMessagesMax,

@@ -1,6 +1,5 @@
-// Frame types this broker does not implement: reserved ones (transaction begin and abort,
-// inboxes: a transaction travels whole in TRANSACTION_COMMIT, and inboxes are made by the
-// broker for REQUEST) and unknown ones from a newer client. Answered with
+// Frame types this broker does not implement: reserved ones (transaction begin and abort: a
+// transaction travels whole in TRANSACTION_COMMIT) and unknown ones from a newer client. Answered with
 // WEIR_NOT_SUPPORTED; the connection stays open.
 
 import { ErrorCode, WeirError } from '../../../common/errors.js';
@@ -11,8 +10,6 @@ import type { NativeSession } from '../session.js';
 const reservedNames = new Map<number, string>([
   [FrameType.transactionBegin, 'transaction begin'],
   [FrameType.transactionAbort, 'transaction abort'],
-  [FrameType.inboxCreate, 'inbox create'],
-  [FrameType.inboxDelete, 'inbox delete'],
 ]);
 
 export function handleUnsupported(session: NativeSession, frame: UnsupportedFrame): void {

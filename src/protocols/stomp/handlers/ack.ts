@@ -1,16 +1,16 @@
 // ACK (STOMP 1.2: "ACK"): settles a client or client-individual delivery; inside a
-// transaction it is held until COMMIT.
+// transaction the core applies it at COMMIT.
 import { header, type StompFrame } from '../codec/index.js';
 import type { StompConnection } from '../session.js';
-import { ackIdOf, checkAckId, settle } from './acknowledge.js';
-import { addToTransaction } from './transaction.js';
+import { ackIdOf, settle, takeForTransaction } from './acknowledge.js';
+import { openTransaction } from './transaction.js';
 
 export function handleAck(connection: StompConnection, frame: StompFrame): void {
   const ackId = ackIdOf(connection, frame);
-  const transaction = header(frame, 'transaction');
-  if (transaction !== undefined) {
-    checkAckId(connection, ackId);
-    addToTransaction(connection, transaction, { kind: 'ack', ackId }, ackId.length);
+  const id = header(frame, 'transaction');
+  if (id !== undefined) {
+    const transaction = openTransaction(connection, id);
+    for (const entry of takeForTransaction(connection, ackId)) transaction.core.ack(entry.delivery);
     return;
   }
   settle(connection, ackId, 'ack');

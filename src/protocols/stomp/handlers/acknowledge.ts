@@ -52,7 +52,17 @@ export function settle(connection: StompConnection, ackId: string, kind: 'ack' |
   return entries.map((entry) => entry.ackId);
 }
 
-/** Checks an ack id now, for a step that a transaction applies later. */
-export function checkAckId(connection: StompConnection, ackId: string): void {
-  if (!isLiveAckId(ackId)) deliveriesFor(connection, ackId);
+/**
+ * Takes the deliveries an ACK/NACK of `ackId` names out of the ack tables, for a transaction
+ * that settles them later: a later ACK of the same id is then unknown, as it would be after
+ * a plain ACK.
+ */
+export function takeForTransaction(connection: StompConnection, ackId: string): PendingAck[] {
+  if (isLiveAckId(ackId)) return [];
+  const entries = deliveriesFor(connection, ackId);
+  for (const entry of entries) {
+    entry.subscription.pending.delete(entry.ackId);
+    connection.pendingAcks.delete(entry.ackId);
+  }
+  return entries;
 }

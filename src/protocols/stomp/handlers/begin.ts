@@ -1,5 +1,4 @@
-// BEGIN (STOMP 1.2: "BEGIN"). Transactions are held by the connection: see commit.ts for
-// what COMMIT guarantees.
+// BEGIN (STOMP 1.2: "BEGIN"): a core transaction; see commit.ts for what COMMIT guarantees.
 import { StompLimits } from '../../../common/limits.js';
 import { ErrorCode } from '../../../common/errors.js';
 import { header, type StompFrame } from '../codec/index.js';
@@ -16,5 +15,11 @@ export function handleBegin(connection: StompConnection, frame: StompFrame): voi
       ErrorCode.LimitExceeded,
     );
   }
-  connection.transactions.set(id, { steps: [], bytes: 0 });
+  connection.transactions.set(id, {
+    core: connection.session.beginTransaction(),
+    live: [],
+    nacks: [],
+    frames: 0,
+    bytes: 0,
+  });
 }

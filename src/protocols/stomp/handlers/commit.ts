@@ -1,35 +1,29 @@
 // COMMIT (STOMP 1.2: "COMMIT").
 //
-// What a transaction guarantees: its SENDs, ACKs and NACKs are held by this connection
-// (bounded by StompLimits.transactionFramesMax and transactionBytesMax) and reach the core
-// only at COMMIT, in order, with no other frame of this connection in between; ABORT, or
-// the connection going away, drops them, so an uncommitted transaction has no effect at all.
-// The RECEIPT of a COMMIT comes once every SEND in it is durable.
+// The SENDs to subjects a stream captures and the ACKs of the transaction are one core
+// transaction: all of them are applied or none, also across a broker crash (the core writes
+// the transaction to its log before applying it). The RECEIPT of a COMMIT comes once it is
+// committed and durable. A commit the core refuses (a delivery acked in it was redelivered
+// meanwhile: WEIR_TRANSACTION_ABORTED) is an ERROR.
 //
-// What it does not guarantee yet: the core has no transactions, so a COMMIT is applied as
-// a sequence of publishes and acks. If the broker crashes in the middle of applying one, a
-// prefix of its SENDs may be stored and a prefix of its ACKs applied. A client that got the
-// RECEIPT knows all of it is durable; one that did not must treat the outcome as unknown.
+// Two kinds of frame are not part of the core transaction and are applied after it commits:
+// SENDs that only live subscribers take (nothing durable to commit; they stay invisible until
+// COMMIT) and NACKs (the core transaction has none; a NACK lost in a crash has the same effect
+// as one applied, since an unacked message is redelivered).
 import { header, type StompFrame } from '../codec/index.js';
 import { missingHeader } from '../errors.js';
 import type { StompConnection } from '../session.js';
-import { checkAckId, settle } from './acknowledge.js';
 import { takeTransaction } from './transaction.js';
 
 export function handleCommit(connection: StompConnection, frame: StompFrame): void {
   const id = header(frame, 'transaction');
   if (id === undefined) throw missingHeader('COMMIT', 'transaction');
   const transaction = takeTransaction(connection, id);
-  // Check every ack first, so a transaction that cannot apply whole applies nothing.
-  for (const step of transaction.steps) if (step.kind !== 'send') checkAckId(connection, step.ackId);
-  const confirms: Promise<unknown>[] = [];
-  // A cumulative (ack:client) ACK earlier in the transaction may already cover a later one.
-  const settled = new Set<string>();
-  for (const step of transaction.steps) {
-    if (step.kind === 'send') confirms.push(step.run());
-    else if (!settled.has(step.ackId)) {
-      for (const ackId of settle(connection, step.ackId, step.kind)) settled.add(ackId);
-    }
-  }
-  if (confirms.length > 0) connection.trackConfirm(Promise.all(confirms), frame);
+  const session = connection.session;
+  const committed = transaction.core.commit().then(() => {
+    for (const input of transaction.live) session.publish(input);
+    for (const entry of transaction.nacks)
+      session.nack(entry.delivery, { reason: 'NACK from a STOMP client' });
+  });
+  connection.trackConfirm(committed, frame);
 }

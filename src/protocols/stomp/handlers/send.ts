@@ -1,13 +1,13 @@
 // SEND (STOMP 1.2: "SEND"). Without a receipt the message is published fire-and-forget;
 // with one, the RECEIPT waits until the core confirms it durable (DESIGN.md §6: receipts
-// confirm durability). Inside a transaction it is held until COMMIT.
-import { ErrorCode } from '../../../common/errors.js';
+// confirm durability). Inside a transaction it joins the core transaction (see commit.ts).
+import { ErrorCode, isWeirError } from '../../../common/errors.js';
 import { header, type StompFrame } from '../codec/index.js';
 import { missingHeader, StompProtocolError } from '../errors.js';
 import { parseDestination, sendToPublishInput, type Destination } from '../mapping.js';
 import { publishDurable, publishSubject, resolveReplyTo } from '../resolve.js';
 import type { StompConnection } from '../session.js';
-import { addToTransaction } from './transaction.js';
+import { holdInTransaction, openTransaction } from './transaction.js';
 
 export function handleSend(connection: StompConnection, frame: StompFrame): void | Promise<void> {
   const destinationHeader = header(frame, 'destination');
@@ -19,7 +19,7 @@ export function handleSend(connection: StompConnection, frame: StompFrame): void
   const subject = publishSubject(connection, destination);
   if (subject instanceof Promise)
     return subject.then((resolved) => send(connection, frame, destination, resolved));
-  send(connection, frame, destination, subject);
+  return send(connection, frame, destination, subject);
 }
 
 function send(
@@ -27,17 +27,33 @@ function send(
   frame: StompFrame,
   destination: Destination,
   subject: string,
-): void {
+): void | Promise<void> {
   const replyTo = resolveReplyTo(connection, header(frame, 'reply-to'));
+  if (replyTo instanceof Promise) {
+    return replyTo.then((resolved) => publish(connection, frame, destination, subject, resolved));
+  }
+  publish(connection, frame, destination, subject, replyTo);
+}
+
+function publish(
+  connection: StompConnection,
+  frame: StompFrame,
+  destination: Destination,
+  subject: string,
+  replyTo: string | undefined,
+): void {
   const { input, bytes } = sendToPublishInput(frame, subject, replyTo);
-  const transaction = header(frame, 'transaction');
-  if (transaction !== undefined) {
-    addToTransaction(
-      connection,
-      transaction,
-      { kind: 'send', run: () => publishDurable(connection, input, destination) },
-      bytes,
-    );
+  const transactionId = header(frame, 'transaction');
+  if (transactionId !== undefined) {
+    const transaction = openTransaction(connection, transactionId);
+    try {
+      transaction.core.publish(input);
+    } catch (error) {
+      // Only live subscribers can take it: held here, published when the COMMIT succeeds.
+      if (!isWeirError(error, ErrorCode.NoStream) || destination.kind === 'queue') throw error;
+      holdInTransaction(transaction, transactionId, bytes);
+      transaction.live.push(input);
+    }
     return;
   }
   if (header(frame, 'receipt') !== undefined) {

@@ -14,7 +14,7 @@
 import { ErrorCode } from '../../../common/errors.js';
 import { StompLimits } from '../../../common/limits.js';
 import { header, type StompFrame } from '../codec/index.js';
-import type { ConsumerRef } from '../core-admin.js';
+import type { ConsumerRef, DurableName } from '../core-admin.js';
 import { missingHeader, notSupported, StompProtocolError } from '../errors.js';
 import { parseDestination } from '../mapping.js';
 import { compileSelector } from '../../../core/selector/selector.js';
@@ -91,17 +91,14 @@ export function handleSubscribe(connection: StompConnection, frame: StompFrame):
       });
       return;
     }
-    case 'temp-queue':
+    case 'temp-queue': {
       if (selector !== undefined) throw notSupported('a selector on a temporary queue');
-      ensureTempQueue(connection, destination.name, id);
-      connection.subscriptions.set(id, {
-        kind: 'live',
-        id,
-        destination,
-        ackMode,
-        live: undefined,
-      });
+      // The id is taken here; deliveries go through the temporary queue's own subscription.
+      connection.subscriptions.set(id, { kind: 'live', id, destination, ackMode, live: undefined });
+      const ready = ensureTempQueue(connection, destination.name, { id, ackMode, prefetch });
+      if (ready instanceof Promise) return ready.then(() => undefined);
       return;
+    }
     case 'reply-queue':
       throw new StompProtocolError(`cannot subscribe to '${destinationHeader}'`);
   }
@@ -111,7 +108,7 @@ function consumerSubscription(
   id: string,
   destination: ConsumerSubscription['destination'],
   ackMode: AckMode,
-  durableName: string | undefined,
+  durableName: DurableName | undefined,
 ): ConsumerSubscription {
   return {
     kind: 'consumer',
@@ -169,7 +166,7 @@ export function durableNameOf(
   connection: StompConnection,
   frame: StompFrame,
   id: string,
-): string | undefined {
+): DurableName | undefined {
   const activeMqName = header(frame, 'activemq.subscriptionName');
   if (activeMqName !== undefined) {
     if (connection.clientId === undefined) {
@@ -177,13 +174,14 @@ export function durableNameOf(
         'a durable subscription (activemq.subscriptionName) needs a client-id on CONNECT',
       );
     }
-    return `stomp.${connection.clientId}.${activeMqName}`;
+    return { clientId: connection.clientId, subscriptionName: activeMqName };
   }
   if (header(frame, 'durable') === 'true' || header(frame, 'persistent') === 'true') {
     if (header(frame, 'auto-delete') === 'true') {
       throw new StompProtocolError('a durable subscription cannot also be auto-delete');
     }
-    return `stomp.${id}`;
+    // RabbitMQ's dialect has no client id: the `id` names it, kept apart from JMS names.
+    return { subscriptionName: `stomp.${id}` };
   }
   return undefined;
 }

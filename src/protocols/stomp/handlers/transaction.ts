@@ -2,28 +2,25 @@
 import { ErrorCode } from '../../../common/errors.js';
 import { StompLimits } from '../../../common/limits.js';
 import { StompProtocolError } from '../errors.js';
-import type { StompConnection, Transaction, TransactionStep } from '../session.js';
+import type { StompConnection, Transaction } from '../session.js';
 
-export function takeTransaction(connection: StompConnection, id: string): Transaction {
+export function openTransaction(connection: StompConnection, id: string): Transaction {
   const transaction = connection.transactions.get(id);
   if (transaction === undefined) {
     throw new StompProtocolError(`transaction '${id}' is not open`, ErrorCode.TransactionNotFound);
   }
+  return transaction;
+}
+
+export function takeTransaction(connection: StompConnection, id: string): Transaction {
+  const transaction = openTransaction(connection, id);
   connection.transactions.delete(id);
   return transaction;
 }
 
-export function addToTransaction(
-  connection: StompConnection,
-  id: string,
-  step: TransactionStep,
-  bytes: number,
-): void {
-  const transaction = connection.transactions.get(id);
-  if (transaction === undefined) {
-    throw new StompProtocolError(`transaction '${id}' is not open`, ErrorCode.TransactionNotFound);
-  }
-  if (transaction.steps.length >= StompLimits.transactionFramesMax) {
+/** Counts a frame the adapter itself holds for the transaction (live SEND, NACK) against its limits. */
+export function holdInTransaction(transaction: Transaction, id: string, bytes: number): void {
+  if (transaction.frames >= StompLimits.transactionFramesMax) {
     throw new StompProtocolError(
       `transaction '${id}' holds more than ${StompLimits.transactionFramesMax} frames`,
       ErrorCode.LimitExceeded,
@@ -35,6 +32,6 @@ export function addToTransaction(
       ErrorCode.LimitExceeded,
     );
   }
-  transaction.steps.push(step);
+  transaction.frames++;
   transaction.bytes += bytes;
 }

@@ -4,6 +4,8 @@
 import { header, type StompFrame } from '../codec/index.js';
 import { missingHeader, StompProtocolError } from '../errors.js';
 import type { StompConnection } from '../session.js';
+import { StompLimits } from '../../../common/limits.js';
+import { ensureTempQueue } from '../resolve.js';
 import { durableNameOf } from './subscribe.js';
 
 export function handleUnsubscribe(connection: StompConnection, frame: StompFrame): void | Promise<void> {
@@ -20,9 +22,14 @@ export function handleUnsubscribe(connection: StompConnection, frame: StompFrame
       subscription.attachment?.close();
       connection.forgetPending(subscription);
     } else if (subscription.destination.kind === 'temp-queue') {
-      // The temporary queue lives on with the connection; only the id is released.
-      const temp = connection.tempQueues.get(subscription.destination.name);
-      if (temp !== undefined) temp.id = `/temp-queue/${subscription.destination.name}`;
+      // The temporary queue lives on with the connection, delivering as if never subscribed.
+      const name = subscription.destination.name;
+      const ready = ensureTempQueue(connection, name, {
+        id: `/temp-queue/${name}`,
+        ackMode: 'auto',
+        prefetch: StompLimits.prefetchDefault,
+      });
+      if (ready instanceof Promise && durableName === undefined) return ready.then(() => undefined);
     } else {
       connection.closeLive(subscription);
     }
