@@ -88,6 +88,16 @@ export class StreamPartition {
     return this.nextOffset - this.firstOffset;
   }
 
+  /**
+   * Throws WEIR_OVERLOADED when the append queue is full, as `enqueue` would. Stamped
+   * publishes check first, so a refused one never holds its producer sequence.
+   */
+  checkQueueRoom(): void {
+    if (this.#queue.length >= Limits.appendQueueMessagesMax) {
+      throw new WeirError(ErrorCode.Overloaded, 'append queue is full; publish more slowly');
+    }
+  }
+
   enqueue(
     message: Message,
     confirm?: (error: Error | undefined, offset: number) => void,

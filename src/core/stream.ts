@@ -129,6 +129,9 @@ export class Stream implements ConsumerHost {
     if (producer !== undefined && held) {
       throw new WeirError(ErrorCode.NotSupported, 'idempotent producers cannot publish delayed messages');
     }
+    // A stamped publish reserves its sequence in admit: refuse an overloaded one before that,
+    // or the reservation would outlive it and its retry would wait for itself.
+    if (producer !== undefined && !held) (this.partitions[index] as StreamPartition).checkQueueRoom();
     if (this.dedup !== undefined) {
       const admitted = this.dedup.admit(index, message, producer, confirm);
       if (admitted === undefined) return;
