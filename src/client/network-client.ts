@@ -21,31 +21,20 @@
 // answer — emitted only while someone listens.
 
 import { EventEmitter } from 'node:events';
-import { setImmediate } from 'node:timers';
 import { unreachable } from '../common/assert.js';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { ErrorCode, InvalidArgumentError, WeirError, isWeirError } from '../common/errors.js';
 import { NativeLimits } from '../common/limits.js';
-import type { AckOutcome, ConsumerConfigInput, PublishAck, StreamConfigInput } from '../core/api.js';
-import type {
-  AckEntry,
-  AdminOperation,
-  Frame,
-  NackEntry,
-  SettleResultFrame,
-  TermEntry,
-} from '../protocols/native/codec/index.js';
+import type { AckOutcome, PublishAck, StreamConfigInput } from '../core/api.js';
+import type { Frame } from '../protocols/native/codec/index.js';
 import { Connection } from './connection.js';
-import {
-  type DestinationRef,
-  type DurableSubscriptionInput,
-  queueOptions,
-  topicStreamName,
-} from '../core/destinations.js';
+import type { DestinationRef, DurableSubscriptionInput } from '../core/destinations.js';
+import { NetworkAdministration } from './network-admin.js';
 import type { SettleKind, Settler } from './network-message.js';
 import { NetworkMessage } from './network-message.js';
 import { IdempotentProducer } from './network-producer.js';
 import { NetworkPublisher } from './network-publisher.js';
+import { SettleBatcher } from './network-settles.js';
 import { NetworkSubscription } from './network-subscription.js';
 import { NetworkTransaction } from './network-transaction.js';
 import type { ConnectOptions, ParsedConnectOptions } from './options.js';
@@ -54,15 +43,12 @@ import type {
   Admin,
   Body,
   Client,
-  ConsumerInfo,
   ConsumerTarget,
   FetchOptions,
   PublishOptions,
   QueueInfo,
   ReceivedMessage,
-  RedriveResult,
   RequestOptions,
-  StreamInfo,
   SubscribeOptions,
   Subscription,
   TemporaryQueue,
@@ -78,14 +64,6 @@ interface SubscriptionRecord {
   consumer: string | undefined;
   readonly prefetch: number;
   consumedSinceGrant: number;
-}
-
-interface SettleBatch {
-  readonly stream: string;
-  readonly consumer: string;
-  readonly acks: AckEntry[];
-  readonly nacks: NackEntry[];
-  readonly terms: TermEntry[];
 }
 
 type State = 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -115,47 +93,34 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
   #nextSubscriptionId = 1;
   readonly #publisher: NetworkPublisher;
   readonly #producer: IdempotentProducer | undefined;
-  #settles = new Map<string, SettleBatch>();
-  #settleScheduled = false;
+  readonly #administration: NetworkAdministration;
+  readonly #settles: SettleBatcher;
 
   constructor(options: ParsedConnectOptions) {
     super();
     this.#options = options;
     this.#publisher = new NetworkPublisher(options.pendingBytesMax);
+    this.#administration = new NetworkAdministration(() => this.#whenConnected());
+    this.admin = this.#administration.admin;
+    this.#settles = new SettleBatcher({ connection: () => this.#connection, epoch: () => this.#epoch });
     this.#producer = options.idempotent
       ? new IdempotentProducer({
           initProducer: async () => {
-            const identity = await this.#admin<{ producerId: string; epoch: number }>('producerInit', {});
+            const identity = await this.#administration.request<{ producerId: string; epoch: number }>(
+              'producerInit',
+              {},
+            );
             return { producerId: BigInt(identity.producerId), epoch: identity.epoch };
           },
           route: async (subject) => {
-            const { stream } = await this.#admin<{ stream: string | null }>('streamFind', { subject });
+            const { stream } = await this.#administration.request<{ stream: string | null }>('streamFind', {
+              subject,
+            });
             if (stream === null) return null;
             return { stream, partitions: (await this.admin.streamInfo(stream)).config.partitions };
           },
         })
       : undefined;
-    this.admin = {
-      addStream: (config: StreamConfigInput) => this.#admin<StreamInfo>('streamCreate', config),
-      updateStream: (config: StreamConfigInput) => this.#admin<StreamInfo>('streamUpdate', config),
-      deleteStream: async (name: string) =>
-        (await this.#admin<{ deleted: boolean }>('streamDelete', { name })).deleted,
-      streamInfo: (name: string) => this.#admin<StreamInfo>('streamInfo', { name }),
-      listStreams: async () => (await this.#admin<{ items: StreamInfo[] }>('streamList', {})).items,
-      addConsumer: (stream: string, config: ConsumerConfigInput) =>
-        this.#admin<ConsumerInfo>('consumerCreate', { stream, config }),
-      deleteConsumer: async (stream: string, name: string) =>
-        (await this.#admin<{ deleted: boolean }>('consumerDelete', { stream, name })).deleted,
-      consumerInfo: (stream: string, name: string) =>
-        this.#admin<ConsumerInfo>('consumerInfo', { stream, name }),
-      listConsumers: async (stream: string) =>
-        (await this.#admin<{ items: ConsumerInfo[] }>('consumerList', { stream })).items,
-      redrive: (stream, selection) =>
-        this.#admin<RedriveResult>('deadLetterRedrive', {
-          stream,
-          ...(selection !== undefined ? { selection } : {}),
-        }),
-    };
   }
 
   /** Opens the first connection; fails if no server can be reached. */
@@ -303,7 +268,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     if (this.#connection !== undefined && this.#publisher.pendingBytes > 0) {
-      this.#flushSettles();
+      this.#settles.flush();
       this.#publisher.flush();
       let timer: TimerHandle | undefined;
       await Promise.race([
@@ -314,7 +279,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
       ]);
       timer?.cancel();
     }
-    this.#flushSettles();
+    this.#settles.flush();
     this.#state = 'closed';
     const connection = this.#connection;
     this.#connection = undefined;
@@ -456,21 +421,8 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
    * The stream that captures `topic`, or else a new interest stream for it (named as for
    * every protocol, src/core/destinations.ts), so persistent topic messages have a home.
    */
-  async topicStream(topic: string): Promise<{ stream: string; covers: boolean }> {
-    const found = (await this.#admin<{ stream: string | null }>('streamFind', { subject: topic })).stream;
-    let stream: string;
-    if (found === null) {
-      stream = topicStreamName(topic);
-      try {
-        await this.admin.addStream({ name: stream, subjects: [topic], retention: 'interest' });
-      } catch (error) {
-        if (!isWeirError(error, ErrorCode.StreamExists)) throw error;
-      }
-    } else {
-      stream = found;
-    }
-    const covers = (await this.admin.streamInfo(stream)).config.subjects.includes(topic);
-    return { stream, covers };
+  topicStream(topic: string): Promise<{ stream: string; covers: boolean }> {
+    return this.#administration.topicStream(topic);
   }
 
   /**
@@ -478,13 +430,12 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
    * one STOMP and JMS subscribers of that name reach); idempotent.
    */
   ensureDurableSubscription(input: DurableSubscriptionInput): Promise<DestinationRef> {
-    return this.#admin<DestinationRef>('subscriptionEnsure', input);
+    return this.#administration.ensureDurableSubscription(input);
   }
 
   /** Deletes durable subscription `subscriptionName` (of `clientId`); false when there was none. */
-  async deleteDurableSubscription(subscriptionName: string, clientId?: string): Promise<boolean> {
-    const body = { subscriptionName, ...(clientId !== undefined ? { clientId } : {}) };
-    return (await this.#admin<{ deleted: boolean }>('subscriptionDelete', body)).deleted;
+  deleteDurableSubscription(subscriptionName: string, clientId?: string): Promise<boolean> {
+    return this.#administration.deleteDurableSubscription(subscriptionName, clientId);
   }
 
   /** A durable consumer on the interest stream that captures the topic (both created on first use). */
@@ -514,7 +465,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     this.#subscriptions.delete(subscription.id);
     const connection = this.#connection;
     if (connection === undefined || record.open === undefined) return;
-    this.#flushSettles();
+    this.#settles.flush();
     connection.request({ kind: 'detach', requestId: 0, subscriptionId: subscription.id }).catch(() => {
       // Detaching from a lost connection or an already-closed subscription: nothing is left to release.
     });
@@ -664,82 +615,13 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     kind: SettleKind,
     options: { delayMs?: number; reason?: string } | undefined,
   ): void {
-    // A message of a lost connection is redelivered by the broker; settling it would be stale.
-    if (message.connectionEpoch !== this.#epoch || this.#connection === undefined) return;
-    const stream = message.stream as string;
-    const consumer = message.consumer as string;
-    const key = `${stream}\u0000${consumer}`;
-    let batch = this.#settles.get(key);
-    if (batch === undefined) {
-      batch = { stream, consumer, acks: [], nacks: [], terms: [] };
-      this.#settles.set(key, batch);
-    }
-    const entry = {
-      partition: message.partition as number,
-      offset: message.offset as number,
-      deliveryCount: message.deliveryCount,
-    };
-    if (kind === 'ack') batch.acks.push(entry);
-    else if (kind === 'nack') {
-      batch.nacks.push({
-        ...entry,
-        ...(options?.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
-        ...(options?.reason !== undefined ? { reason: options.reason } : {}),
-      });
-    } else {
-      batch.terms.push(options?.reason !== undefined ? { ...entry, reason: options.reason } : entry);
-    }
-    if (!this.#settleScheduled) {
-      this.#settleScheduled = true;
-      setImmediate(this.#flushSettles);
-    }
+    this.#settles.settle(message, kind, options);
   }
 
   /** An ack whose outcome the caller awaits: `stale` when the broker had already redelivered it. */
-  async settleConfirmed(message: NetworkMessage): Promise<AckOutcome> {
-    const connection = this.#connection;
-    if (message.connectionEpoch !== this.#epoch || connection === undefined) return 'stale';
-    const answer = await connection.request({
-      kind: 'ack',
-      requestId: 0,
-      cumulative: false,
-      stream: message.stream as string,
-      consumer: message.consumer as string,
-      entries: [
-        {
-          partition: message.partition as number,
-          offset: message.offset as number,
-          deliveryCount: message.deliveryCount,
-        },
-      ],
-    });
-    return (answer as SettleResultFrame).outcomes[0] ?? 'stale';
+  settleConfirmed(message: NetworkMessage): Promise<AckOutcome> {
+    return this.#settles.settleConfirmed(message);
   }
-
-  readonly #flushSettles = (): void => {
-    this.#settleScheduled = false;
-    const connection = this.#connection;
-    const batches = this.#settles;
-    this.#settles = new Map();
-    if (connection === undefined) return;
-    for (const batch of batches.values()) {
-      const { stream, consumer } = batch;
-      if (batch.acks.length > 0) {
-        connection.send({
-          kind: 'ack',
-          requestId: 0,
-          cumulative: false,
-          stream,
-          consumer,
-          entries: batch.acks,
-        });
-      }
-      if (batch.nacks.length > 0)
-        connection.send({ kind: 'nack', requestId: 0, stream, consumer, entries: batch.nacks });
-      if (batch.terms.length > 0)
-        connection.send({ kind: 'term', requestId: 0, stream, consumer, entries: batch.terms });
-    }
-  };
 
   // ---- request-reply ----
 
@@ -799,8 +681,8 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
    * A topic subject owned by this connection (live subscriptions only). It belongs to the
    * broker session of the current connection: after a reconnect, make a new one.
    */
-  async createTemporaryTopic(): Promise<string> {
-    return (await this.#admin<{ subject: string }>('temporaryTopicCreate', {})).subject;
+  createTemporaryTopic(): Promise<string> {
+    return this.#administration.createTemporaryTopic();
   }
 
   /**
@@ -808,25 +690,16 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
    * connection closes or is lost (a subscription to it then ends with the broker's error).
    */
   createTemporaryQueue(): Promise<TemporaryQueue> {
-    return this.#admin<TemporaryQueue>('temporaryQueueCreate', {});
+    return this.#administration.createTemporaryQueue();
   }
 
   // ---- administration ----
 
-  async #admin<T>(operation: AdminOperation, body: unknown): Promise<T> {
-    const connection = await this.#whenConnected();
-    const answer = await connection.request({ kind: 'admin', requestId: 0, operation, body });
-    if (answer.kind !== 'adminResult') {
-      throw new WeirError(ErrorCode.ProtocolError, `expected ADMIN_RESULT, got ${answer.kind}`);
-    }
-    return answer.body as T;
-  }
-
   /** Queue `name`, made by the broker as for every protocol (src/core/destinations.ts); idempotent. */
-  async createQueue(
+  createQueue(
     name: string,
     options: Partial<Omit<StreamConfigInput, 'name' | 'subjects'>> = {},
   ): Promise<QueueInfo> {
-    return this.#admin<QueueInfo>('queueEnsure', { name, options: queueOptions(options) });
+    return this.#administration.createQueue(name, options);
   }
 }
