@@ -24,7 +24,6 @@ import { EventEmitter } from 'node:events';
 import { unreachable } from '../common/assert.js';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { ErrorCode, InvalidArgumentError, WeirError, isWeirError } from '../common/errors.js';
-import { NativeLimits } from '../common/limits.js';
 import type { AckOutcome, PublishAck, StreamConfigInput } from '../core/api.js';
 import type { Frame } from '../protocols/native/codec/index.js';
 import { Connection } from './connection.js';
@@ -35,7 +34,7 @@ import { NetworkMessage } from './network-message.js';
 import { IdempotentProducer } from './network-producer.js';
 import { NetworkPublisher } from './network-publisher.js';
 import { SettleBatcher } from './network-settles.js';
-import { NetworkSubscription } from './network-subscription.js';
+import { NetworkSubscriptions } from './network-subscriptions.js';
 import { NetworkTransaction } from './network-transaction.js';
 import type { ConnectOptions, ParsedConnectOptions } from './options.js';
 import { parseConnectOptions } from './options.js';
@@ -56,21 +55,7 @@ import type {
   TransactionOptions,
 } from './types.js';
 
-interface SubscriptionRecord {
-  readonly subscription: NetworkSubscription;
-  /** The frame that (re)creates it on a connection; undefined while a durable topic is being set up. */
-  open: Frame | undefined;
-  stream: string | undefined;
-  consumer: string | undefined;
-  readonly prefetch: number;
-  consumedSinceGrant: number;
-}
-
 type State = 'connecting' | 'connected' | 'reconnecting' | 'closed';
-
-/** As the in-process client. */
-const prefetchDefault = 256;
-const liveBufferDefault = 1_000;
 
 /** Connects to the first reachable server; rejects if none can be reached. */
 export async function connect(options?: ConnectOptions): Promise<NetworkClient> {
@@ -89,8 +74,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
   #attempt = 0;
   #reconnectTimer: TimerHandle | undefined;
   #connectedWaiters: { resolve: (connection: Connection) => void; reject: (error: WeirError) => void }[] = [];
-  readonly #subscriptions = new Map<number, SubscriptionRecord>();
-  #nextSubscriptionId = 1;
+  readonly #subscriptions: NetworkSubscriptions;
   readonly #publisher: NetworkPublisher;
   readonly #producer: IdempotentProducer | undefined;
   readonly #administration: NetworkAdministration;
@@ -103,6 +87,18 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     this.#administration = new NetworkAdministration(() => this.#whenConnected());
     this.admin = this.#administration.admin;
     this.#settles = new SettleBatcher({ connection: () => this.#connection, epoch: () => this.#epoch });
+    this.#subscriptions = new NetworkSubscriptions({
+      settler: this,
+      connection: () => this.#connection,
+      epoch: () => this.#epoch,
+      closed: () => this.#state === 'closed',
+      whenConnected: () => this.#whenConnected(),
+      durableTopic: (topic, durable) => this.#durableTopic(topic, durable),
+      flushSettles: () => this.#settles.flush(),
+      handlerFailed: (error) => {
+        if (this.listenerCount('error') > 0) this.emit('error', error);
+      },
+    });
     this.#producer = options.idempotent
       ? new IdempotentProducer({
           initProducer: async () => {
@@ -178,9 +174,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     this.#attempt = 0;
     const restoring = this.#state === 'reconnecting';
     this.#state = 'connected';
-    for (const record of this.#subscriptions.values()) {
-      if (record.open !== undefined) this.#resubscribe(connection, record);
-    }
+    this.#subscriptions.restore(connection);
     for (const waiter of this.#connectedWaiters.splice(0)) waiter.resolve(connection);
     this.#publisher.connected(connection);
     this.#producer?.reconnected();
@@ -192,7 +186,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     this.#connection = undefined;
     // Confirmed publishes without an answer go back to the front of the backlog, in order.
     this.#publisher.disconnected();
-    for (const record of this.#subscriptions.values()) record.subscription.dropQueued();
+    this.#subscriptions.dropQueued();
     this.#settles.clear();
     if (this.#state === 'closed') return;
     if (error !== undefined && error.code === ErrorCode.AuthenticationFailed) {
@@ -250,8 +244,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     this.#reconnectTimer?.cancel();
     for (const waiter of this.#connectedWaiters.splice(0)) waiter.reject(error);
     this.#publisher.close(error);
-    for (const record of this.#subscriptions.values()) record.subscription.end(error);
-    this.#subscriptions.clear();
+    this.#subscriptions.endAll(error);
   }
 
   #whenConnected(): Promise<Connection> {
@@ -325,96 +318,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
   subscribe(target: ConsumerTarget, options?: SubscribeOptions): Subscription;
   subscribe(target: string | ConsumerTarget, options: TopicSubscribeOptions = {}): Subscription {
     if (this.#state === 'closed') throw new WeirError(ErrorCode.Closed, 'the client is closed');
-    const live = typeof target === 'string' && options.durable === undefined;
-    const prefetch = options.prefetch ?? prefetchDefault;
-    if (!Number.isSafeInteger(prefetch) || prefetch < 1 || prefetch > NativeLimits.creditMax) {
-      throw new InvalidArgumentError(`prefetch must be an integer from 1 to ${NativeLimits.creditMax}`);
-    }
-    const bufferMessagesMax = options.bufferMessagesMax ?? liveBufferDefault;
-    const id = this.#nextSubscriptionId++;
-    const subscription = new NetworkSubscription(
-      {
-        id,
-        kind: live ? 'live' : 'push',
-        callback: options.callback,
-        onError: options.onError,
-        bufferMessagesMax,
-        slowConsumerPolicy: options.slowConsumerPolicy ?? 'drop_oldest',
-      },
-      {
-        consumed: (owner, count) => this.#consumed(owner, count),
-        detach: (owner) => this.#detach(owner),
-        handlerFailed: (error) => {
-          if (this.listenerCount('error') > 0) this.emit('error', error);
-        },
-      },
-    );
-    const record: SubscriptionRecord = {
-      subscription,
-      open: undefined,
-      stream: undefined,
-      consumer: undefined,
-      prefetch,
-      consumedSinceGrant: 0,
-    };
-    this.#subscriptions.set(id, record);
-    const attach = (stream: string, consumer: string): Frame => ({
-      kind: 'attach',
-      requestId: 0,
-      subscriptionId: id,
-      stream,
-      consumer,
-      credit: prefetch,
-      creditOnAck: false,
-    });
-    let setup: Promise<void>;
-    if (typeof target !== 'string') {
-      record.stream = target.stream;
-      record.consumer = target.consumer;
-      record.open = attach(target.stream, target.consumer);
-      setup = this.#openOn(record);
-    } else if (options.durable === undefined) {
-      record.open = {
-        kind: 'subscribeLive',
-        requestId: 0,
-        subscriptionId: id,
-        filter: target,
-        noLocal: options.noLocal ?? false,
-        bufferMessagesMax,
-        ...(options.queueGroup !== undefined ? { queueGroup: options.queueGroup } : {}),
-        ...(options.slowConsumerPolicy !== undefined
-          ? { slowConsumerPolicy: options.slowConsumerPolicy }
-          : {}),
-      };
-      setup = this.#openOn(record);
-    } else {
-      const durable = options.durable;
-      setup = this.#durableTopic(target, durable).then(({ stream, consumer }) => {
-        record.stream = stream;
-        record.consumer = consumer;
-        record.open = attach(stream, consumer);
-        return this.#openOn(record);
-      });
-    }
-    setup.catch((error: unknown) => {
-      this.#subscriptions.delete(id);
-      subscription.end(error instanceof Error ? error : new Error(String(error)));
-    });
-    return subscription;
-  }
-
-  /** Opens a subscription on the current connection (or the next one). */
-  async #openOn(record: SubscriptionRecord): Promise<void> {
-    const connection = await this.#whenConnected();
-    if (record.subscription.ended || record.open === undefined) return;
-    record.consumedSinceGrant = 0;
-    try {
-      await connection.request({ ...record.open, requestId: connection.newRequestId() });
-    } catch (error) {
-      // A lost connection restores the subscription when the next one opens.
-      if (connection.closed && this.#state !== 'closed') return;
-      throw error;
-    }
+    return this.#subscriptions.subscribe(target, options);
   }
 
   /**
@@ -447,84 +351,17 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     });
   }
 
-  #resubscribe(connection: Connection, record: SubscriptionRecord): void {
-    record.consumedSinceGrant = 0;
-    connection
-      .request({ ...(record.open as Frame), requestId: connection.newRequestId() })
-      .catch((error: WeirError) => {
-        if (connection.closed) return;
-        // The consumer is gone or refused us: end the subscription with the broker's reason.
-        this.#subscriptions.delete(record.subscription.id);
-        record.subscription.end(error);
-      });
-  }
-
-  #detach(subscription: NetworkSubscription): void {
-    const record = this.#subscriptions.get(subscription.id);
-    if (record === undefined) return;
-    this.#subscriptions.delete(subscription.id);
-    const connection = this.#connection;
-    if (connection === undefined || record.open === undefined) return;
-    this.#settles.flush();
-    connection.request({ kind: 'detach', requestId: 0, subscriptionId: subscription.id }).catch(() => {
-      // Detaching from a lost connection or an already-closed subscription: nothing is left to release.
-    });
-  }
-
-  #consumed(subscription: NetworkSubscription, count: number): void {
-    const record = this.#subscriptions.get(subscription.id);
-    if (record === undefined || subscription.kind !== 'push') return;
-    record.consumedSinceGrant += count;
-    if (record.consumedSinceGrant < Math.max(1, Math.floor(record.prefetch / 2))) return;
-    const credit = record.consumedSinceGrant;
-    record.consumedSinceGrant = 0;
-    this.#connection?.send({ kind: 'credit', requestId: 0, subscriptionId: subscription.id, credit });
-  }
-
   #onFrame(connection: Connection, frame: Frame): void {
     switch (frame.kind) {
-      case 'deliver': {
-        const record = this.#subscriptions.get(frame.subscriptionId);
-        if (record === undefined || record.stream === undefined || record.consumer === undefined) return;
-        const { stream, consumer } = record;
-        const connectionEpoch = this.#epoch;
-        const messages = frame.deliveries.map(
-          (delivery) =>
-            new NetworkMessage(
-              delivery.message,
-              {
-                stream,
-                consumer,
-                partition: delivery.partition,
-                offset: delivery.offset,
-                deliveryCount: delivery.deliveryCount,
-                redelivered: delivery.redelivered,
-                connectionEpoch,
-              },
-              this,
-            ),
-        );
-        record.subscription.enqueue(messages);
+      case 'deliver':
+        this.#subscriptions.deliver(frame);
         return;
-      }
-      case 'liveDeliver': {
-        const record = this.#subscriptions.get(frame.subscriptionId);
-        if (record === undefined) return;
-        if (frame.droppedCount !== undefined) record.subscription.droppedByBroker(frame.droppedCount);
-        record.subscription.enqueue(frame.messages.map((message) => new NetworkMessage(message)));
+      case 'liveDeliver':
+        this.#subscriptions.liveDeliver(frame);
         return;
-      }
-      case 'subscriptionClosed': {
-        const record = this.#subscriptions.get(frame.subscriptionId);
-        if (record === undefined) return;
-        this.#subscriptions.delete(frame.subscriptionId);
-        record.subscription.end(
-          frame.error === undefined
-            ? undefined
-            : new WeirError(frame.error.code as ErrorCode, frame.error.message),
-        );
+      case 'subscriptionClosed':
+        this.#subscriptions.closedByBroker(frame);
         return;
-      }
       case 'error':
         // An error about a frame that expected no answer (a failed fire-and-forget publish or ack).
         if (this.listenerCount('error') > 0)
