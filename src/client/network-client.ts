@@ -30,7 +30,7 @@ import { Connection } from './connection.js';
 import type { DestinationRef, DurableSubscriptionInput } from '../core/destinations.js';
 import { NetworkAdministration } from './network-admin.js';
 import type { SettleKind, Settler } from './network-message.js';
-import { NetworkMessage } from './network-message.js';
+import { NetworkMessage, streamMessages } from './network-message.js';
 import { IdempotentProducer } from './network-producer.js';
 import { NetworkPublisher } from './network-publisher.js';
 import { SettleBatcher } from './network-settles.js';
@@ -416,22 +416,7 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     if (answer.kind !== 'fetchResult') {
       throw new WeirError(ErrorCode.ProtocolError, `expected FETCH_RESULT, got ${answer.kind}`);
     }
-    return answer.deliveries.map(
-      (delivery) =>
-        new NetworkMessage(
-          delivery.message,
-          {
-            stream,
-            consumer,
-            partition: delivery.partition,
-            offset: delivery.offset,
-            deliveryCount: delivery.deliveryCount,
-            redelivered: delivery.redelivered,
-            connectionEpoch,
-          },
-          this,
-        ),
-    );
+    return streamMessages(answer.deliveries, { stream, consumer, connectionEpoch }, this);
   }
 
   ack(message: ReceivedMessage): void {

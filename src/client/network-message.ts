@@ -2,7 +2,7 @@
 // from, and ack/nack/term, which NetworkClient batches into one frame per consumer per tick.
 
 import type { AckOutcome, Headers } from '../core/api.js';
-import type { WireMessage } from '../protocols/native/codec/index.js';
+import type { WireDelivery, WireMessage } from '../protocols/native/codec/index.js';
 import type { ReceivedMessage } from './types.js';
 
 export type SettleKind = 'ack' | 'nack' | 'term';
@@ -138,4 +138,29 @@ export class NetworkMessage implements ReceivedMessage {
     this.settled = true;
     this.#settler?.settle(this, kind, options);
   }
+}
+
+/** Stream deliveries of `consumer` as messages that settle through `settler`. */
+export function streamMessages(
+  deliveries: readonly WireDelivery[],
+  target: { readonly stream: string; readonly consumer: string; readonly connectionEpoch: number },
+  settler: Settler,
+): NetworkMessage[] {
+  const { stream, consumer, connectionEpoch } = target;
+  return deliveries.map(
+    (delivery) =>
+      new NetworkMessage(
+        delivery.message,
+        {
+          stream,
+          consumer,
+          partition: delivery.partition,
+          offset: delivery.offset,
+          deliveryCount: delivery.deliveryCount,
+          redelivered: delivery.redelivered,
+          connectionEpoch,
+        },
+        settler,
+      ),
+  );
 }

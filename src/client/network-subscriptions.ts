@@ -7,7 +7,7 @@ import type { DestinationRef } from '../core/destinations.js';
 import type { Frame } from '../protocols/native/codec/index.js';
 import type { Connection } from './connection.js';
 import type { Settler } from './network-message.js';
-import { NetworkMessage } from './network-message.js';
+import { NetworkMessage, streamMessages } from './network-message.js';
 import { NetworkSubscription } from './network-subscription.js';
 import type { ConsumerTarget, Subscription, TopicSubscribeOptions } from './types.js';
 
@@ -148,23 +148,9 @@ export class NetworkSubscriptions {
     if (record === undefined || record.stream === undefined || record.consumer === undefined) return;
     const { stream, consumer } = record;
     const connectionEpoch = this.#link.epoch();
-    const messages = frame.deliveries.map(
-      (delivery) =>
-        new NetworkMessage(
-          delivery.message,
-          {
-            stream,
-            consumer,
-            partition: delivery.partition,
-            offset: delivery.offset,
-            deliveryCount: delivery.deliveryCount,
-            redelivered: delivery.redelivered,
-            connectionEpoch,
-          },
-          this.#link.settler,
-        ),
+    record.subscription.enqueue(
+      streamMessages(frame.deliveries, { stream, consumer, connectionEpoch }, this.#link.settler),
     );
-    record.subscription.enqueue(messages);
   }
 
   /** LIVE_DELIVER: messages for a live subscription. */
