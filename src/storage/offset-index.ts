@@ -11,6 +11,7 @@
 // The file is written lazily and never trusted blindly: on open the longest valid prefix is
 // kept and the rest is rebuilt by scanning the segment from the last kept entry.
 
+import { grown, lastIndexAtMost } from './sorted-array.js';
 import { assert } from '../common/assert.js';
 
 export const offsetIndexEntryBytes = 8;
@@ -53,12 +54,8 @@ export class OffsetIndex {
     );
     assert(relativeOffset <= 0xffff_ffff && position <= 0xffff_ffff, 'offset index entry fits 32 bits');
     if (this.#count === this.#positions.length) {
-      const relativeOffsets = new Uint32Array(this.#count * 2);
-      relativeOffsets.set(this.#relativeOffsets);
-      this.#relativeOffsets = relativeOffsets;
-      const positions = new Uint32Array(this.#count * 2);
-      positions.set(this.#positions);
-      this.#positions = positions;
+      this.#relativeOffsets = grown(this.#relativeOffsets, this.#count * 2);
+      this.#positions = grown(this.#positions, this.#count * 2);
     }
     this.#relativeOffsets[this.#count] = relativeOffset;
     this.#positions[this.#count] = position;
@@ -67,36 +64,13 @@ export class OffsetIndex {
 
   /** The last entry whose relativeOffset is at most `relativeOffset`, or -1. */
   floorEntry(relativeOffset: number): number {
-    let low = 0;
-    let high = this.#count - 1;
-    let found = -1;
-    while (low <= high) {
-      const middle = (low + high) >>> 1;
-      if (this.#relativeOffsets[middle]! <= relativeOffset) {
-        found = middle;
-        low = middle + 1;
-      } else {
-        high = middle - 1;
-      }
-    }
-    return found;
+    return lastIndexAtMost(this.#relativeOffsets, this.#count, relativeOffset);
   }
 
   /** The largest indexed position at most `position`, or -1. */
   floorPosition(position: number): number {
-    let low = 0;
-    let high = this.#count - 1;
-    let found = -1;
-    while (low <= high) {
-      const middle = (low + high) >>> 1;
-      if (this.#positions[middle]! <= position) {
-        found = this.#positions[middle]!;
-        low = middle + 1;
-      } else {
-        high = middle - 1;
-      }
-    }
-    return found;
+    const entry = lastIndexAtMost(this.#positions, this.#count, position);
+    return entry < 0 ? -1 : this.#positions[entry]!;
   }
 
   /** Drops entries from `count` on; the file is cut back on the next persist. */

@@ -11,6 +11,7 @@
 // timestamps need not be ordered, so a lookup for time T starts at the last entry whose
 // maxTimestampBeforeMs is below T — every record before it is older than T — and scans on.
 
+import { grown, lastIndexBelow } from './sorted-array.js';
 import { assert } from '../common/assert.js';
 
 export const timeIndexEntryBytes = 12;
@@ -48,12 +49,8 @@ export class TimeIndex {
       'time index entries never decrease',
     );
     if (this.#count === this.#relativeOffsets.length) {
-      const timestamps = new Float64Array(this.#count * 2);
-      timestamps.set(this.#maxTimestampsBeforeMs);
-      this.#maxTimestampsBeforeMs = timestamps;
-      const relativeOffsets = new Uint32Array(this.#count * 2);
-      relativeOffsets.set(this.#relativeOffsets);
-      this.#relativeOffsets = relativeOffsets;
+      this.#maxTimestampsBeforeMs = grown(this.#maxTimestampsBeforeMs, this.#count * 2);
+      this.#relativeOffsets = grown(this.#relativeOffsets, this.#count * 2);
     }
     this.#maxTimestampsBeforeMs[this.#count] = maxTimestampBeforeMs;
     this.#relativeOffsets[this.#count] = relativeOffset;
@@ -62,19 +59,7 @@ export class TimeIndex {
 
   /** The last entry whose maxTimestampBeforeMs is below `timestampMs`, or -1. */
   lastEntryBefore(timestampMs: number): number {
-    let low = 0;
-    let high = this.#count - 1;
-    let found = -1;
-    while (low <= high) {
-      const middle = (low + high) >>> 1;
-      if (this.#maxTimestampsBeforeMs[middle]! < timestampMs) {
-        found = middle;
-        low = middle + 1;
-      } else {
-        high = middle - 1;
-      }
-    }
-    return found;
+    return lastIndexBelow(this.#maxTimestampsBeforeMs, this.#count, timestampMs);
   }
 
   truncate(count: number): void {
