@@ -147,6 +147,11 @@ export const Limits = {
   /** Messages waiting in one partition's append buffer before publishers see WEIR_OVERLOADED. */
   appendQueueMessagesMax: 200_000,
   /**
+   * Batches one partition may have appended and not yet confirmed. Two let the next batch be
+   * written while the fsync of the previous one runs, so it is ready for the fsync after it.
+   */
+  partitionAppendsInFlightMax: 2,
+  /**
    * Offsets a filtered consumer keeps in its publish-time match list. Past it the consumer
    * falls back to a filtered read of the log until it catches up.
    */

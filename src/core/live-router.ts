@@ -212,6 +212,15 @@ export class LiveRouter {
    */
   publish(message: Message, publisherSessionId: string | undefined): number {
     if (this.#closed) throw new WeirError(ErrorCode.Closed, 'the live router is closed');
+    // The common case of a stream's publish with nobody subscribed live: nothing to count,
+    // hold or route, so neither the clock nor the trie is asked.
+    if (
+      this.#subscriptionCount === 0 &&
+      message.expiresAtMs === undefined &&
+      message.deliverAfterMs === undefined
+    ) {
+      return 0;
+    }
     const nowMs = this.#clock.nowMs();
     if (message.expiresAtMs !== undefined && message.expiresAtMs <= nowMs) {
       this.#expiredCount++;

@@ -39,6 +39,7 @@
 import { assert } from '../common/assert.js';
 import { ErrorCode, WeirError } from '../common/errors.js';
 import type { HeaderValue, Headers, Message } from './api.js';
+import { utf8ByteLength, writeUtf8 } from '../common/utf8.js';
 import { emptyHeaders, setHeader } from './message.js';
 
 export const messageFormatVersion = 1;
@@ -65,89 +66,89 @@ const HeaderType = {
 const fixedBytes = 4 + 8;
 const u16Max = 0xffff;
 
-export function encodeMessage(message: Message): Buffer {
-  const subjectBytes = Buffer.byteLength(message.subject, 'utf8');
-  const idBytes = Buffer.byteLength(message.id, 'utf8');
-  let flags = message.persistent ? Flag.persistent : 0;
-  let size = fixedBytes + 2 + subjectBytes + 2 + idBytes + 2 + 4 + message.body.length;
+/**
+ * The encoded size of `message` in bytes: what encodeMessageInto writes. Asserts what
+ * createMessage guarantees (lengths that fit their prefixes, priority 0–9).
+ */
+export function measureMessage(message: Message): number {
+  const subjectBytes = utf8ByteLength(message.subject);
+  const idBytes = utf8ByteLength(message.id);
   assert(subjectBytes <= u16Max && idBytes <= u16Max, 'subject and id fit a u16 length');
-  let keyBytes = 0;
-  if (message.key !== undefined) {
-    flags |= Flag.key;
-    keyBytes = Buffer.byteLength(message.key, 'utf8');
-    size += 2 + keyBytes;
-  }
-  if (message.expiresAtMs !== undefined) {
-    flags |= Flag.expiresAtMs;
-    size += 8;
-  }
-  if (message.deliverAfterMs !== undefined) {
-    flags |= Flag.deliverAfterMs;
-    size += 8;
-  }
-  let correlationIdBytes = 0;
-  if (message.correlationId !== undefined) {
-    flags |= Flag.correlationId;
-    correlationIdBytes = Buffer.byteLength(message.correlationId, 'utf8');
-    size += 2 + correlationIdBytes;
-  }
-  let replyToBytes = 0;
-  if (message.replyTo !== undefined) {
-    flags |= Flag.replyTo;
-    replyToBytes = Buffer.byteLength(message.replyTo, 'utf8');
-    size += 2 + replyToBytes;
-  }
-  let contentTypeBytes = 0;
-  if (message.contentType !== undefined) {
-    flags |= Flag.contentType;
-    contentTypeBytes = Buffer.byteLength(message.contentType, 'utf8');
-    size += 2 + contentTypeBytes;
-  }
-  assert(
-    keyBytes <= u16Max &&
-      correlationIdBytes <= u16Max &&
-      replyToBytes <= u16Max &&
-      contentTypeBytes <= u16Max,
-    'message properties fit a u16 length',
-  );
-  const headerNames = message.headers === emptyHeaders ? [] : Object.keys(message.headers);
-  assert(headerNames.length <= u16Max, 'header count fits a u16');
-  for (const name of headerNames) {
-    const value = message.headers[name]!;
-    size += 2 + Buffer.byteLength(name, 'utf8') + 1 + headerValueBytes(value);
+  let size = fixedBytes + 2 + subjectBytes + 2 + idBytes + 2 + 4 + message.body.length;
+  if (message.key !== undefined) size += 2 + propertyBytes(message.key);
+  if (message.expiresAtMs !== undefined) size += 8;
+  if (message.deliverAfterMs !== undefined) size += 8;
+  if (message.correlationId !== undefined) size += 2 + propertyBytes(message.correlationId);
+  if (message.replyTo !== undefined) size += 2 + propertyBytes(message.replyTo);
+  if (message.contentType !== undefined) size += 2 + propertyBytes(message.contentType);
+  if (message.headers !== emptyHeaders) {
+    const headerNames = Object.keys(message.headers);
+    assert(headerNames.length <= u16Max, 'header count fits a u16');
+    for (const name of headerNames) {
+      size += 2 + propertyBytes(name) + 1 + headerValueBytes(message.headers[name]!);
+    }
   }
   assert(
     Number.isInteger(message.priority) && message.priority >= 0 && message.priority <= 9,
     'priority 0–9',
   );
+  return size;
+}
 
-  const bytes = Buffer.allocUnsafe(size);
-  bytes[0] = messageFormatVersion;
-  bytes[1] = flags;
-  bytes[2] = message.priority;
-  bytes[3] = 0;
-  let position = bytes.writeDoubleLE(message.timestampMs, 4);
-  if (message.expiresAtMs !== undefined) position = bytes.writeDoubleLE(message.expiresAtMs, position);
-  if (message.deliverAfterMs !== undefined) position = bytes.writeDoubleLE(message.deliverAfterMs, position);
-  position = writeString16(bytes, position, message.subject, subjectBytes);
-  position = writeString16(bytes, position, message.id, idBytes);
-  if (message.key !== undefined) position = writeString16(bytes, position, message.key, keyBytes);
-  if (message.correlationId !== undefined) {
-    position = writeString16(bytes, position, message.correlationId, correlationIdBytes);
-  }
-  if (message.replyTo !== undefined) position = writeString16(bytes, position, message.replyTo, replyToBytes);
-  if (message.contentType !== undefined) {
-    position = writeString16(bytes, position, message.contentType, contentTypeBytes);
-  }
-  position = bytes.writeUInt16LE(headerNames.length, position);
-  for (const name of headerNames) {
-    position = writeString16(bytes, position, name, Buffer.byteLength(name, 'utf8'));
-    position = writeHeaderValue(bytes, position, message.headers[name]!);
-  }
-  position = bytes.writeUInt32LE(message.body.length, position);
-  position += message.body.copy(bytes, position);
-  assert(position === size, 'encoded exactly the computed size');
+function propertyBytes(text: string): number {
+  const bytes = utf8ByteLength(text);
+  assert(bytes <= u16Max, 'message properties fit a u16 length');
   return bytes;
+}
+
+/** Encodes `message` into a new buffer of exactly its measured size. */
+export function encodeMessage(message: Message): Buffer {
+  const size = measureMessage(message);
+  const bytes = Buffer.allocUnsafe(size);
+  const end = encodeMessageInto(message, bytes, 0);
+  assert(end === size, 'encoded exactly the measured size');
+  return bytes;
+}
+
+/**
+ * Encodes `message` at `target[start…]`, which has room for measureMessage(message) bytes,
+ * and returns the position after it: a log batch is encoded with its messages written in
+ * place, without a buffer per message.
+ */
+export function encodeMessageInto(message: Message, target: Buffer, start: number): number {
+  let flags = message.persistent ? Flag.persistent : 0;
+  if (message.key !== undefined) flags |= Flag.key;
+  if (message.expiresAtMs !== undefined) flags |= Flag.expiresAtMs;
+  if (message.deliverAfterMs !== undefined) flags |= Flag.deliverAfterMs;
+  if (message.correlationId !== undefined) flags |= Flag.correlationId;
+  if (message.replyTo !== undefined) flags |= Flag.replyTo;
+  if (message.contentType !== undefined) flags |= Flag.contentType;
+  target[start] = messageFormatVersion;
+  target[start + 1] = flags;
+  target[start + 2] = message.priority;
+  target[start + 3] = 0;
+  let position = target.writeDoubleLE(message.timestampMs, start + 4);
+  if (message.expiresAtMs !== undefined) position = target.writeDoubleLE(message.expiresAtMs, position);
+  if (message.deliverAfterMs !== undefined) position = target.writeDoubleLE(message.deliverAfterMs, position);
+  position = writeString16(target, position, message.subject);
+  position = writeString16(target, position, message.id);
+  if (message.key !== undefined) position = writeString16(target, position, message.key);
+  if (message.correlationId !== undefined) position = writeString16(target, position, message.correlationId);
+  if (message.replyTo !== undefined) position = writeString16(target, position, message.replyTo);
+  if (message.contentType !== undefined) position = writeString16(target, position, message.contentType);
+  if (message.headers === emptyHeaders) {
+    position = target.writeUInt16LE(0, position);
+  } else {
+    const headerNames = Object.keys(message.headers);
+    position = target.writeUInt16LE(headerNames.length, position);
+    for (const name of headerNames) {
+      position = writeString16(target, position, name);
+      position = writeHeaderValue(target, position, message.headers[name]!);
+    }
+  }
+  position = target.writeUInt32LE(message.body.length, position);
+  target.set(message.body, position);
+  return position + message.body.length;
 }
 
 export function decodeMessage(bytes: Buffer): Message {
@@ -199,26 +200,26 @@ export function decodeMessage(bytes: Buffer): Message {
 }
 
 function headerValueBytes(value: HeaderValue): number {
-  if (typeof value === 'string') return 4 + Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'string') return 4 + utf8ByteLength(value);
   if (typeof value === 'number') return 8;
   if (typeof value === 'boolean') return 0;
   assert(Buffer.isBuffer(value), 'a header value is a string, number, boolean or Buffer');
   return 4 + value.length;
 }
 
-function writeString16(bytes: Buffer, position: number, text: string, byteLength: number): number {
-  position = bytes.writeUInt16LE(byteLength, position);
-  const written = byteLength === 0 ? 0 : bytes.write(text, position, byteLength, 'utf8');
-  assert(written === byteLength, 'wrote the measured UTF-8 length');
-  return position + byteLength;
+/** A u16 byte length, then the UTF-8 bytes (the length was checked when measured). */
+function writeString16(bytes: Buffer, position: number, text: string): number {
+  const written = writeUtf8(bytes, position + 2, text);
+  bytes.writeUInt16LE(written, position);
+  return position + 2 + written;
 }
 
 function writeHeaderValue(bytes: Buffer, position: number, value: HeaderValue): number {
   if (typeof value === 'string') {
     bytes[position] = HeaderType.string;
-    const length = Buffer.byteLength(value, 'utf8');
-    position = bytes.writeUInt32LE(length, position + 1);
-    return position + (length === 0 ? 0 : bytes.write(value, position, length, 'utf8'));
+    const written = writeUtf8(bytes, position + 5, value);
+    bytes.writeUInt32LE(written, position + 1);
+    return position + 5 + written;
   }
   if (typeof value === 'number') {
     bytes[position] = HeaderType.number;

@@ -1,9 +1,11 @@
 // One partition of a stream: its Log, the append queue in front of it, and a tail cache.
 //
 // Appends are group-committed: publishes queue records, and one `Log.append` per turn of
-// the event loop writes everything queued as one batch. One append is in flight at a time
-// (the Log has one writer), so offsets are assigned in publish order; the partition learns
-// them when the append resolves and hands the stored messages to its stream.
+// the event loop writes everything queued as one batch. Up to partitionAppendsInFlightMax
+// appends are in flight: under fsync `always` the next batch is written while the previous
+// one's fsync runs, and joins the fsync after it. The Log assigns offsets synchronously, in
+// call order, and resolves appends in that order, so offsets follow publish order; the
+// partition learns them when an append resolves and hands the stored messages to its stream.
 //
 // The tail cache keeps the most recently appended messages, decoded, so consumers that keep
 // up read them without touching the log. It is bounded by count and bytes.
@@ -12,10 +14,10 @@ import { assert } from '../common/assert.js';
 import { Offset } from '../common/branded.js';
 import { ErrorCode, WeirError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
-import type { Log, RecordInput } from '../storage/log.js';
+import type { Log, RecordInput, RecordValue } from '../storage/log.js';
 import type { Message } from './api.js';
 import type { ProducerStamp } from './api.js';
-import { decodeMessage, encodeMessage } from './message-codec.js';
+import { decodeMessage, encodeMessageInto, measureMessage } from './message-codec.js';
 
 function continuesRun(
   first: ProducerStamp | undefined,
@@ -33,12 +35,53 @@ export interface StoredMessage {
   readonly sizeBytes: number;
 }
 
-interface PendingAppend {
+type Confirm = (error: Error | undefined, offset: number) => void;
+
+/**
+ * One published message from the append queue on: the log record it is written as (its
+ * value encodes itself straight into the batch: RecordValue), then, once appended, the
+ * StoredMessage the tail cache and consumers hold. One object per message on that whole way.
+ */
+class AppendEntry implements StoredMessage, RecordInput, RecordValue {
+  /** Set when the append that holds it resolves; -1 until then. */
+  offset = -1;
   readonly message: Message;
-  readonly record: RecordInput;
-  readonly confirm: ((error: Error | undefined, offset: number) => void) | undefined;
+  /** The encoded value's bytes. */
+  readonly sizeBytes: number;
+  readonly timestampMs: number;
+  readonly key: Buffer | undefined;
   /** core2: an idempotent producer's stamp; its run of sequences becomes one batch. */
   readonly producer: ProducerStamp | undefined;
+  /** Dropped once called, so the tail cache does not keep publishers' callbacks alive. */
+  confirm: Confirm | undefined;
+
+  constructor(message: Message, confirm: Confirm | undefined, producer: ProducerStamp | undefined) {
+    this.message = message;
+    this.sizeBytes = measureMessage(message);
+    this.timestampMs = message.timestampMs;
+    this.key = message.key === undefined ? undefined : Buffer.from(message.key, 'utf8');
+    this.producer = producer;
+    this.confirm = confirm;
+  }
+
+  get value(): RecordValue {
+    return this;
+  }
+
+  get byteLength(): number {
+    return this.sizeBytes;
+  }
+
+  writeTo(target: Buffer, position: number): number {
+    return encodeMessageInto(this.message, target, position);
+  }
+
+  settle(error: Error | undefined, offset: number): void {
+    const confirm = this.confirm;
+    if (confirm === undefined) return;
+    this.confirm = undefined;
+    confirm(error, offset);
+  }
 }
 
 /** What a decoded message costs beyond its encoded bytes, roughly (objects, headers, slices). */
@@ -54,9 +97,9 @@ export class StreamPartition {
   /** One past the last offset appended and handed to the stream. */
   nextOffset: number;
   readonly #onAppended: AppendedListener;
-  #queue: PendingAppend[] = [];
+  #queue: AppendEntry[] = [];
   #queueBytes = 0;
-  #appending = false;
+  #appendsInFlight = 0;
   #flushScheduled = false;
   #closed = false;
   #idle: (() => void)[] = [];
@@ -107,20 +150,15 @@ export class StreamPartition {
     if (this.#queue.length >= Limits.appendQueueMessagesMax) {
       throw new WeirError(ErrorCode.Overloaded, 'append queue is full; publish more slowly');
     }
-    const value = encodeMessage(message);
-    const record: RecordInput = {
-      timestampMs: message.timestampMs,
-      key: message.key === undefined ? undefined : Buffer.from(message.key, 'utf8'),
-      value,
-    };
-    this.#queue.push({ message, record, confirm, producer });
-    this.#queueBytes += value.length;
+    const entry = new AppendEntry(message, confirm, producer);
+    this.#queue.push(entry);
+    this.#queueBytes += entry.sizeBytes;
     this.#scheduleFlush();
   }
 
   /** Resolves once everything queued so far is in the log. */
   whenIdle(): Promise<void> {
-    if (!this.#appending && this.#queue.length === 0) return Promise.resolve();
+    if (this.#appendsInFlight === 0 && this.#queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -214,7 +252,7 @@ export class StreamPartition {
   }
 
   #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#appending) return;
+    if (this.#flushScheduled || this.#appendsInFlight >= Limits.partitionAppendsInFlightMax) return;
     this.#flushScheduled = true;
     setImmediate(() => {
       this.#flushScheduled = false;
@@ -223,13 +261,13 @@ export class StreamPartition {
   }
 
   async #flush(): Promise<void> {
-    if (this.#appending || this.#queue.length === 0) return;
-    this.#appending = true;
+    if (this.#appendsInFlight >= Limits.partitionAppendsInFlightMax || this.#queue.length === 0) return;
+    this.#appendsInFlight += 1;
     const batch = this.#takeBatch();
     try {
       const stamp = batch[0]?.producer;
       const result = await this.log.append({
-        records: batch.map((pending) => pending.record),
+        records: batch,
         ...(stamp === undefined
           ? {}
           : { producerId: stamp.id, producerEpoch: stamp.epoch, baseSequence: stamp.sequence }),
@@ -239,31 +277,28 @@ export class StreamPartition {
         'append assigned one offset per record',
       );
       assert(result.baseOffset === this.nextOffset, 'appends are contiguous');
-      const stored: StoredMessage[] = batch.map((pending, index) => ({
-        offset: result.baseOffset + index,
-        message: pending.message,
-        sizeBytes: pending.record.value.length,
-      }));
+      let offset = result.baseOffset;
+      for (const entry of batch) entry.offset = offset++;
       this.nextOffset = result.lastOffset + 1;
-      this.#remember(stored);
-      for (const [index, pending] of batch.entries()) pending.confirm?.(undefined, result.baseOffset + index);
-      this.#onAppended(this.index, stored);
+      this.#remember(batch);
+      for (const entry of batch) entry.settle(undefined, entry.offset);
+      this.#onAppended(this.index, batch);
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
-      for (const pending of batch) pending.confirm?.(failure, -1);
+      for (const entry of batch) entry.settle(failure, -1);
     } finally {
-      this.#appending = false;
+      this.#appendsInFlight -= 1;
       if (this.#queue.length > 0) this.#scheduleFlush();
-      else for (const resolve of this.#idle.splice(0)) resolve();
+      else if (this.#appendsInFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
 
-  #takeBatch(): PendingAppend[] {
+  #takeBatch(): AppendEntry[] {
     let bytes = 0;
     let count = 0;
     const first = this.#queue[0]?.producer;
     for (const pending of this.#queue) {
-      const size = pending.record.value.length + 64;
+      const size = pending.sizeBytes + 64;
       if (count > 0 && (count >= Limits.batchRecordsMax || bytes + size > Limits.batchBytesMax / 2)) break;
       // core2: a batch is plain messages, or one producer's run of consecutive sequences
       // (the batch header carries the producer fields: dedup/producer-state.ts).
@@ -273,7 +308,7 @@ export class StreamPartition {
     }
     const batch = this.#queue.length === count ? this.#queue : this.#queue.slice(0, count);
     this.#queue = this.#queue.length === count ? [] : this.#queue.slice(count);
-    for (const pending of batch) this.#queueBytes -= pending.record.value.length;
+    for (const pending of batch) this.#queueBytes -= pending.sizeBytes;
     return batch;
   }
 

@@ -2,8 +2,11 @@
 // covers it, and one fsync serves every append written before it started.
 //
 // Appends write their batch at once and then wait here. While no fsync runs, the first
-// waiter schedules one for the next turn of the event loop (setImmediate), so that every
-// append made in the same turn — 64 producers answering at once — joins it. While an fsync
+// waiter schedules one for when the current task's synchronous work and microtasks are done
+// (queueMicrotask), so that every append made in the same burst — 64 producers answering
+// at once, or a stream partition's batch — joins it, without waiting for the next turn of
+// the event loop (which would add the whole poll phase, all the other connections' work,
+// to every confirm's latency). While an fsync
 // runs, new waiters queue for the next one, which starts as soon as the running one ends.
 // An fsync covers exactly the offsets written before it started; no append resolves before
 // the fsync that covers it. A failed fsync fails every waiter and every later append: after
@@ -82,7 +85,7 @@ export class GroupCommit {
 
   #schedule(): void {
     this.#state = 'scheduled';
-    setImmediate(() => this.#run());
+    queueMicrotask(() => this.#run());
   }
 
   #run(): void {

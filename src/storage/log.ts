@@ -14,7 +14,20 @@ export interface RecordInput {
   /** Defaults to the time of append. */
   readonly timestampMs?: number;
   readonly key?: Buffer | undefined;
-  readonly value: Buffer;
+  /** The value's bytes, copied into the batch; or a RecordValue that writes itself there. */
+  readonly value: Buffer | RecordValue;
+}
+
+/**
+ * A record value that encodes itself straight into the batch being written, so that a
+ * caller holding objects (a stream's messages) builds no buffer per record only for the log
+ * to copy it.
+ */
+export interface RecordValue {
+  /** The bytes writeTo writes, exactly. */
+  readonly byteLength: number;
+  /** Writes the value at `target[position…]` and returns the position after it. */
+  writeTo(target: Buffer, position: number): number;
 }
 
 /** Batch attributes (DESIGN.md §3). */

@@ -80,7 +80,7 @@ export function measureBatch(batch: BatchInput): number {
   let size = batchHeaderBytes;
   for (let index = 0; index < records.length; index++) {
     const record = records[index]!;
-    const recordBytes = recordHeaderBytes + (record.key?.length ?? 0) + record.value.length;
+    const recordBytes = recordHeaderBytes + (record.key?.length ?? 0) + record.value.byteLength;
     if (recordBytes > Limits.recordBytesMax) {
       throw new WeirError(
         ErrorCode.RecordTooLarge,
@@ -133,7 +133,8 @@ export function encodeBatch(
     const key = record.key;
     const value = record.value;
     const keyLength = key === undefined ? 0 : key.length;
-    buffer.writeUInt32BE(recordHeaderBytes - 4 + keyLength + value.length, position);
+    const valueLength = value.byteLength;
+    buffer.writeUInt32BE(recordHeaderBytes - 4 + keyLength + valueLength, position);
     buffer.writeInt32BE(deltaMs, position + 4);
     buffer.writeInt32BE(key === undefined ? -1 : keyLength, position + 8);
     position += recordHeaderBytes;
@@ -141,8 +142,14 @@ export function encodeBatch(
       key.copy(buffer, position);
       position += keyLength;
     }
-    value.copy(buffer, position);
-    position += value.length;
+    if (value instanceof Uint8Array) {
+      buffer.set(value, position);
+      position += valueLength;
+    } else {
+      const end = value.writeTo(buffer, position);
+      assert(end === position + valueLength, 'a record value writes exactly its byteLength');
+      position = end;
+    }
   }
   assert(position === size, 'encoded batch size matches its measure');
   buffer.writeUInt32BE(batchMagic, 0);

@@ -103,7 +103,7 @@ test(`confirmed appends survive SIGKILL (${rounds} rounds)`, async () => {
         const record = stored.get(baseOffset + index);
         assert.ok(record !== undefined, `round ${round}: confirmed offset ${baseOffset + index} is missing`);
         assert.ok(
-          record.value.equals(expected.value),
+          record.value.equals(expected.value as Buffer),
           `round ${round}: value at ${baseOffset + index} differs`,
         );
         assert.deepEqual(record.key, expected.key, `round ${round}: key at ${baseOffset + index} differs`);

@@ -3,6 +3,7 @@
 // hand the socket one buffer per tick however many frames it produced.
 
 import { assert } from '../../../common/assert.js';
+import { writeUtf8 } from '../../../common/utf8.js';
 
 const initialBytes = 4096;
 
@@ -61,7 +62,7 @@ export class BufferWriter {
   /** u16 byte length, then UTF-8. Strings longer than 65,535 bytes are a programmer error here. */
   string16(value: string): void {
     this.ensure(2 + value.length * 3);
-    const written = this.#buffer.write(value, this.#position + 2, 'utf8');
+    const written = writeUtf8(this.#buffer, this.#position + 2, value);
     assert(written <= 0xffff, 'a short string is at most 65,535 bytes');
     this.#buffer.writeUInt16BE(written, this.#position);
     this.#position += 2 + written;
@@ -70,7 +71,7 @@ export class BufferWriter {
   /** u32 byte length, then UTF-8. */
   string32(value: string): void {
     this.ensure(4 + value.length * 3);
-    const written = this.#buffer.write(value, this.#position + 4, 'utf8');
+    const written = writeUtf8(this.#buffer, this.#position + 4, value);
     this.#buffer.writeUInt32BE(written, this.#position);
     this.#position += 4 + written;
   }
