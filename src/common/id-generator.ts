@@ -7,7 +7,8 @@
 // if 80 random bits do.
 //
 // Fast: the random part is drawn once per millisecond, and the time prefix is encoded once
-// per millisecond; a typical id costs one increment and one 8-character encode.
+// per millisecond; a typical id costs one increment and one concatenation (all but the last
+// character are re-encoded once every 32 ids).
 
 import { randomFillSync } from 'node:crypto';
 
@@ -33,6 +34,8 @@ export class IdGenerator {
   #high = 0;
   #highText = '';
   #low = 0;
+  /** The id without its last character: time, high half, and all but the last low digit. */
+  #stem = '';
   readonly #random = Buffer.alloc(10);
 
   /** A new id for a message made at `nowMs`; never equal to, and sorting after, the last one. */
@@ -46,6 +49,7 @@ export class IdGenerator {
       this.#high = this.#random.readUIntBE(0, 5) % randomHalfMax;
       this.#highText = encodeBase32(this.#high, 8);
       this.#low = this.#random.readUIntBE(5, 5) % randomHalfMax;
+      this.#encodeStem();
     } else {
       this.#low++;
       if (this.#low === fortyBits) {
@@ -53,8 +57,14 @@ export class IdGenerator {
         this.#high++;
         this.#highText = encodeBase32(this.#high, 8);
       }
+      // Only the last digit moves on most ids: the stem is re-encoded once every 32.
+      if (this.#low % 32 === 0) this.#encodeStem();
     }
-    return this.#timeText + this.#highText + encodeBase32(this.#low, 8);
+    return this.#stem + alphabet[this.#low % 32]!;
+  }
+
+  #encodeStem(): void {
+    this.#stem = this.#timeText + this.#highText + encodeBase32(Math.floor(this.#low / 32), 7);
   }
 }
 

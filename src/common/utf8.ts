@@ -37,3 +37,34 @@ export function writeUtf8(target: Buffer, position: number, text: string): numbe
   }
   return length === 0 ? 0 : target.write(text, position, 'utf8');
 }
+
+/** Bytes a RecentString remembers; longer strings are decoded every time. */
+const recentStringBytesMax = 256;
+
+/**
+ * Decodes UTF-8 strings that usually repeat from one call to the next, such as the subjects
+ * of a run of messages: while the bytes are those of the last string decoded, that same
+ * string is returned again, without decoding or allocating.
+ */
+export class RecentString {
+  readonly #bytes = Buffer.allocUnsafe(recentStringBytesMax);
+  #length = -1;
+  #text = '';
+
+  decode(buffer: Buffer, start: number, end: number): string {
+    const length = end - start;
+    const remembered = this.#bytes;
+    if (length === this.#length) {
+      let index = 0;
+      while (index < length && buffer[start + index] === remembered[index]) index++;
+      if (index === length) return this.#text;
+    }
+    const text = buffer.toString('utf8', start, end);
+    if (length <= recentStringBytesMax) {
+      buffer.copy(remembered, 0, start, end);
+      this.#length = length;
+      this.#text = text;
+    }
+    return text;
+  }
+}

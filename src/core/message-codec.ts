@@ -39,7 +39,7 @@
 import { assert } from '../common/assert.js';
 import { ErrorCode, WeirError } from '../common/errors.js';
 import type { HeaderValue, Headers, Message } from './api.js';
-import { utf8ByteLength, writeUtf8 } from '../common/utf8.js';
+import { RecentString, utf8ByteLength, writeUtf8 } from '../common/utf8.js';
 import { emptyHeaders, setHeader } from './message.js';
 
 export const messageFormatVersion = 1;
@@ -151,8 +151,12 @@ export function encodeMessageInto(message: Message, target: Buffer, start: numbe
   return position + message.body.length;
 }
 
-export function decodeMessage(bytes: Buffer): Message {
-  const reader = new Reader(bytes);
+/** Subjects repeat from one stored message to the next: decoded once per run. */
+const recentSubject = new RecentString();
+
+/** Decodes the message encoded at `bytes[start, end)` (the whole of `bytes` by default). */
+export function decodeMessage(bytes: Buffer, start = 0, end = bytes.length): Message {
+  const reader = new Reader(bytes, start, end);
   const version = reader.u8();
   if (version !== messageFormatVersion) reader.corrupt(`unknown message format version ${version}`);
   const flags = reader.u8();
@@ -163,7 +167,7 @@ export function decodeMessage(bytes: Buffer): Message {
   const timestampMs = reader.f64();
   const expiresAtMs = (flags & Flag.expiresAtMs) !== 0 ? reader.f64() : undefined;
   const deliverAfterMs = (flags & Flag.deliverAfterMs) !== 0 ? reader.f64() : undefined;
-  const subject = reader.string16();
+  const subject = reader.recentString16(recentSubject);
   const id = reader.string16();
   const key = (flags & Flag.key) !== 0 ? reader.string16() : undefined;
   const correlationId = (flags & Flag.correlationId) !== 0 ? reader.string16() : undefined;
@@ -180,8 +184,7 @@ export function decodeMessage(bytes: Buffer): Message {
     headers = built;
   }
   const body = reader.bytes32();
-  if (reader.position !== bytes.length)
-    reader.corrupt(`${bytes.length - reader.position} bytes after the body`);
+  if (reader.position !== end) reader.corrupt(`${end - reader.position} bytes after the body`);
   return {
     subject,
     key,
@@ -236,21 +239,38 @@ function writeHeaderValue(bytes: Buffer, position: number, value: HeaderValue): 
 
 /** Bounds-checked reads; anything malformed is WEIR_CORRUPT_LOG, never a crash. */
 class Reader {
-  position = 0;
+  position: number;
   readonly #bytes: Buffer;
+  readonly #start: number;
+  readonly #end: number;
 
-  constructor(bytes: Buffer) {
+  constructor(bytes: Buffer, start: number, end: number) {
+    assert(0 <= start && start <= end && end <= bytes.length, 'a record range inside its bytes');
     this.#bytes = bytes;
+    this.#start = start;
+    this.#end = end;
+    this.position = start;
   }
 
   corrupt(why: string): never {
-    throw new WeirError(ErrorCode.CorruptLog, `corrupt message record at byte ${this.position}: ${why}`);
+    throw new WeirError(
+      ErrorCode.CorruptLog,
+      `corrupt message record at byte ${this.position - this.#start}: ${why}`,
+    );
   }
 
   #need(count: number): void {
-    if (this.position + count > this.#bytes.length) {
-      this.corrupt(`needs ${count} bytes, ${this.#bytes.length - this.position} left`);
+    if (this.position + count > this.#end) {
+      this.corrupt(`needs ${count} bytes, ${this.#end - this.position} left`);
     }
+  }
+
+  recentString16(recent: RecentString): string {
+    const length = this.u16();
+    this.#need(length);
+    const text = recent.decode(this.#bytes, this.position, this.position + length);
+    this.position += length;
+    return text;
   }
 
   u8(): number {

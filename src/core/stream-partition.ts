@@ -196,24 +196,26 @@ export class StreamPartition {
     let runBytes = 0;
     const messages: StoredMessage[] = [];
     let scannedTo = from;
-    for (const batch of batches) {
-      for (const record of batch.records()) {
-        if (record.offset < from) continue;
-        if (record.offset >= this.nextOffset) break;
-        const full = messages.length >= maxCount;
-        if (full && (wanted !== undefined || runBytes >= readBytesMax)) break;
-        runBytes += record.value.length;
-        if (!full) scannedTo = record.offset + 1;
-        if (!full && wanted !== undefined && !wanted(record.offset)) continue;
-        const stored: StoredMessage = {
-          offset: record.offset,
-          message: decodeMessage(record.value),
-          sizeBytes: record.value.length,
-        };
-        if (wanted === undefined) run.push(stored);
-        if (!full) messages.push(stored);
-      }
-    }
+    const nextOffset = this.nextOffset;
+    const visit = (offset: number, bytes: Buffer, valueStart: number, valueEnd: number): boolean => {
+      if (offset < from) return true;
+      if (offset >= nextOffset) return false;
+      const full = messages.length >= maxCount;
+      if (full && (wanted !== undefined || runBytes >= readBytesMax)) return false;
+      const sizeBytes = valueEnd - valueStart;
+      runBytes += sizeBytes;
+      if (!full) scannedTo = offset + 1;
+      if (!full && wanted !== undefined && !wanted(offset)) return true;
+      const stored: StoredMessage = {
+        offset,
+        message: decodeMessage(bytes, valueStart, valueEnd),
+        sizeBytes,
+      };
+      if (wanted === undefined) run.push(stored);
+      if (!full) messages.push(stored);
+      return true;
+    };
+    for (const batch of batches) batch.visitRecords(visit);
     if (wanted === undefined) this.#readRun = run;
     return { messages, scannedTo };
   }

@@ -67,7 +67,15 @@ export interface RecordBatch {
   readonly flags: number;
   readonly bytes: Buffer;
   records(): IterableIterator<LogRecord>;
+  /**
+   * Calls `visit` for each record in offset order, with its value as `bytes[valueStart,
+   * valueEnd)`, until it returns false: the hot read path's way through a batch, with no
+   * object or slice per record.
+   */
+  visitRecords(visit: RecordVisitor): void;
 }
+
+export type RecordVisitor = (offset: number, bytes: Buffer, valueStart: number, valueEnd: number) => boolean;
 
 export interface AppendResult {
   readonly baseOffset: Offset;

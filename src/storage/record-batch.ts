@@ -33,7 +33,7 @@ import { assert } from '../common/assert.js';
 import { Offset, TimestampMs } from '../common/branded.js';
 import { ErrorCode, InvalidArgumentError, WeirError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
-import type { BatchInput, LogRecord, RecordBatch } from './log.js';
+import type { BatchInput, LogRecord, RecordBatch, RecordVisitor } from './log.js';
 
 export const batchMagic = 0x57524231;
 export const batchHeaderBytes = 56;
@@ -248,6 +248,23 @@ export class DecodedBatch implements RecordBatch {
     if (this.maxTimestampMs < timestampMs) return undefined;
     for (const record of this.records()) if (record.timestampMs >= timestampMs) return record.offset;
     assert(false, 'a batch whose max timestamp qualifies has a record that does');
+  }
+
+  visitRecords(visit: RecordVisitor): void {
+    const bytes = this.bytes;
+    let position = batchHeaderBytes;
+    for (let index = 0; index < this.recordCount; index++) {
+      assert(position + recordHeaderBytes <= bytes.length, 'record header inside its batch');
+      const end = position + 4 + bytes.readUInt32BE(position);
+      assert(end <= bytes.length, 'record inside its batch');
+      const keyLength = bytes.readInt32BE(position + 8);
+      const keyStart = position + recordHeaderBytes;
+      const valueStart = keyLength < 0 ? keyStart : keyStart + keyLength;
+      assert(valueStart <= end, 'key inside its record');
+      if (!visit(this.baseOffset + index, bytes, valueStart, end)) return;
+      position = end;
+    }
+    assert(position === bytes.length, 'records fill their batch exactly');
   }
 
   *records(): IterableIterator<LogRecord> {

@@ -3,6 +3,7 @@
 // fault, not ours. Byte strings are returned as slices of the frame, not copies.
 
 import { ErrorCode, WeirError } from '../../../common/errors.js';
+import type { RecentString } from '../../../common/utf8.js';
 
 export function protocolError(message: string): WeirError {
   return new WeirError(ErrorCode.ProtocolError, message);
@@ -72,6 +73,13 @@ export class BufferReader {
     const length = this.u16(what);
     const at = this.#need(length, what);
     return this.#buffer.toString('utf8', at, at + length);
+  }
+
+  /** string16 for strings that usually repeat (subjects): see RecentString. */
+  recentString16(what: string, recent: RecentString): string {
+    const length = this.u16(what);
+    const at = this.#need(length, what);
+    return recent.decode(this.#buffer, at, at + length);
   }
 
   string32(what: string): string {

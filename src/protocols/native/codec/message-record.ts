@@ -37,6 +37,7 @@
 import type { BufferReader } from './buffer-reader.js';
 import { protocolError } from './buffer-reader.js';
 import type { BufferWriter } from './buffer-writer.js';
+import { RecentString } from '../../../common/utf8.js';
 
 export type WireHeaderValue = string | number | boolean | Buffer;
 export type WireHeaders = Readonly<Record<string, WireHeaderValue>>;
@@ -107,6 +108,11 @@ const reservedBits = 0x8000;
 export const HeaderKind = { string: 1, number: 2, boolean: 3, bytes: 4 } as const;
 
 const emptyHeaders: WireHeaders = Object.freeze({});
+/** A producer's run of publishes mostly shares one subject: decoded once per run. */
+const recentPublishSubject = new RecentString();
+const recentMessageSubject = new RecentString();
+/** Stands in for a publish record's body until it is read (the body comes last). */
+const bodyPlaceholder = Buffer.alloc(0);
 
 function writeHeaders(writer: BufferWriter, headers: WireHeaders): void {
   const names = Object.keys(headers);
@@ -234,10 +240,10 @@ export function readPublishRecord(reader: BufferReader): WirePublish {
   if ((bits & reservedBits) !== 0 || (bits & MessageBits.timestampMs) !== 0) {
     throw protocolError(`publish record has reserved presence bits set (0x${bits.toString(16)})`);
   }
-  const subject = reader.string16('subject');
+  const subject = reader.recentString16('subject', recentPublishSubject);
   const record: {
     -readonly [K in keyof WirePublish]: WirePublish[K];
-  } = { subject, body: Buffer.alloc(0) };
+  } = { subject, body: bodyPlaceholder };
   if (bits & MessageBits.key) record.key = reader.string16('key');
   if (bits & MessageBits.id) record.id = reader.string16('message id');
   if (bits & MessageBits.priority) record.priority = reader.u8('priority');
@@ -316,7 +322,7 @@ export function readMessageRecord(reader: BufferReader): WireMessage {
   if ((bits & requiredMessageBits) !== requiredMessageBits) {
     throw protocolError('message record lacks id, priority, persistent or timestamp');
   }
-  const subject = reader.string16('subject');
+  const subject = reader.recentString16('subject', recentMessageSubject);
   const key = bits & MessageBits.key ? reader.string16('key') : undefined;
   const id = reader.string16('message id');
   const priority = reader.u8('priority');
