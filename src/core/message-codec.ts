@@ -156,7 +156,7 @@ const recentSubject = new RecentString();
 
 /** Decodes the message encoded at `bytes[start, end)` (the whole of `bytes` by default). */
 export function decodeMessage(bytes: Buffer, start = 0, end = bytes.length): Message {
-  const reader = new Reader(bytes, start, end);
+  const reader = sharedReader.reset(bytes, start, end);
   const version = reader.u8();
   if (version !== messageFormatVersion) reader.corrupt(`unknown message format version ${version}`);
   const flags = reader.u8();
@@ -239,17 +239,19 @@ function writeHeaderValue(bytes: Buffer, position: number, value: HeaderValue): 
 
 /** Bounds-checked reads; anything malformed is WEIR_CORRUPT_LOG, never a crash. */
 class Reader {
-  position: number;
-  readonly #bytes: Buffer;
-  readonly #start: number;
-  readonly #end: number;
+  position = 0;
+  #bytes: Buffer = Buffer.alloc(0);
+  #start = 0;
+  #end = 0;
 
-  constructor(bytes: Buffer, start: number, end: number) {
+  /** Starts reading `bytes[start, end)`; one reader serves every decode (they never nest). */
+  reset(bytes: Buffer, start: number, end: number): this {
     assert(0 <= start && start <= end && end <= bytes.length, 'a record range inside its bytes');
     this.#bytes = bytes;
     this.#start = start;
     this.#end = end;
     this.position = start;
+    return this;
   }
 
   corrupt(why: string): never {
@@ -338,3 +340,5 @@ class Reader {
     }
   }
 }
+
+const sharedReader = new Reader();

@@ -8,7 +8,8 @@
 // partition learns them when an append resolves and hands the stored messages to its stream.
 //
 // The tail cache keeps the most recently appended messages, decoded, so consumers that keep
-// up read them without touching the log. It is bounded by count and bytes.
+// up read them without touching the log. It is bounded by count and bytes, and kept only
+// while some reader is near enough to the tail to use it.
 
 import { assert } from '../common/assert.js';
 import { Offset } from '../common/branded.js';
@@ -108,12 +109,15 @@ export class StreamPartition {
   #cacheBytes = 0;
   /** The messages decoded by the last log read, contiguous by offset (see read()). */
   #readRun: StoredMessage[] = [];
+  /** The furthest offset a read has started from (the log's end at first): see #remember. */
+  #readFrontier: number;
 
   constructor(index: number, log: Log, onAppended: AppendedListener) {
     this.index = index;
     this.log = log;
     this.firstOffset = log.startOffset;
     this.nextOffset = log.nextOffset;
+    this.#readFrontier = log.nextOffset;
     this.#onAppended = onAppended;
   }
 
@@ -181,6 +185,7 @@ export class StreamPartition {
   ): Promise<{ messages: StoredMessage[]; scannedTo: number }> {
     // The log may already have dropped segments below firstOffset's next move (retention runs async).
     const from = Math.max(fromOffset, this.firstOffset, this.log.startOffset);
+    if (from > this.#readFrontier) this.#readFrontier = from;
     if (from >= this.nextOffset || maxCount <= 0) return { messages: [], scannedTo: from };
     const cached =
       this.#fromRun(this.#cache, this.#cacheHead, from, maxCount, wanted) ??
@@ -315,6 +320,18 @@ export class StreamPartition {
   }
 
   #remember(stored: readonly StoredMessage[]): void {
+    const first = stored[0];
+    if (first === undefined) return;
+    // The cache only serves a reader that reaches these messages before they are evicted.
+    // While every reader is further behind than the cache holds (a backlog), they read the
+    // log anyway: caching would only keep, and age into the old GC generation, messages
+    // nobody reads from it. It starts again, empty, once a read comes near the tail.
+    if (first.offset - this.#readFrontier > Limits.tailCacheMessagesMax) {
+      this.#cache.length = 0;
+      this.#cacheHead = 0;
+      this.#cacheBytes = 0;
+      return;
+    }
     for (const entry of stored) {
       this.#cache.push(entry);
       this.#cacheBytes += entry.sizeBytes + cacheOverheadBytes;
