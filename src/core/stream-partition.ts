@@ -15,7 +15,7 @@ import { assert } from '../common/assert.js';
 import { Offset } from '../common/branded.js';
 import { ErrorCode, WeirError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
-import type { Log, RecordInput, RecordValue } from '../storage/log.js';
+import type { Log, RecordBatch, RecordInput, RecordValue } from '../storage/log.js';
 import type { Message } from './api.js';
 import type { ProducerStamp } from './api.js';
 import { decodeMessage, encodeMessageInto, measureMessage } from './message-codec.js';
@@ -107,8 +107,8 @@ export class StreamPartition {
   readonly #cache: StoredMessage[] = [];
   #cacheHead = 0;
   #cacheBytes = 0;
-  /** The messages decoded by the last log read, contiguous by offset (see read()). */
-  #readRun: StoredMessage[] = [];
+  /** The batches of the last unfiltered log read (see read()). */
+  #readBatches: readonly RecordBatch[] = [];
   /** The furthest offset a read has started from (the log's end at first): see #remember. */
   #readFrontier: number;
 
@@ -187,42 +187,49 @@ export class StreamPartition {
     const from = Math.max(fromOffset, this.firstOffset, this.log.startOffset);
     if (from > this.#readFrontier) this.#readFrontier = from;
     if (from >= this.nextOffset || maxCount <= 0) return { messages: [], scannedTo: from };
-    const cached =
-      this.#fromRun(this.#cache, this.#cacheHead, from, maxCount, wanted) ??
-      this.#fromRun(this.#readRun, 0, from, maxCount, wanted);
+    const cached = this.#fromRun(this.#cache, this.#cacheHead, from, maxCount, wanted);
     if (cached !== undefined) return cached;
-    const batches = await this.log.read(Offset(from), readBytesMax);
-    // Everything from `from` to the end of the batches read is decoded once and kept as the
-    // read run, so the next sequential read (of this consumer or another) continues from
-    // memory instead of reading and CRC-checking the same batches again. It holds what one
-    // read returned, up to readBytesMax of records past what the caller asked for.
-    // A filtered read (redeliveries, filter scans) decodes only what it wants, as before.
-    const run: StoredMessage[] = [];
-    let runBytes = 0;
+    // The batches of the last unfiltered log read stay in memory, so the next sequential
+    // read (of this consumer or another) continues from them instead of reading and
+    // CRC-checking the same bytes again. They are decoded only as far as each read asks:
+    // decoded messages live from read to delivery, not for the whole run.
+    let batches = this.#readBatchesFrom(from);
+    if (batches === undefined) {
+      batches = await this.log.read(Offset(from), readBytesMax);
+      if (wanted === undefined) this.#readBatches = batches;
+    }
     const messages: StoredMessage[] = [];
     let scannedTo = from;
     const nextOffset = this.nextOffset;
     const visit = (offset: number, bytes: Buffer, valueStart: number, valueEnd: number): boolean => {
       if (offset < from) return true;
-      if (offset >= nextOffset) return false;
-      const full = messages.length >= maxCount;
-      if (full && (wanted !== undefined || runBytes >= readBytesMax)) return false;
-      const sizeBytes = valueEnd - valueStart;
-      runBytes += sizeBytes;
-      if (!full) scannedTo = offset + 1;
-      if (!full && wanted !== undefined && !wanted(offset)) return true;
-      const stored: StoredMessage = {
+      if (offset >= nextOffset || messages.length >= maxCount) return false;
+      scannedTo = offset + 1;
+      if (wanted !== undefined && !wanted(offset)) return true;
+      messages.push({
         offset,
         message: decodeMessage(bytes, valueStart, valueEnd),
-        sizeBytes,
-      };
-      if (wanted === undefined) run.push(stored);
-      if (!full) messages.push(stored);
+        sizeBytes: valueEnd - valueStart,
+      });
       return true;
     };
-    for (const batch of batches) batch.visitRecords(visit);
-    if (wanted === undefined) this.#readRun = run;
+    for (const batch of batches) {
+      if (messages.length >= maxCount) break;
+      batch.visitRecords(visit);
+    }
     return { messages, scannedTo };
+  }
+
+  /** The kept batches from the one holding `from` on, or undefined when they do not hold it. */
+  #readBatchesFrom(from: number): readonly RecordBatch[] | undefined {
+    const batches = this.#readBatches;
+    const last = batches[batches.length - 1];
+    if (last === undefined || from > last.lastOffset || from < (batches[0] as RecordBatch).baseOffset) {
+      return undefined;
+    }
+    let index = 0;
+    while ((batches[index] as RecordBatch).lastOffset < from) index++;
+    return index === 0 ? batches : batches.slice(index);
   }
 
   /** The one message at `offset`, or undefined when it is gone. */
