@@ -152,6 +152,12 @@ export const Limits = {
    */
   partitionAppendsInFlightMax: 2,
   /**
+   * Messages queued on one partition that start an append at once instead of at the end of
+   * the event-loop turn: a turn that reads megabytes of publishes keeps each message alive
+   * only for its own batch, not for the whole turn (long-lived objects cost the GC more).
+   */
+  partitionFlushMessages: 2_048,
+  /**
    * Offsets a filtered consumer keeps in its publish-time match list. Past it the consumer
    * falls back to a filtered read of the log until it catches up.
    */

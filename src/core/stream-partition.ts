@@ -157,7 +157,8 @@ export class StreamPartition {
     const entry = new AppendEntry(message, confirm, producer);
     this.#queue.push(entry);
     this.#queueBytes += entry.sizeBytes;
-    this.#scheduleFlush();
+    if (this.#queue.length >= Limits.partitionFlushMessages) void this.#flush();
+    else this.#scheduleFlush();
   }
 
   /** Resolves once everything queued so far is in the log. */
