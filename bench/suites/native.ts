@@ -1,4 +1,4 @@
-// `npm run bench -- native [--quick] [--only weir|nats]`: the native protocol end to end
+// `npm run bench -- native [--quick] [--only weir|nats] [--workload <text>]`: the native protocol end to end
 // over loopback, against NATS JetStream with the same workloads in the same run.
 //
 // Workloads (each on its own workqueue stream with one shared durable consumer):
@@ -380,6 +380,10 @@ export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
   const onlyIndex = args.indexOf('--only');
   const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+  // `--workload 1to1.100B`: only the throughput workloads and latency rows whose names
+  // contain this text (e.g. `1to1.100B.fsync_always.confirmed`, `latency_10k.100B`).
+  const workloadIndex = args.indexOf('--workload');
+  const workloadFilter = workloadIndex >= 0 ? (args[workloadIndex + 1] ?? '') : '';
   const durationMs = quick ? 500 : 3_000;
   const latencyMs = quick ? 500 : 3_000;
   const workloads: ThroughputWorkload[] = [];
@@ -416,6 +420,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     let index = 0;
     for (const workload of workloads) {
+      if (!workload.name.includes(workloadFilter)) continue;
       for (const system of systems) {
         index++;
         const messagesMax = workload.mode === 'confirmed' ? 1_000_000 : 2_000_000;
@@ -434,6 +439,7 @@ export async function run(args: string[]): Promise<void> {
     }
     for (const bodyBytes of [100, 1024]) {
       for (const fsync of ['always', 'never'] as const) {
+        if (!`latency_10k.${bodyBytes}B.fsync_${fsync}`.includes(workloadFilter)) continue;
         for (const system of systems) {
           index++;
           const samples = await system.latency(bodyBytes, fsync, index, 10_000, latencyMs);

@@ -67,6 +67,9 @@ export function checkStamp(stamp: ProducerStamp): void {
 export class ProducerStateTable {
   /** Insertion order is recency order: a touched producer is moved to the end. */
   readonly #producers = new Map<bigint, ProducerEntry>();
+  /** The entry last moved to the end of #producers (the most recently used), and its id. */
+  #mostRecent: ProducerEntry | undefined;
+  #mostRecentId: bigint | undefined;
 
   get size(): number {
     return this.#producers.size;
@@ -197,12 +200,17 @@ export class ProducerStateTable {
   }
 
   #touch(id: bigint, entry: ProducerEntry): void {
+    // A producer publishing run after run is already the most recent: no reordering.
+    if (entry === this.#mostRecent && id === this.#mostRecentId) return;
     this.#producers.delete(id);
     this.#producers.set(id, entry);
+    this.#mostRecentId = id;
+    this.#mostRecent = entry;
     if (this.#producers.size > Limits.producersPerPartitionMax) {
       for (const [oldest, candidate] of this.#producers) {
         if (candidate.pending > 0) continue;
         this.#producers.delete(oldest);
+        if (candidate === this.#mostRecent) this.#mostRecent = undefined;
         break;
       }
     }
