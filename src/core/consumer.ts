@@ -102,6 +102,7 @@ export class Consumer {
   #pausedBefore: 'ack_pending' | 'ack_holes' | undefined;
   #dispatching = false;
   #dispatchAgain = false;
+  #dispatchQueued = false;
   #partitionTurn = 0;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
@@ -257,9 +258,24 @@ export class Consumer {
       }
     }
     this.#settleAck(partition, entry);
-    this.dispatch();
+    this.#dispatchSoon();
     return 'acked';
   }
+
+  /**
+   * Dispatches once the current task's synchronous work is done: a protocol frame that acks
+   * a thousand deliveries makes one dispatch pass for the credit they return, not a thousand.
+   */
+  #dispatchSoon(): void {
+    if (this.#dispatchQueued) return;
+    this.#dispatchQueued = true;
+    queueMicrotask(this.#queuedDispatch);
+  }
+
+  readonly #queuedDispatch = (): void => {
+    this.#dispatchQueued = false;
+    this.dispatch();
+  };
 
   /** core2 (transactions): true while `delivery` is the current, unsettled attempt. */
   isCurrent(delivery: Delivery): boolean {
@@ -405,7 +421,7 @@ export class Consumer {
     } finally {
       this.#dispatching = false;
     }
-    for (const waiter of [...this.receivers.pull]) waiter.settle?.();
+    if (this.receivers.pull.length > 0) for (const waiter of [...this.receivers.pull]) waiter.settle?.();
     this.notifyReadSettled();
   }
 
@@ -438,6 +454,7 @@ export class Consumer {
   #dispatchPartition(partition: ConsumerPartition): number {
     const explicit = this.config.ackPolicy === 'explicit';
     let delivered = 0;
+    let nowMs: number | undefined;
     while (delivered < 256) {
       const redelivery = partition.redeliverReady[0];
       if (
@@ -469,7 +486,9 @@ export class Consumer {
       const receiver = this.receivers.choose(next.message);
       if (receiver === undefined) return delivered;
       this.#take(partition, redelivery !== undefined);
-      this.#deliver(partition, next, receiver, redelivery !== undefined);
+      // One clock reading serves the deliveries of one pass (their ack-wait deadlines).
+      nowMs ??= this.host.clock.nowMs();
+      this.#deliver(partition, next, receiver, redelivery !== undefined, nowMs);
       delivered += 1;
     }
     return delivered;
@@ -502,6 +521,7 @@ export class Consumer {
     stored: StoredMessage,
     receiver: Receiver,
     redelivery: boolean,
+    nowMs: number,
   ): void {
     const previous = partition.deliveryCounts.get(stored.offset) ?? 0;
     const deliveryCount = previous + 1;
@@ -516,7 +536,7 @@ export class Consumer {
       if (previous > 0) partition.deliveryCounts.set(stored.offset, deliveryCount);
       const key = stored.message.key;
       const entry: InFlight = {
-        dueMs: this.host.clock.nowMs() + this.config.ackWaitMs,
+        dueMs: nowMs + this.config.ackWaitMs,
         partition: partition.index,
         offset: stored.offset,
         deliveryCount,
