@@ -36,7 +36,8 @@ export interface StoredMessage {
   readonly sizeBytes: number;
 }
 
-type Confirm = (error: Error | undefined, offset: number) => void;
+/** Runs once a message is stored (or failed); given the partition so callers need no wrapper. */
+type Confirm = (error: Error | undefined, partition: number, offset: number) => void;
 
 /**
  * One published message from the append queue on: the log record it is written as (its
@@ -77,11 +78,11 @@ class AppendEntry implements StoredMessage, RecordInput, RecordValue {
     return encodeMessageInto(this.message, target, position);
   }
 
-  settle(error: Error | undefined, offset: number): void {
+  settle(error: Error | undefined, partition: number, offset: number): void {
     const confirm = this.confirm;
     if (confirm === undefined) return;
     this.confirm = undefined;
-    confirm(error, offset);
+    confirm(error, partition, offset);
   }
 }
 
@@ -145,11 +146,7 @@ export class StreamPartition {
     }
   }
 
-  enqueue(
-    message: Message,
-    confirm?: (error: Error | undefined, offset: number) => void,
-    producer?: ProducerStamp,
-  ): void {
+  enqueue(message: Message, confirm?: Confirm, producer?: ProducerStamp): void {
     if (this.#closed) throw new WeirError(ErrorCode.Closed, 'stream is closed');
     if (this.#queue.length >= Limits.appendQueueMessagesMax) {
       throw new WeirError(ErrorCode.Overloaded, 'append queue is full; publish more slowly');
@@ -296,11 +293,11 @@ export class StreamPartition {
       for (const entry of batch) entry.offset = offset++;
       this.nextOffset = result.lastOffset + 1;
       this.#remember(batch);
-      for (const entry of batch) entry.settle(undefined, entry.offset);
+      for (const entry of batch) entry.settle(undefined, this.index, entry.offset);
       this.#onAppended(this.index, batch);
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
-      for (const entry of batch) entry.settle(failure, -1);
+      for (const entry of batch) entry.settle(failure, this.index, -1);
     } finally {
       this.#appendsInFlight -= 1;
       if (this.#queue.length > 0) this.#scheduleFlush();

@@ -143,11 +143,7 @@ export class Stream implements ConsumerHost {
       return;
     }
     const partition = this.partitions[index] as StreamPartition;
-    partition.enqueue(
-      message,
-      confirm === undefined ? undefined : (error, offset) => confirm(error, index, offset),
-      producer,
-    );
+    partition.enqueue(message, confirm, producer);
     this.counters.published += 1;
   }
 
