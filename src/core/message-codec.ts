@@ -71,7 +71,7 @@ const u16Max = 0xffff;
  * createMessage guarantees (lengths that fit their prefixes, priority 0–9).
  */
 export function measureMessage(message: Message): number {
-  const subjectBytes = utf8ByteLength(message.subject);
+  const subjectBytes = subjectByteLength(message.subject);
   const idBytes = utf8ByteLength(message.id);
   assert(subjectBytes <= u16Max && idBytes <= u16Max, 'subject and id fit a u16 length');
   let size = fixedBytes + 2 + subjectBytes + 2 + idBytes + 2 + 4 + message.body.length;
@@ -93,6 +93,18 @@ export function measureMessage(message: Message): number {
     'priority 0–9',
   );
   return size;
+}
+
+let lastSubject = '';
+let lastSubjectBytes = 0;
+
+/** A run of messages mostly shares one subject, often one string: measured once per run. */
+function subjectByteLength(subject: string): number {
+  if (subject !== lastSubject) {
+    lastSubjectBytes = utf8ByteLength(subject);
+    lastSubject = subject;
+  }
+  return lastSubjectBytes;
 }
 
 function propertyBytes(text: string): number {

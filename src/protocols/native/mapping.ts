@@ -73,3 +73,31 @@ export function deliveryReference(stream: string, consumer: string, entry: AckEn
     redelivered: entry.deliveryCount > 1,
   };
 }
+
+/**
+ * One delivery reference re-pointed at each entry of an ACK frame in turn. An ack reads the
+ * reference's coordinates during the call and keeps nothing, so a frame of a thousand acks
+ * needs one reference, not a thousand (nack and term keep theirs: deliveryReference).
+ */
+export class AckReference implements Delivery {
+  readonly message = settledMessage;
+  readonly stream: string;
+  readonly consumer: string;
+  partition = 0;
+  offset = 0;
+  deliveryCount = 0;
+  redelivered = false;
+
+  constructor(stream: string, consumer: string) {
+    this.stream = stream;
+    this.consumer = consumer;
+  }
+
+  pointAt(entry: AckEntry): this {
+    this.partition = entry.partition;
+    this.offset = entry.offset;
+    this.deliveryCount = entry.deliveryCount;
+    this.redelivered = entry.deliveryCount > 1;
+    return this;
+  }
+}

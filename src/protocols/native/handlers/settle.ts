@@ -14,12 +14,13 @@ export function settleEntries<Entry extends AckEntry>(
   consumer: string,
   entries: readonly Entry[],
   apply: (delivery: Delivery, entry: Entry) => AckOutcome,
+  referenceOf: (entry: Entry) => Delivery = (entry) => deliveryReference(stream, consumer, entry),
 ): void {
   let firstError: unknown;
   const outcomes: SettleOutcome[] = [];
   for (const entry of entries) {
     try {
-      outcomes.push(apply(deliveryReference(stream, consumer, entry), entry));
+      outcomes.push(apply(referenceOf(entry), entry));
     } catch (error) {
       firstError ??= error;
       outcomes.push('stale');
