@@ -24,7 +24,8 @@ export class TcpListener {
     const remotePort = socket.remotePort ?? 0;
     this.#sockets.add(socket);
     this.#logger.debug('connection accepted', { remoteAddress, remotePort });
-    socket.once('close', () => {
+    // 'close' comes once; `on` rather than `once` spares every connection a once-wrapper.
+    socket.on('close', () => {
       this.#sockets.delete(socket);
       this.#logger.debug('connection closed', { remoteAddress, remotePort });
     });

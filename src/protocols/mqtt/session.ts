@@ -14,7 +14,6 @@
 // in the core for durable subscriptions (credit) or in a bounded queue for live ones.
 
 import type { Duplex } from 'node:stream';
-import type { TimerHandle } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 import type { CoreSession, Delivery, Message } from '../../core/api.js';
 import type { Principal } from '../../core/auth.js';
@@ -34,6 +33,7 @@ import { handlePubrec } from './handlers/pubrec.js';
 import { handlePubrel } from './handlers/pubrel.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { handleUnsubscribe } from './handlers/unsubscribe.js';
+import type { DeadlineMember } from './deadlines.js';
 import { endConnection } from './lifecycle.js';
 import {
   filterStartsWithWildcard,
@@ -79,7 +79,17 @@ const readYieldBytes = 16 * 1024;
 /** Bytes of unsent output past which QoS 0 deliveries are dropped rather than buffered. */
 const writeBufferBytesMax = 8 * 1024 * 1024;
 
-export class MqttSession {
+/**
+ * The session a stream belongs to. The stream's listeners are functions shared by every
+ * connection that find their session here, rather than closures made for each connection:
+ * an idle connection is mostly what it holds, and closures and their contexts add up.
+ */
+const sessionOfStream = Symbol('weir.mqtt.session');
+interface SessionStream extends Duplex {
+  [sessionOfStream]?: MqttSession;
+}
+
+export class MqttSession implements DeadlineMember {
   readonly registry: MqttRegistry;
   readonly info: ConnectionInfo;
   #logger: Logger | undefined;
@@ -95,8 +105,8 @@ export class MqttSession {
   /** Keep alive in seconds as enforced (the client's, or the Server Keep Alive). */
   keepAliveS = 0;
   #lastPacketAtMs = 0;
-  #keepAliveTimer: TimerHandle | undefined;
-  #connectTimer: TimerHandle | undefined;
+  /** Where the CONNECT timeout or keep alive waits in the registry's deadlines (deadlines.ts). */
+  deadlineSlice = -1;
   /** Packets that arrived while CONNECT was being authenticated. */
   #held: Packet[] | undefined;
 
@@ -112,21 +122,18 @@ export class MqttSession {
 
   /** QoS 1/2 PUBLISH packets from the client not yet acknowledged (our Receive Maximum). */
   inboundUnacknowledged = 0;
-  readonly #acknowledgements: PendingAcknowledgement[] = [];
+  #acknowledgementList: PendingAcknowledgement[] | undefined;
 
   /** QoS 1/2 PUBLISH packets in flight to the client, by packet id (made on first use). */
   #outgoingMap: Map<number, Outgoing> | undefined;
-  readonly #queued: Queued[] = [];
+  #queuedList: Queued[] | undefined;
   #nextPacketId = 1;
-  #outgoingChunks: Buffer[] = [];
+  /** Output of this turn of the event loop, written by #flush (made on first use). */
+  #outgoingChunks: Buffer[] | undefined;
   #outgoingBytes = 0;
   #yielding = false;
-  readonly #resume = (): void => {
-    this.#yielding = false;
-    if (this.state !== 'closed') this.#stream.resume();
-  };
   /** SUBSCRIBE and UNSUBSCRIBE run one after another, in the order they arrived. */
-  #serial: Promise<void> = Promise.resolve();
+  #serial: Promise<void> | undefined;
   closed: Promise<void> | undefined;
 
   /** Accepted past the connection limit: its CONNECT is refused with Server busy. */
@@ -139,17 +146,38 @@ export class MqttSession {
     this.#stream = stream;
     this.#decoder = new MqttDecoder(registry.options.packetBytesMax);
     this.clientReceiveMaximum = registry.options.inflightMax;
-    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
-    stream.on('error', (error) => {
-      this.logger.debug('connection error', { error: error.message });
-      this.abort();
-    });
-    stream.on('close', () => this.abort());
-    stream.on('end', () => this.abort());
-    this.#connectTimer = registry.clock.setTimeout(() => {
-      // MQTT 3.1.4: a Server closes a connection that does not send CONNECT in reasonable time.
-      if (this.state === 'awaiting-connect' || this.state === 'connecting') this.abort();
-    }, registry.options.connectTimeoutMs);
+    (stream as SessionStream)[sessionOfStream] = this;
+    stream.on('data', MqttSession.#streamData);
+    stream.on('error', MqttSession.#streamError);
+    stream.on('close', MqttSession.#streamEnded);
+    stream.on('end', MqttSession.#streamEnded);
+    // MQTT 3.1.4: a Server closes a connection that does not send CONNECT in reasonable time.
+    registry.deadlines.schedule(this, registry.clock.nowMs() + registry.options.connectTimeoutMs);
+  }
+
+  static #streamData(this: SessionStream, chunk: Buffer): void {
+    const session = this[sessionOfStream];
+    if (session !== undefined) session.#onData(chunk);
+  }
+
+  static #streamError(this: SessionStream, error: Error): void {
+    const session = this[sessionOfStream];
+    if (session === undefined) return;
+    session.logger.debug('connection error', { error: error.message });
+    session.abort();
+  }
+
+  static #streamEnded(this: SessionStream): void {
+    this[sessionOfStream]?.abort();
+  }
+
+  static #resume(session: MqttSession): void {
+    session.#yielding = false;
+    if (session.state !== 'closed') session.#stream.resume();
+  }
+
+  static #flushLater(session: MqttSession): void {
+    session.#flush();
   }
 
   get inboundAliases(): Map<number, string> {
@@ -162,6 +190,15 @@ export class MqttSession {
 
   get #outgoing(): Map<number, Outgoing> {
     return (this.#outgoingMap ??= new Map());
+  }
+
+  // The acknowledgement queue and the delivery queue are made on first use too.
+  get #acknowledgements(): PendingAcknowledgement[] {
+    return (this.#acknowledgementList ??= []);
+  }
+
+  get #queued(): Queued[] {
+    return (this.#queuedList ??= []);
   }
 
   /** A child logger naming the peer, made on first use (most connections never log). */
@@ -185,7 +222,7 @@ export class MqttSession {
     if (chunk.length >= readYieldBytes && !this.#yielding) {
       this.#yielding = true;
       this.#stream.pause();
-      setImmediate(this.#resume);
+      setImmediate(MqttSession.#resume, this);
     }
     this.registry.stats.bytesReceived += chunk.length;
     this.#lastPacketAtMs = this.registry.clock.nowMs();
@@ -290,31 +327,36 @@ export class MqttSession {
   /** Called by the CONNECT handler once CONNACK 0x00 is written. */
   connectedWith(keepAliveS: number): void {
     this.state = 'connected';
-    this.#connectTimer?.cancel();
-    this.#connectTimer = undefined;
     this.keepAliveS = keepAliveS;
     this.#decoder.setProtocolVersion(this.protocolVersion);
-    if (keepAliveS > 0) this.#armKeepAlive(keepAliveS * 1500);
+    const deadlines = this.registry.deadlines;
+    if (keepAliveS > 0) deadlines.schedule(this, this.registry.clock.nowMs() + keepAliveS * 1500);
+    else deadlines.remove(this);
   }
 
-  /** [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0): close after 1.5 × keep alive of silence. */
-  #armKeepAlive(delayMs: number): void {
-    this.#keepAliveTimer = this.registry.clock.setTimeout(() => {
-      if (this.state !== 'connected') return;
-      const limitMs = this.keepAliveS * 1500;
-      const silentMs = this.registry.clock.nowMs() - this.#lastPacketAtMs;
-      if (silentMs >= limitMs) {
-        this.logger.debug('keep alive timeout', { clientId: this.clientId });
-        this.disconnectWith(ReasonCode.keepAliveTimeout, 'keep alive timeout');
-        return;
-      }
-      this.#armKeepAlive(limitMs - silentMs);
-    }, delayMs);
+  /**
+   * The CONNECT timeout, or the keep alive: [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0),
+   * close after 1.5 × keep alive of silence. Traffic only moves `#lastPacketAtMs`; the
+   * deadline moves here, when it comes.
+   */
+  onDeadline(nowMs: number): number | undefined {
+    if (this.state === 'awaiting-connect' || this.state === 'connecting') {
+      this.abort();
+      return undefined;
+    }
+    if (this.state !== 'connected' || this.keepAliveS === 0) return undefined;
+    const limitMs = this.keepAliveS * 1500;
+    if (nowMs - this.#lastPacketAtMs >= limitMs) {
+      this.logger.debug('keep alive timeout', { clientId: this.clientId });
+      this.disconnectWith(ReasonCode.keepAliveTimeout, 'keep alive timeout');
+      return undefined;
+    }
+    return this.#lastPacketAtMs + limitMs;
   }
 
   /** Runs `task` after every task queued before it; a failure closes the connection. */
   serial(task: () => Promise<void>): void {
-    this.#serial = this.#serial.then(task).catch((error: unknown) => {
+    this.#serial = (this.#serial ?? Promise.resolve()).then(task).catch((error: unknown) => {
       this.logger.error('MQTT handler failed', { error: String(error) });
       this.abort();
     });
@@ -329,21 +371,25 @@ export class MqttSession {
    */
   #write(bytes: Buffer): void {
     if (this.#stream.destroyed) return;
-    this.#outgoingChunks.push(bytes);
+    if (this.#outgoingChunks === undefined) {
+      this.#outgoingChunks = [bytes];
+      process.nextTick(MqttSession.#flushLater, this);
+    } else {
+      this.#outgoingChunks.push(bytes);
+    }
     this.#outgoingBytes += bytes.length;
-    if (this.#outgoingChunks.length === 1) process.nextTick(this.#flush);
     this.registry.stats.bytesSent += bytes.length;
     this.registry.stats.messagesSent++;
   }
 
-  readonly #flush = (): void => {
+  #flush(): void {
     const chunks = this.#outgoingChunks;
     const total = this.#outgoingBytes;
-    this.#outgoingChunks = [];
+    this.#outgoingChunks = undefined;
     this.#outgoingBytes = 0;
-    if (this.#stream.destroyed || chunks.length === 0) return;
+    if (this.#stream.destroyed || chunks === undefined) return;
     this.#stream.write(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
-  };
+  }
 
   /** Bytes written or queued and not yet taken by the operating system. */
   get #unsentBytes(): number {
@@ -647,12 +693,11 @@ export class MqttSession {
   /** Marks the connection closed and releases what it held; called once by lifecycle.ts. */
   detach(): void {
     this.state = 'closed';
-    this.#keepAliveTimer?.cancel();
-    this.#connectTimer?.cancel();
+    this.registry.deadlines.remove(this);
     this.#held = undefined;
-    this.#queued.length = 0;
+    this.#queuedList = undefined;
     this.#outgoingMap?.clear();
-    this.#acknowledgements.length = 0;
+    this.#acknowledgementList = undefined;
     this.#flush();
     if (!this.#stream.destroyed) this.#stream.end(() => this.#stream.destroy());
     // A peer that never reads must not keep the socket open.
