@@ -26,6 +26,8 @@ export const deadlineSliceMs = 100;
 export class ConnectionDeadlines {
   readonly #clock: Clock;
   readonly #sliceMs: number;
+  /** Slices count from here, so that a slice number is a small integer (no boxed double per member). */
+  readonly #epochMs: number;
   readonly #buckets = new Map<number, Set<DeadlineMember>>();
   #timer: TimerHandle | undefined;
   /** The slice the timer is armed for; +Infinity when none is. */
@@ -35,6 +37,7 @@ export class ConnectionDeadlines {
   constructor(clock: Clock, sliceMs = deadlineSliceMs) {
     this.#clock = clock;
     this.#sliceMs = sliceMs;
+    this.#epochMs = clock.nowMs();
   }
 
   /** Members waiting, for tests and statistics. */
@@ -48,7 +51,7 @@ export class ConnectionDeadlines {
   schedule(member: DeadlineMember, dueMs: number): void {
     this.remove(member);
     if (this.#closed) return;
-    const slice = Math.ceil(dueMs / this.#sliceMs);
+    const slice = Math.max(0, Math.ceil((dueMs - this.#epochMs) / this.#sliceMs));
     let bucket = this.#buckets.get(slice);
     if (bucket === undefined) {
       bucket = new Set();
@@ -81,7 +84,7 @@ export class ConnectionDeadlines {
   #arm(slice: number): void {
     this.#timer?.cancel();
     this.#armedSlice = slice;
-    const delayMs = Math.max(0, slice * this.#sliceMs - this.#clock.nowMs());
+    const delayMs = Math.max(0, this.#epochMs + slice * this.#sliceMs - this.#clock.nowMs());
     this.#timer = this.#clock.setTimeout(() => this.#fire(), delayMs);
   }
 
@@ -89,7 +92,7 @@ export class ConnectionDeadlines {
     this.#timer = undefined;
     this.#armedSlice = Number.POSITIVE_INFINITY;
     const nowMs = this.#clock.nowMs();
-    const nowSlice = Math.floor(nowMs / this.#sliceMs);
+    const nowSlice = Math.floor((nowMs - this.#epochMs) / this.#sliceMs);
     const due: number[] = [];
     for (const slice of this.#buckets.keys()) if (slice <= nowSlice) due.push(slice);
     due.sort((a, b) => a - b);

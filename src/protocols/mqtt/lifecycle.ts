@@ -107,7 +107,7 @@ export async function endSession(registry: MqttRegistry, session: SessionState):
   // [MQTT-3.1.3-9] (5.0): a will whose delay has not passed is published when the session ends.
   if (will !== undefined) publishWill(registry, session.clientId, will);
   const subscriptions = [...session.subscriptions.values()];
-  session.subscriptions.clear();
+  session.clearSubscriptions();
   releaseSubscriptions(session);
   try {
     for (const subscription of subscriptions) {

@@ -65,7 +65,7 @@ export function createMqttServer(context: ProtocolContext, overrides: MqttServer
       const session = new SessionState(record.clientId, record.expiryIntervalS, record.protocolVersion);
       session.stored = true;
       for (const subscription of record.subscriptions) {
-        session.subscriptions.set(subscription.filter, subscriptionStateOf(subscription, true));
+        session.setSubscription(subscription.filter, subscriptionStateOf(subscription, true));
       }
       registry.sessions.set(record.clientId, session);
       registry.stats.persistentSessions++;

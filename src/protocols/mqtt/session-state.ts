@@ -48,12 +48,15 @@ export interface WillMessage {
   };
 }
 
+const noSubscriptions: ReadonlyMap<string, SubscriptionState> = new Map();
+
 export class SessionState {
   readonly clientId: string;
   /** 0 ends the session with its connection; 0xFFFFFFFF never expires (capped by options). */
   expiryIntervalS: number;
   protocolVersion: 4 | 5;
-  readonly subscriptions = new Map<string, SubscriptionState>();
+  /** Subscriptions by filter; the map is made by the first one (most clean sessions have few or none). */
+  #subscriptions: Map<string, SubscriptionState> | undefined;
   // The QoS 2 sets are made on first use: most sessions never see QoS 2, and an idle
   // connection should cost little memory.
   #inboundReleases: Set<number> | undefined;
@@ -71,6 +74,22 @@ export class SessionState {
     this.clientId = clientId;
     this.expiryIntervalS = expiryIntervalS;
     this.protocolVersion = protocolVersion;
+  }
+
+  get subscriptions(): ReadonlyMap<string, SubscriptionState> {
+    return this.#subscriptions ?? noSubscriptions;
+  }
+
+  setSubscription(filter: string, subscription: SubscriptionState): void {
+    (this.#subscriptions ??= new Map()).set(filter, subscription);
+  }
+
+  deleteSubscription(filter: string): void {
+    this.#subscriptions?.delete(filter);
+  }
+
+  clearSubscriptions(): void {
+    this.#subscriptions = undefined;
   }
 
   /** Inbound QoS 2: packet ids PUBREC'd and awaiting PUBREL (exactly-once, method B). */

@@ -18,7 +18,7 @@ import type { Logger } from '../../common/logger.js';
 import type { CoreSession, Delivery, Message } from '../../core/api.js';
 import type { Principal } from '../../core/auth.js';
 import type { ConnectionInfo } from '../../core/protocol-server.js';
-import { MqttDecodeError, MqttDecoder } from './codec/decoder.js';
+import { MqttDecodeError, MqttDecoder, remainingLengthMax } from './codec/decoder.js';
 import { encodeAcknowledgement, encodePacket, encodePublish } from './codec/encoder.js';
 import type { Packet, ProtocolVersion, PublishPacket, Qos } from './codec/packets.js';
 import { ReasonCode, reasonCodeForPacket } from './codec/reason-codes.js';
@@ -112,7 +112,8 @@ export class MqttSession implements DeadlineMember {
 
   // Limits the client announced in CONNECT (v5), or ours.
   clientReceiveMaximum: number;
-  clientPacketBytesMax = Number.MAX_SAFE_INTEGER;
+  /** Default: the largest packet MQTT can frame (a small integer, unlike MAX_SAFE_INTEGER, so not a boxed double). */
+  clientPacketBytesMax = remainingLengthMax + 5;
   clientTopicAliasMaximum = 0;
   requestProblemInformation = true;
 

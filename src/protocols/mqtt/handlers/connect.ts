@@ -208,7 +208,7 @@ function restoreSession(
   const session = new SessionState(clientId, expiryIntervalS, version);
   session.stored = true;
   for (const options of subscriptions)
-    session.subscriptions.set(options.filter, subscriptionStateOf(options, true));
+    session.setSubscription(options.filter, subscriptionStateOf(options, true));
   return session;
 }
 

@@ -123,11 +123,11 @@ async function subscribeAll(
         await registry.durable.deleteConsumers(existing.consumers, shareGroup !== undefined);
       }
       if (connection.state !== 'connected') return;
-      session.subscriptions.set(requested.topic, state);
+      session.setSubscription(requested.topic, state);
       await activateSubscription(connection, state);
     } catch (error) {
       connection.logger.warn('subscription failed', { filter: requested.topic, error: String(error) });
-      session.subscriptions.delete(requested.topic);
+      session.deleteSubscription(requested.topic);
       granted.push(failureCode(connection, reasonCodeFor(error)));
       continue;
     }

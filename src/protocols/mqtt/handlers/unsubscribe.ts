@@ -20,7 +20,7 @@ export function handleUnsubscribe(connection: MqttSession, packet: UnsubscribePa
         reasons.push(ReasonCode.noSubscriptionExisted);
         continue;
       }
-      session.subscriptions.delete(filter);
+      session.deleteSubscription(filter);
       registry.stats.subscriptions--;
       releaseSubscription(existing);
       if (knownConsumers(registry, session.clientId, existing).length > 0) {
