@@ -102,6 +102,11 @@ export const Limits = {
   compactionDirtyRatioDefault: 0.5,
   /** How often a compacted stream checks whether to compact, by default. */
   compactionIntervalMsDefault: 30_000,
+  /**
+   * Segment size of a compacted stream's logs (at most the broker's): compaction rewrites
+   * sealed segments only, so smaller segments bound what the active one holds uncompacted.
+   */
+  compactedSegmentBytesDefault: 16 * 1024 * 1024,
   /** Least and most time between two compaction checks of a stream. */
   compactionIntervalMsMin: 10,
   compactionIntervalMsMax: 86_400_000,

@@ -87,7 +87,14 @@ function streamCommand(): Command {
         'comma-separated subject filters captured (default: the name)',
         listArgument,
       )
-      .addOption(new Option('--retention <policy>', 'retention').choices(['limits', 'interest', 'workqueue']))
+      .addOption(
+        new Option('--retention <policy>', 'retention').choices([
+          'limits',
+          'interest',
+          'workqueue',
+          'compact',
+        ]),
+      )
       .addOption(new Option('--storage <kind>', 'storage').choices(['file', 'memory']))
       .addOption(
         new Option('--discard <policy>', 'when full, discard old messages or refuse new').choices([
