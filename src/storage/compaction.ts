@@ -1,7 +1,7 @@
-// Compaction by key (DESIGN.md §3; Kafka's cleanup.policy=compact): what stays and how the
-// kept records are re-encoded. Shared by FileLog and MemoryLog, which differ only in where
-// segments are read from and written to (compaction-output.ts and the swap in
-// compaction-swap.ts for files).
+// Compaction by key (DESIGN.md §3, docs/compaction.md; Kafka's cleanup.policy=compact):
+// what stays and how the kept records are re-encoded. Shared by FileLog and MemoryLog,
+// which differ only in where segments are read from and written to (for files:
+// compacted-segment-file.ts, and the swap in compaction-swap.ts).
 //
 // One run:
 // 1. Map: read the sealed segments from the log's start and note each key's latest offset,
