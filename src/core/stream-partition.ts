@@ -180,6 +180,21 @@ export class StreamPartition {
     return { messages, scannedTo };
   }
 
+  /**
+   * Compaction rewrote the log below `offset`: cached messages there may be gone from it, so
+   * reads from there go to the log and see what compaction kept.
+   */
+  forgetCachedBelow(offset: number): void {
+    while (
+      this.#cacheHead < this.#cache.length &&
+      (this.#cache[this.#cacheHead] as StoredMessage).offset < offset
+    ) {
+      this.#cacheBytes -= (this.#cache[this.#cacheHead] as StoredMessage).sizeBytes + cacheOverheadBytes;
+      this.#cacheHead += 1;
+    }
+    if (this.#readRun.length > 0 && (this.#readRun[0] as StoredMessage).offset < offset) this.#readRun = [];
+  }
+
   /** The one message at `offset`, or undefined when it is gone. */
   async readOne(offset: number): Promise<StoredMessage | undefined> {
     const { messages } = await this.read(offset, 1, (candidate) => candidate === offset, 1);

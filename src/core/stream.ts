@@ -358,7 +358,10 @@ export class Stream implements ConsumerHost {
       for (const partition of this.partitions) {
         if (this.#closed) return;
         const result = await partition.log.compact({ ...options, nowMs: this.clock.nowMs() });
-        if (result.compacted) this.counters.compactions += 1;
+        if (result.compacted) {
+          this.counters.compactions += 1;
+          partition.forgetCachedBelow(partition.log.activeSegmentBaseOffset);
+        }
         // A run that emptied the oldest segments moved the log's start.
         if (partition.log.startOffset > partition.firstOffset)
           this.#truncate(partition, partition.log.startOffset);
