@@ -3,7 +3,8 @@
 // random moment, reopens the log, and checks that no temporary file of an interrupted run is
 // left, that offsets only grow, and that nothing confirmed is lost: for every key, the
 // latest confirmed record (or one written after it) is there, byte for byte at its offset.
-// Many rounds on one log, with small segments so that kills land inside runs and swaps.
+// Many rounds on one log, with small segments so that kills land inside runs; in every
+// other round the child kills itself at a random step of a swap's file renames and removals.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,7 +16,7 @@ import { after, test } from 'node:test';
 import { openFileLog } from '../../src/storage/file-log.js';
 import { readRecords } from './log-compaction-contract.js';
 
-const rounds = 14;
+const rounds = 20;
 const appenders = 4;
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'crash-compactor.js');
 const root = await fs.mkdtemp(path.join(os.tmpdir(), 'weir-compaction-crash-'));
@@ -27,15 +28,22 @@ interface Confirmed {
   readonly value: string;
 }
 
+/**
+ * Runs the child until it is killed: by the parent `killAfterMs` after it is ready, or by
+ * itself at its `killAtFileStep`-th file rename or removal (0: not).
+ */
 function runAndKill(
   directory: string,
   round: number,
   killAfterMs: number,
+  killAtFileStep: number,
 ): Promise<{ confirmed: Confirmed[]; compactions: number }> {
   return new Promise((resolve, reject) => {
-    const process = spawn(globalThis.process.execPath, [child, directory, String(round), String(appenders)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const process = spawn(
+      globalThis.process.execPath,
+      [child, directory, String(round), String(appenders), String(killAtFileStep)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let output = '';
     let timer: NodeJS.Timeout | undefined;
     process.stdout.setEncoding('utf8');
@@ -75,8 +83,10 @@ test(`compaction: confirmed records survive SIGKILL during compaction (${rounds}
   let compactions = 0;
   let interruptedRuns = 0;
   for (let round = 0; round < rounds; round++) {
-    const killAfterMs = 20 + Math.floor(Math.random() * 200);
-    const result = await runAndKill(directory, round, killAfterMs);
+    // Odd rounds: the child kills itself inside a swap's renames and removals.
+    const killAtFileStep = round % 2 === 1 ? 1 + Math.floor(Math.random() * 12) : 0;
+    const killAfterMs = killAtFileStep > 0 ? 2_000 : 20 + Math.floor(Math.random() * 200);
+    const result = await runAndKill(directory, round, killAfterMs, killAtFileStep);
     compactions += result.compactions;
     for (const confirmed of result.confirmed) {
       const previous = latestConfirmed.get(confirmed.key);
@@ -116,5 +126,6 @@ test(`compaction: confirmed records survive SIGKILL during compaction (${rounds}
   }
   context.diagnostic(`${compactions} runs, ${interruptedRuns} rounds killed inside a run`);
   assert.ok(latestConfirmed.size > 10, `the child confirmed appends (${latestConfirmed.size} keys)`);
-  assert.ok(compactions > rounds, `the child compacted (${compactions} runs)`);
+  assert.ok(compactions > 3, `the child compacted (${compactions} runs)`);
+  assert.ok(interruptedRuns > 2, `kills landed inside runs (${interruptedRuns} rounds)`);
 });
