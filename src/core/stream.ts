@@ -343,16 +343,16 @@ export class Stream implements ConsumerHost {
   }
 
   /**
-   * Compacts every partition whose dirty ratio calls for it (`force`: whatever the ratio);
-   * resolves when done. Only `compact` streams; run by the compaction timer.
+   * Compacts every partition whose dirty ratio calls for it; resolves when done. Only
+   * `compact` streams; run by the compaction timer.
    */
-  compact(force = false): Promise<void> {
+  compact(): Promise<void> {
     if (this.config.retention !== 'compact' || this.#closed) return Promise.resolve();
     const options = {
       keyOf: (record: LogRecord) => messageCompactionKey(record.value),
       isTombstone: (record: LogRecord) => messageBodyIsEmpty(record.value),
       tombstoneRetentionMs: this.config.tombstoneRetentionMs ?? Limits.tombstoneRetentionMsDefault,
-      dirtyRatioMin: force ? 0 : (this.config.compactionDirtyRatio ?? Limits.compactionDirtyRatioDefault),
+      dirtyRatioMin: this.config.compactionDirtyRatio ?? Limits.compactionDirtyRatioDefault,
     };
     return this.#queueDeletion(async () => {
       for (const partition of this.partitions) {

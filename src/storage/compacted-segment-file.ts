@@ -3,8 +3,8 @@
 // LogSegment follows (the first batch, then one every indexIntervalBytes), so that after the
 // swap the segment opens like any other and recovery finds its indexes valid.
 //
-// Batches are gathered and written in chunks, off the event loop; the file is named when its
-// first batch arrives, by that batch's offset.
+// Batches are gathered and written in chunks, off the event loop. The segment is named by
+// the base offset of the first input segment it replaces; its first batch may start later.
 
 import fs from 'node:fs';
 import { assert } from '../common/assert.js';
@@ -26,24 +26,28 @@ export class CompactedSegmentFile implements CompactedOutput {
   #pendingBytes = 0;
   #writtenBytes = 0;
   #maxTimestampMs = -Infinity;
-  #nextOffset = -1;
-  baseOffset: number | undefined;
+  #nextOffset: number;
+  readonly baseOffset: number;
   sizeBytes = 0;
 
-  constructor(directory: string, indexIntervalBytes: number) {
+  constructor(directory: string, baseOffset: number, indexIntervalBytes: number) {
     this.#directory = directory;
+    this.baseOffset = baseOffset;
+    this.#nextOffset = baseOffset;
     this.#indexIntervalBytes = indexIntervalBytes;
   }
 
-  async append(batch: DecodedBatch): Promise<void> {
-    if (this.baseOffset === undefined) {
-      this.baseOffset = batch.baseOffset;
-      try {
-        this.#handle = await fs.promises.open(cleanedPath(this.#directory, batch.baseOffset, 'log'), 'w');
-      } catch (error) {
-        throw storageFailed(`creating a compacted segment in ${this.#directory}`, error);
-      }
+  async #open(): Promise<fs.promises.FileHandle> {
+    try {
+      this.#handle ??= await fs.promises.open(cleanedPath(this.#directory, this.baseOffset, 'log'), 'w');
+      return this.#handle;
+    } catch (error) {
+      throw storageFailed(`creating a compacted segment in ${this.#directory}`, error);
     }
+  }
+
+  async append(batch: DecodedBatch): Promise<void> {
+    await this.#open();
     assert(batch.baseOffset >= this.#nextOffset, 'compacted batches come in offset order');
     const position = this.sizeBytes;
     assert(position + batch.bytes.length <= 0xffff_ffff, 'segment positions fit 32 bits');
@@ -69,8 +73,7 @@ export class CompactedSegmentFile implements CompactedOutput {
   /** Writes what is left, the index files, and fsyncs all three. */
   async finish(): Promise<void> {
     const baseOffset = this.baseOffset;
-    const handle = this.#handle;
-    assert(baseOffset !== undefined && handle !== undefined, 'a finished output holds batches');
+    const handle = await this.#open();
     await this.#writePending();
     try {
       await handle.datasync();
@@ -93,7 +96,7 @@ export class CompactedSegmentFile implements CompactedOutput {
   async abandon(): Promise<void> {
     await this.#handle?.close().catch(() => undefined);
     this.#handle = undefined;
-    if (this.baseOffset !== undefined) removeCleaned(this.#directory, this.baseOffset);
+    removeCleaned(this.#directory, this.baseOffset);
   }
 
   async #writePending(): Promise<void> {

@@ -14,7 +14,11 @@
 //    (offsets inside a batch stay dense; the gaps fall between batches).
 // 3. Group: kept batches go to new segments, several adjacent input segments into one as
 //    long as the output stays under segmentBytesMax (so small compacted segments merge).
-//    A new segment is named by its first batch's offset; a segment left empty disappears.
+//    A new segment is named by the base offset of its group's first input, so its first
+//    batch may start later and the log's start offset stays; a group left empty adds no
+//    segment: its offsets become a gap at the end of the previous one or, for the first
+//    group, the log's start moves up past them (an empty segment file could not be told
+//    from a truncated one).
 //
 // The map holds every sealed segment, not only the dirty ones: a tombstone may be dropped
 // only when no earlier record of its key survives, which a run limited by the key map could
@@ -182,8 +186,8 @@ function encodeRun(batch: RecordBatch, records: readonly LogRecord[]): Buffer {
 
 /** Where a run writes the kept batches: one new segment. */
 export interface CompactedOutput {
-  /** The base offset of its first batch; undefined while empty. */
-  readonly baseOffset: number | undefined;
+  /** Its first input's base offset; its first batch may start later. */
+  readonly baseOffset: number;
   readonly sizeBytes: number;
   append(batch: DecodedBatch): Promise<void>;
 }
@@ -192,7 +196,7 @@ export interface CompactedOutput {
 export interface CompactionIo<S extends CompactableSegment, O extends CompactedOutput> {
   /** The segment's batches in order; throws when the segment went away meanwhile. */
   batches(segment: S): AsyncIterable<RecordBatch>;
-  newOutput(): O;
+  newOutput(baseOffset: number): O;
   /** The output is complete (for files: written and fsynced). */
   finishOutput(output: O): Promise<void>;
 }
@@ -200,7 +204,7 @@ export interface CompactionIo<S extends CompactableSegment, O extends CompactedO
 export interface CompactionPlan<S, O> {
   /** The leading sealed segments the outputs replace. */
   readonly inputs: readonly S[];
-  /** Non-empty new segments, in offset order. */
+  /** New segments, none empty, in offset order. */
   readonly outputs: readonly O[];
   readonly recordsRemoved: number;
 }
@@ -233,26 +237,26 @@ export async function compactSegments<S extends CompactableSegment, O extends Co
   }
   const inputs = sealed.slice(0, lastInput + 1);
   const outputs: O[] = [];
-  let output: O | undefined;
   let recordsRemoved = 0;
   const keep = (record: LogRecord): boolean => keepsRecord(record, options, latest, mapEnd);
+  // A group of adjacent inputs becomes one output named by the group's first base offset.
+  let groupBase = inputs[0]!.baseOffset;
+  let output: O | undefined;
   for (const segment of inputs) {
-    // Merge into the current output only while even a segment that keeps everything fits,
+    // Merge into the current group only while even a segment that keeps everything fits,
     // and relative offsets stay within 32 bits.
-    if (
-      output !== undefined &&
-      (output.sizeBytes + segment.sizeBytes > segmentBytesMax ||
-        segment.nextOffset - output.baseOffset! > 0xffff_ffff)
-    ) {
-      await io.finishOutput(output);
+    const full = output !== undefined && output.sizeBytes + segment.sizeBytes > segmentBytesMax;
+    if (full || segment.nextOffset - groupBase > 0xffff_ffff) {
+      if (output !== undefined) await io.finishOutput(output);
       output = undefined;
+      groupBase = segment.baseOffset;
     }
     for await (const batch of io.batches(segment)) {
       const rewritten = rewriteBatch(batch, keep);
       recordsRemoved += rewritten.removed;
       for (const bytes of rewritten.batches) {
         if (output === undefined) {
-          output = io.newOutput();
+          output = io.newOutput(groupBase);
           outputs.push(output);
         }
         await output.append(new DecodedBatch(bytes));

@@ -44,6 +44,8 @@ async function scan(log: FileLog, maxBytes = 300): Promise<LogRecord[]> {
   const records: LogRecord[] = [];
   let offset: number = log.startOffset;
   for (;;) {
+    // A run that empties the oldest segments moves the start past what they held.
+    offset = Math.max(offset, log.startOffset);
     const batches = await log.read(Offset(offset), maxBytes);
     if (batches.length === 0) return records;
     for (const batch of batches) {

@@ -145,7 +145,8 @@ export class FileLog implements Log {
       for (let index = 0; index + 1 < segments.length; index++) {
         const segment = segments[index]!;
         const next = segments[index + 1]!;
-        const gapAllowed = segment.compacted || next.compacted;
+        // Only compaction leaves gaps, and its segments start with a compacted batch.
+        const gapAllowed = segment.compacted;
         if (segment.nextOffset > next.baseOffset || (segment.nextOffset < next.baseOffset && !gapAllowed)) {
           throw new CorruptLogError(
             segment.logPath,
@@ -333,17 +334,25 @@ export class FileLog implements Log {
     };
     if (sealed.length === 0 || ratio < options.dirtyRatioMin) return skipped;
     const outputs: CompactedSegmentFile[] = [];
+    // Once the swap has begun its files belong to it: recovery finishes or undoes it.
+    let swapBegun = false;
     try {
       const plan = await compactSegments(sealed, options, this.#options.segmentBytesMax, {
         batches: (segment) => this.#sealedBatches(segment),
-        newOutput: () => {
-          const output = new CompactedSegmentFile(this.directory, this.#options.indexIntervalBytes);
+        newOutput: (baseOffset) => {
+          const output = new CompactedSegmentFile(
+            this.directory,
+            baseOffset,
+            this.#options.indexIntervalBytes,
+          );
           outputs.push(output);
           return output;
         },
         finishOutput: (output) => output.finish(),
       });
       const bytesBefore = plan.inputs.reduce((sum, segment) => sum + segment.sizeBytes, 0);
+      this.#checkSwapPossible(plan.inputs);
+      swapBegun = true;
       this.#swapLocked(plan.inputs, plan.outputs);
       return {
         compacted: true,
@@ -355,7 +364,7 @@ export class FileLog implements Log {
         bytesAfter: plan.outputs.reduce((sum, output) => sum + output.sizeBytes, 0),
       };
     } catch (error) {
-      for (const output of outputs) await output.abandon();
+      if (!swapBegun) for (const output of outputs) await output.abandon();
       if (error instanceof CompactionAbandoned) return skipped;
       throw error;
     }
@@ -383,7 +392,8 @@ export class FileLog implements Log {
   }
 
   /** Replaces the leading sealed segments `inputs` by the finished `outputs`, on disk and here. */
-  #swapLocked(inputs: readonly LogSegment[], outputs: readonly CompactedSegmentFile[]): void {
+  /** Whether the inputs of a run are still the log's leading segments; else the run stops. */
+  #checkSwapPossible(inputs: readonly LogSegment[]): void {
     if (
       this.#closed ||
       this.#failure !== undefined ||
@@ -391,9 +401,12 @@ export class FileLog implements Log {
     ) {
       throw new CompactionAbandoned('the log changed during compaction');
     }
+  }
+
+  #swapLocked(inputs: readonly LogSegment[], outputs: readonly CompactedSegmentFile[]): void {
     const following = this.#segments[inputs.length];
     assert(following !== undefined, 'compaction leaves the active segment alone');
-    const added = outputs.map((output) => output.baseOffset!);
+    const added = outputs.map((output) => output.baseOffset);
     const replacements: LogSegment[] = [];
     try {
       commitSwap(

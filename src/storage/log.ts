@@ -139,7 +139,10 @@ export interface LogOptions {
 }
 
 export interface Log {
-  /** The first offset still stored (after retention and deleteBefore). */
+  /**
+   * The first offset still stored: retention and deleteBefore move it up, and so does
+   * compaction when it removes every record of the oldest segments.
+   */
   readonly startOffset: Offset;
   /** The offset the next appended record will get (written, maybe not yet fsynced). */
   readonly nextOffset: Offset;

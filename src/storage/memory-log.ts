@@ -30,12 +30,15 @@ import { segmentsBelow, segmentsToRetire } from './retention.js';
 
 /** A new segment being filled by compaction. */
 class MemoryOutput implements CompactedOutput {
-  baseOffset: number | undefined;
+  readonly baseOffset: number;
   sizeBytes = 0;
   readonly batches: DecodedBatch[] = [];
 
+  constructor(baseOffset: number) {
+    this.baseOffset = baseOffset;
+  }
+
   async append(batch: DecodedBatch): Promise<void> {
-    this.baseOffset ??= batch.baseOffset;
     this.batches.push(batch);
     this.sizeBytes += batch.bytes.length;
   }
@@ -207,7 +210,7 @@ export class MemoryLog implements Log {
       batches: async function* (segment: MemorySegment) {
         yield* segment.batches;
       },
-      newOutput: () => new MemoryOutput(),
+      newOutput: (baseOffset) => new MemoryOutput(baseOffset),
       finishOutput: async () => {},
     });
     // Appends only touch the active segment; retention may have retired inputs meanwhile.
@@ -216,12 +219,12 @@ export class MemoryLog implements Log {
     const following = this.#segments[inputs.length];
     assert(following !== undefined, 'compaction leaves the active segment alone');
     const replacements = plan.outputs.map((output, index) => {
-      const segment = new MemorySegment(output.baseOffset!);
+      const segment = new MemorySegment(output.baseOffset);
       segment.batches.push(...output.batches);
       segment.compacted = true;
       segment.sizeBytes = output.sizeBytes;
       segment.nextOffset = plan.outputs[index + 1]?.baseOffset ?? following.baseOffset;
-      segment.createdAtMs = output.batches[0]!.firstTimestampMs;
+      segment.createdAtMs = output.batches[0]?.firstTimestampMs;
       for (const batch of output.batches) {
         segment.maxTimestampMs = Math.max(segment.maxTimestampMs, batch.maxTimestampMs);
       }

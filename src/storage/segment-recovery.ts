@@ -121,6 +121,17 @@ export function recoverSegment(segment: LogSegment, isLast: boolean): { truncate
       break;
     }
   }
+  // The first entry names the first batch's offset (not always the segment's base, after
+  // compaction): an index that disagrees with the batch at position 0 is rebuilt.
+  if (kept > 0) {
+    const first = window.view(0, batchHeaderBytes);
+    if (
+      first.length < batchHeaderBytes ||
+      peekBaseOffset(first, 0) !== segment.baseOffset + segment.offsetIndex.relativeOffsetAt(0)
+    ) {
+      kept = 0;
+    }
+  }
   // Resume at the last kept entry, which the scan checks and indexes again.
   let position = 0;
   let expectedOffset = segment.baseOffset;
