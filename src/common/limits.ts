@@ -89,6 +89,27 @@ export const Limits = {
   logAppendsWaitingMax: 100_000,
   /** Bytes one log read may ask for. */
   logReadBytesMax: 64 * 1024 * 1024,
+  /**
+   * Distinct keys one compaction run maps (key → latest offset). A log with more keys in its
+   * sealed segments is compacted up to where the map filled, the rest on the next run.
+   */
+  compactionKeysMax: 1_000_000,
+  /** Bytes one compaction read takes from a segment at a time. */
+  compactionReadBytes: 1024 * 1024,
+  /** How long a tombstone stays in a compacted log by default (Kafka's delete.retention.ms). */
+  tombstoneRetentionMsDefault: 86_400_000,
+  /** Share of a compacted log's sealed bytes not yet compacted that starts a run, by default. */
+  compactionDirtyRatioDefault: 0.5,
+  /** How often a compacted stream checks whether to compact, by default. */
+  compactionIntervalMsDefault: 30_000,
+  /**
+   * Segment size of a compacted stream's logs (at most the broker's): compaction rewrites
+   * sealed segments only, so smaller segments bound what the active one holds uncompacted.
+   */
+  compactedSegmentBytesDefault: 16 * 1024 * 1024,
+  /** Least and most time between two compaction checks of a stream. */
+  compactionIntervalMsMin: 10,
+  compactionIntervalMsMax: 86_400_000,
 
   // Server listeners (configuration `limits:`; each protocol adapter enforces them).
   /** Default open connections per protocol. */

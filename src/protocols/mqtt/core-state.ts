@@ -16,9 +16,12 @@
 //   partly overlaps a user's stream cannot be captured (streams may not overlap) and the
 //   subscription is refused with a reason string saying which stream is in the way.
 //
-// Both state streams grow by one record per change; compaction by key (DESIGN.md §3,
-// "later") will bound them. Until then their size is the number of changes, which for
-// retained messages is the number of retained publishes.
+// Both state streams have `retention: compact` (DESIGN.md §3): each record is keyed (the
+// topic's subject for retained messages, the encoded client id for sessions) and an empty
+// body is a tombstone, so compaction keeps one record per live topic or session and drops
+// deleted ones after the tombstone retention. Their size follows the number of retained
+// topics and sessions, not the number of changes. (Streams made by an older broker as
+// `limits` keep that retention: it cannot change after creation.)
 
 import { createHash, randomBytes } from 'node:crypto';
 import { ErrorCode, WeirError, isWeirError } from '../../common/errors.js';
@@ -72,6 +75,11 @@ function consumerName(clientId: string, options: SubscriptionOptions, filter: st
     : `mqtt-${hash(`${clientId}\u0000${filter}`)}`;
 }
 
+/** A session's compaction key and subject token: its client id, base64url ('-' when empty). */
+function sessionKey(clientId: string): string {
+  return Buffer.from(clientId).toString('base64url') || '-';
+}
+
 function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
@@ -113,7 +121,7 @@ class CoreState implements DurableState {
 
   async #ensureStream(name: string, subject: string): Promise<void> {
     if (this.#core.listStreams().some((info) => info.config.name === name)) return;
-    await this.#core.addStream({ name, subjects: [subject], retention: 'limits' });
+    await this.#core.addStream({ name, subjects: [subject], retention: 'compact' });
   }
 
   /** Every stored message of a stream, last per subject, through a throwaway pull consumer. */
@@ -170,13 +178,22 @@ class CoreState implements DurableState {
   }
 
   async saveSession(record: SessionRecord): Promise<void> {
-    const subject = `${sessionsPrefix}${Buffer.from(record.clientId).toString('base64url') || '-'}`;
-    await this.#publisher.publishConfirmed({ subject, body: JSON.stringify(record) });
+    const key = sessionKey(record.clientId);
+    await this.#publisher.publishConfirmed({
+      subject: `${sessionsPrefix}${key}`,
+      key,
+      body: JSON.stringify(record),
+    });
   }
 
+  /** A tombstone: compaction drops the session's records, then this one. */
   async deleteSession(clientId: string): Promise<void> {
-    const subject = `${sessionsPrefix}${Buffer.from(clientId).toString('base64url') || '-'}`;
-    await this.#publisher.publishConfirmed({ subject, body: Buffer.alloc(0) });
+    const key = sessionKey(clientId);
+    await this.#publisher.publishConfirmed({
+      subject: `${sessionsPrefix}${key}`,
+      key,
+      body: Buffer.alloc(0),
+    });
   }
 
   async consumersFor(clientId: string, options: SubscriptionOptions): Promise<ConsumerRef[]> {
