@@ -6,6 +6,7 @@
 
 import type { Duplex } from 'node:stream';
 import type { TimerHandle } from '../../common/clock.js';
+import { MqttLimits } from '../../common/limits.js';
 import { createMessage } from '../../core/message.js';
 import type {
   ConnectionInfo,
@@ -40,7 +41,7 @@ const version = '0.1.0';
 
 export function createMqttServer(context: ProtocolContext, overrides: MqttServerOverrides = {}): MqttServer {
   const options = parseMqttOptions(context.options, {
-    packetBytesMax: Math.min(context.limits.frameBytesMax, 268_435_460),
+    packetBytesMax: Math.min(context.limits.frameBytesMax, MqttLimits.packetBytesMax),
     ...overrides.options,
   });
   const durable = overrides.durable ?? createCoreState(context.core, options);

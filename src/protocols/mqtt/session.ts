@@ -15,6 +15,7 @@
 
 import type { Duplex } from 'node:stream';
 import type { TimerHandle } from '../../common/clock.js';
+import { MqttLimits } from '../../common/limits.js';
 import type { Logger } from '../../common/logger.js';
 import type { CoreSession, Delivery, Message } from '../../core/api.js';
 import type { Principal } from '../../core/auth.js';
@@ -72,12 +73,6 @@ interface PendingAcknowledgement {
   reasonString: string | undefined;
   done: boolean;
 }
-
-/** A read at least this large makes the connection yield to the event loop before the next. */
-const readYieldBytes = 16 * 1024;
-
-/** Bytes of unsent output past which QoS 0 deliveries are dropped rather than buffered. */
-const writeBufferBytesMax = 8 * 1024 * 1024;
 
 export class MqttSession {
   readonly registry: MqttRegistry;
@@ -182,7 +177,7 @@ export class MqttSession {
     // loop, so that deliveries (the live router's turn, socket writes) and other
     // connections get theirs. A publisher flooding QoS 0 is slowed by TCP instead of
     // crowding out its subscribers (DESIGN.md §4: producers are flow-controlled too).
-    if (chunk.length >= readYieldBytes && !this.#yielding) {
+    if (chunk.length >= MqttLimits.readYieldBytes && !this.#yielding) {
       this.#yielding = true;
       this.#stream.pause();
       setImmediate(this.#resume);
@@ -530,7 +525,7 @@ export class MqttSession {
     }
     // [MQTT-3.1.2-25] (5.0): a packet over the client's Maximum Packet Size is discarded as if sent.
     if (bytes.length > this.clientPacketBytesMax) return false;
-    if (qos === 0 && this.#unsentBytes > writeBufferBytesMax) {
+    if (qos === 0 && this.#unsentBytes > MqttLimits.writeBufferBytesMax) {
       this.registry.stats.publishDropped++;
       return true;
     }

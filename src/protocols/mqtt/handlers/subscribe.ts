@@ -5,6 +5,7 @@
 // A QoS 1/2 subscription of a persistent session is fed by durable consumers — shared by the
 // group for `$share` — so that its messages wait in the log while the client is away.
 
+import { MqttLimits } from '../../../common/limits.js';
 import { validateFilter } from '../../../core/subject.js';
 import type { SubscribePacket, Qos } from '../codec/packets.js';
 import { ReasonCode, reasonCodeForPacket } from '../codec/reason-codes.js';
@@ -18,14 +19,6 @@ import {
 } from '../mapping.js';
 import type { MqttSession } from '../session.js';
 import type { SubscriptionOptions, SubscriptionState } from '../session-state.js';
-
-/**
- * Messages the core buffers for one live subscription between delivery turns: enough for
- * what a turn of reads from many publishers brings (a 64 KiB read is ~800 small PUBLISH
- * packets), bounded in bytes by the core (Limits.liveBufferBytesMax). Past it the oldest
- * are dropped (QoS 0 semantics; counted by the core).
- */
-const liveBufferMessages = 16_384;
 
 export function subscriptionStateOf(options: SubscriptionOptions, persistent: boolean): SubscriptionState {
   // `$SYS/` statistics are live only: queueing them for an absent client has no value.
@@ -202,7 +195,7 @@ export async function activateSubscription(connection: MqttSession, state: Subsc
       core.subscribeLive(subjectFilter, {
         onMessage: (message) => connection.deliver(state, message, undefined),
         noLocal: options.noLocal,
-        bufferMessagesMax: liveBufferMessages,
+        bufferMessagesMax: MqttLimits.liveBufferMessages,
         ...(queueGroup !== undefined ? { queueGroup } : {}),
       }),
     );
