@@ -284,4 +284,10 @@ export const MqttLimits = {
    * packets), bounded in bytes by the core (Limits.liveBufferBytesMax).
    */
   liveBufferMessages: 16_384,
+  /**
+   * Records the oldest open exchange of `mqtt-exchanges` may lag the log's tail before it is
+   * written again at the tail, so that one long-open exchange does not keep every segment
+   * after it (exchange-log.ts).
+   */
+  exchangeLogCompactRecords: 100_000,
 } as const;

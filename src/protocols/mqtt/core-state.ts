@@ -28,6 +28,8 @@ import type { BrokerCore } from '../../core/broker.js';
 import type { ProtocolCore } from '../../core/protocol-server.js';
 import { filtersOverlap } from '../../core/subject.js';
 import type { ConsumerRef, DurableState, SessionRecord } from './durable-state.js';
+import { ExchangeLog } from './exchange-log.js';
+import type { ExchangeHandle, ExchangeRecord } from './exchange-log.js';
 import { filterToSubjectFilters } from './mapping.js';
 import type { MqttOptions } from './options.js';
 import type { SubscriptionOptions } from './session-state.js';
@@ -99,11 +101,13 @@ class CoreState implements DurableState {
   readonly #core: ProtocolCore & AdminCore;
   readonly #options: MqttOptions;
   #session: CoreSession | undefined;
+  readonly #exchanges: ExchangeLog;
   onStreamsChanged: (() => void) | undefined;
 
   constructor(core: ProtocolCore & AdminCore, options: MqttOptions) {
     this.#core = core;
     this.#options = options;
+    this.#exchanges = new ExchangeLog(core, () => this.#publisher);
   }
 
   get #publisher(): CoreSession {
@@ -148,7 +152,7 @@ class CoreState implements DurableState {
     return messages;
   }
 
-  async load(): Promise<{ retained: Message[]; sessions: SessionRecord[] }> {
+  async load(): Promise<{ retained: Message[]; sessions: SessionRecord[]; exchanges: ExchangeHandle[] }> {
     await this.#ensureStream(retainedStream, `${retainedPrefix}>`);
     await this.#ensureStream(sessionsStream, `${sessionsPrefix}>`);
     const retained: Message[] = [];
@@ -161,7 +165,16 @@ class CoreState implements DurableState {
       if (stored.body.length === 0) continue;
       sessions.push(JSON.parse(stored.body.toString('utf8')) as SessionRecord);
     }
-    return { retained, sessions };
+    const exchanges = await this.#exchanges.load();
+    return { retained, sessions, exchanges };
+  }
+
+  holdExchange(record: ExchangeRecord): Promise<ExchangeHandle> {
+    return this.#exchanges.hold(record);
+  }
+
+  endExchange(handle: ExchangeHandle): void {
+    this.#exchanges.end(handle);
   }
 
   async retain(input: PublishInput): Promise<void> {
@@ -289,6 +302,7 @@ class CoreState implements DurableState {
   }
 
   async close(): Promise<void> {
+    this.#exchanges.close();
     const session = this.#session;
     this.#session = undefined;
     await session?.close();

@@ -5,6 +5,7 @@
 // §3.1.2.5 and §3.1.3.2 (will, will delay).
 
 import type { Attachment, LiveSubscription } from '../../core/api.js';
+import { endAllExchanges } from './exchanges.js';
 import { publishWill } from './handlers/publish.js';
 import type { MqttRegistry } from './registry.js';
 import type { MqttSession } from './session.js';
@@ -109,6 +110,7 @@ export async function endSession(registry: MqttRegistry, session: SessionState):
   const subscriptions = [...session.subscriptions.values()];
   session.subscriptions.clear();
   releaseSubscriptions(session);
+  endAllExchanges(registry, session);
   try {
     for (const subscription of subscriptions) {
       if (knownConsumers(registry, session.clientId, subscription).length > 0) {

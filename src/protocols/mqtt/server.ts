@@ -16,6 +16,7 @@ import type {
 } from '../../core/protocol-server.js';
 import { createCoreState } from './core-state.js';
 import type { DurableState } from './durable-state.js';
+import { restoreExchanges } from './exchanges.js';
 import { scheduleExpiry } from './lifecycle.js';
 import { topicToSubject } from './mapping.js';
 import { parseMqttOptions } from './options.js';
@@ -73,6 +74,7 @@ export function createMqttServer(context: ProtocolContext, overrides: MqttServer
       registry.stats.subscriptions += record.subscriptions.length;
       scheduleExpiry(registry, session, nowMs - (record.disconnectedAtMs ?? nowMs));
     }
+    restoreExchanges(registry, loaded.exchanges);
     if (options.sysIntervalMs > 0) {
       const publishStatistics = (): void => {
         if (closing) return;

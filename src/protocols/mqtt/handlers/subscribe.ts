@@ -9,11 +9,13 @@ import { MqttLimits } from '../../../common/limits.js';
 import { validateFilter } from '../../../core/subject.js';
 import type { SubscribePacket, Qos } from '../codec/packets.js';
 import { ReasonCode, reasonCodeForPacket } from '../codec/reason-codes.js';
+import { holdRetained } from '../exchanges.js';
 import { knownConsumers, releaseSubscription } from '../lifecycle.js';
 import {
   InvalidTopicError,
   filterToSubjectFilters,
   parseSharedFilter,
+  publishedQos,
   reasonCodeFor,
   validateTopicFilter,
 } from '../mapping.js';
@@ -117,7 +119,9 @@ async function subscribeAll(
       }
       if (connection.state !== 'connected') return;
       session.subscriptions.set(requested.topic, state);
-      await activateSubscription(connection, state);
+      // A durable subscription starts after its retained messages are sent (below), so that
+      // they come first; its consumer already exists and keeps what is published meanwhile.
+      if (!state.durable) await activateSubscription(connection, state);
     } catch (error) {
       connection.logger.warn('subscription failed', { filter: requested.topic, error: String(error) });
       session.subscriptions.delete(requested.topic);
@@ -137,11 +141,27 @@ async function subscribeAll(
     // Retained messages: not for shared subscriptions (5.0 §4.8.2); Retain Handling 1 only
     // for a new subscription [MQTT-3.3.1-10], 2 never [MQTT-3.3.1-11], else always
     // [MQTT-3.3.1-9] (5.0) / [MQTT-3.3.1-6] (3.1.1).
-    if (options.shareGroup !== undefined || options.retainHandling === 2) continue;
-    if (options.retainHandling === 1 && existed) continue;
-    for (const message of registry.retained.match(options.topicFilter, nowMs)) {
-      connection.deliver(state, message, undefined, true);
+    const wanted =
+      options.shareGroup === undefined &&
+      options.retainHandling !== 2 &&
+      !(options.retainHandling === 1 && existed);
+    const messages = wanted ? registry.retained.match(options.topicFilter, nowMs) : [];
+    if (!state.durable) {
+      for (const message of messages) connection.deliver(state, message, undefined, true);
+      continue;
     }
+    // A persistent session records its QoS 1/2 retained deliveries before sending them, so
+    // that one not acknowledged is sent again after a reconnect or a restart (exchanges.ts).
+    const records = await Promise.all(
+      messages.map((message) =>
+        Math.min(publishedQos(message), options.qos) > 0
+          ? holdRetained(registry, session, options.filter, message)
+          : undefined,
+      ),
+    );
+    if (connection.state !== 'connected') return;
+    messages.forEach((message, index) => connection.deliver(state, message, undefined, true, records[index]));
+    await activateSubscription(connection, state);
   }
   if (session.persistent) {
     registry.saveSession(session);
