@@ -302,7 +302,7 @@ class CoreState implements DurableState {
   }
 
   async close(): Promise<void> {
-    this.#exchanges.close();
+    await this.#exchanges.close();
     const session = this.#session;
     this.#session = undefined;
     await session?.close();

@@ -99,11 +99,17 @@ export class ExchangeLog {
   readonly #open = new Map<number, ExchangeHandle>();
   #attachment: Attachment | undefined;
   #tailOffset = 0;
-  #compacting = false;
+  #compaction: Promise<void> | undefined;
+  readonly #compactRecords: number;
 
-  constructor(core: LogCore, session: () => CoreSession) {
+  constructor(
+    core: LogCore,
+    session: () => CoreSession,
+    compactRecords: number = MqttLimits.exchangeLogCompactRecords,
+  ) {
     this.#core = core;
     this.#session = session;
+    this.#compactRecords = compactRecords;
   }
 
   /** Opens the log and returns the open exchanges (one handle per key), before any new one is held. */
@@ -225,14 +231,12 @@ export class ExchangeLog {
 
   /** Writes the records that pin old segments again at the tail, then acks their old copies. */
   #maybeCompact(): void {
-    if (this.#compacting) return;
+    if (this.#compaction !== undefined) return;
     const oldest = this.#open.keys().next();
-    if (oldest.done === true || this.#tailOffset - oldest.value < MqttLimits.exchangeLogCompactRecords)
-      return;
-    this.#compacting = true;
-    const below = this.#tailOffset - MqttLimits.exchangeLogCompactRecords / 2;
+    if (oldest.done === true || this.#tailOffset - oldest.value < this.#compactRecords) return;
+    const below = this.#tailOffset - this.#compactRecords / 2;
     const moved = [...this.#open.values()].filter((handle) => handle.offset < below);
-    void (async () => {
+    this.#compaction = (async () => {
       try {
         for (const handle of moved) {
           if (handle.released) continue;
@@ -249,12 +253,18 @@ export class ExchangeLog {
       } catch {
         // Closing, or the log refused a write: the old copies stay, and the next end tries again.
       } finally {
-        this.#compacting = false;
+        this.#compaction = undefined;
       }
     })();
   }
 
-  close(): void {
+  /** Resolves when no compaction is under way. */
+  async settled(): Promise<void> {
+    await this.#compaction;
+  }
+
+  async close(): Promise<void> {
+    await this.#compaction;
     this.#attachment?.close();
     this.#attachment = undefined;
   }
