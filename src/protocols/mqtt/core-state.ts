@@ -283,15 +283,8 @@ class CoreState implements DurableState {
     return target.config.name;
   }
 
-  async deleteConsumers(consumers: readonly ConsumerRef[], shared: boolean): Promise<void> {
+  async deleteConsumers(consumers: readonly ConsumerRef[]): Promise<void> {
     for (const ref of consumers) {
-      if (shared) {
-        // A shared consumer stays while another member is attached to it.
-        const info = this.#core
-          .listConsumers(ref.stream)
-          .find((candidate) => candidate.config.name === ref.consumer);
-        if (info !== undefined && info.attached > 0) continue;
-      }
       try {
         await this.#core.deleteConsumer(ref.stream, ref.consumer);
       } catch (error) {

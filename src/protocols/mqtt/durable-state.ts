@@ -42,8 +42,8 @@ export interface DurableState {
   consumersFor(clientId: string, options: SubscriptionOptions): Promise<ConsumerRef[]>;
   /** The durable consumers a subscription already has (none are created). */
   findConsumers(clientId: string, options: SubscriptionOptions): ConsumerRef[];
-  /** Deletes consumers of a subscription that ended; shared ones are kept while others use them. */
-  deleteConsumers(consumers: readonly ConsumerRef[], shared: boolean): Promise<void>;
+  /** Deletes consumers of a subscription that ended (lifecycle.ts decides when a `$share` group's may go). */
+  deleteConsumers(consumers: readonly ConsumerRef[]): Promise<void>;
   /** Releases what the implementation holds in the core (its session). */
   close(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import { validateFilter } from '../../../core/subject.js';
 import type { SubscribePacket, Qos } from '../codec/packets.js';
 import { ReasonCode, reasonCodeForPacket } from '../codec/reason-codes.js';
 import { holdRetained } from '../exchanges.js';
-import { knownConsumers, releaseSubscription } from '../lifecycle.js';
+import { deleteSubscriptionConsumers, knownConsumers, releaseSubscription } from '../lifecycle.js';
 import {
   InvalidTopicError,
   filterToSubjectFilters,
@@ -112,10 +112,10 @@ async function subscribeAll(
         if (existing !== undefined && existing.consumers.length > 0) {
           const kept = new Set(state.consumers.map((ref) => `${ref.stream}/${ref.consumer}`));
           const dropped = existing.consumers.filter((ref) => !kept.has(`${ref.stream}/${ref.consumer}`));
-          if (dropped.length > 0) await registry.durable.deleteConsumers(dropped, shareGroup !== undefined);
+          await deleteSubscriptionConsumers(registry, session, existing, dropped);
         }
       } else if (existing !== undefined && existing.consumers.length > 0) {
-        await registry.durable.deleteConsumers(existing.consumers, shareGroup !== undefined);
+        await deleteSubscriptionConsumers(registry, session, existing);
       }
       if (connection.state !== 'connected') return;
       session.subscriptions.set(requested.topic, state);
