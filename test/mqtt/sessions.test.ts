@@ -282,7 +282,7 @@ describe('session expiry on a manual clock', () => {
       const queueConsumers = (): number =>
         testCore.core
           .listStreams()
-          .filter((info) => info.config.name.startsWith('mqtt-queue-'))
+          .filter((info) => info.config.name.startsWith('topic-'))
           .reduce((sum, info) => sum + info.consumers, 0);
       assert.equal(queueConsumers(), 2); // `exp` and `exp.>`
       await client.endAsync();
