@@ -214,4 +214,42 @@ describe('open exchanges across kill -9', () => {
     await quiet(subscriber, 'publish');
     subscriber.end();
   });
+
+  test('a retained QoS 2 message released before the kill resumes with PUBREL, not the PUBLISH', async () => {
+    let current = await restart();
+    const [publisher] = await connect(current, 'ret2-publisher');
+    publisher.send(
+      {
+        cmd: 'publish',
+        topic: 'exret2/x',
+        payload: Buffer.from('retained twice?'),
+        qos: 2,
+        messageId: 1,
+        dup: false,
+        retain: true,
+      },
+      5,
+    );
+    await publisher.next('pubrec');
+    publisher.send({ cmd: 'pubrel', messageId: 1 }, 5);
+    await publisher.next('pubcomp');
+    publisher.end();
+
+    let [subscriber] = await connect(current, 'ret2-subscriber');
+    subscriber.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'exret2/x', qos: 2 }] }, 5);
+    await subscriber.next('suback');
+    const first = (await subscriber.next('publish', 5000)) as PublishPacket;
+    assert.equal(first.qos, 2);
+    assert.equal(first.retain, true);
+    subscriber.send({ cmd: 'pubrec', messageId: first.messageId ?? 0 }, 5);
+    await subscriber.next('pubrel');
+
+    current = await restart();
+    [subscriber] = await connect(current, 'ret2-subscriber');
+    const pubrel = (await subscriber.next('pubrel', 5000)) as { messageId?: number };
+    assert.equal(pubrel.messageId, first.messageId);
+    await quiet(subscriber, 'publish');
+    subscriber.send({ cmd: 'pubcomp', messageId: first.messageId ?? 0 }, 5);
+    subscriber.end();
+  });
 });

@@ -52,6 +52,8 @@ export type ExchangeRecord =
       readonly clientId: string;
       readonly packetId: number;
       readonly origin: DeliveryOrigin | undefined;
+      /** For a retained message sent at subscribe: its record's key, ended by this one. */
+      readonly retainedKey?: string;
     }
   | {
       readonly kind: 'retained';

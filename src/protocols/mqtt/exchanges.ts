@@ -7,6 +7,7 @@
 // exchange does not wait (exchange-log.ts says why that is safe).
 
 import type { Message } from '../../core/api.js';
+import { exchangeKey } from './exchange-log.js';
 import type { DeliveryOrigin, ExchangeHandle } from './exchange-log.js';
 import type { MqttRegistry } from './registry.js';
 import { originKey } from './session-state.js';
@@ -57,6 +58,7 @@ export async function holdRelease(
   session: SessionState,
   packetId: number,
   origin: DeliveryOrigin | undefined,
+  retained: ExchangeHandle | undefined,
 ): Promise<void> {
   if (!session.persistent) return;
   const handle = await registry.durable.holdExchange({
@@ -64,6 +66,7 @@ export async function holdRelease(
     clientId: session.clientId,
     packetId,
     origin,
+    ...(retained !== undefined ? { retainedKey: exchangeKey(retained.record) } : {}),
   });
   if (!owns(registry, session)) {
     registry.durable.endExchange(handle);
@@ -132,10 +135,15 @@ export function endAllExchanges(registry: MqttRegistry, session: SessionState): 
 
 /** At start: each open exchange back on its session; those of sessions that ended are ended. */
 export function restoreExchanges(registry: MqttRegistry, handles: readonly ExchangeHandle[]): void {
+  // A retained delivery whose PUBREC was recorded, and whose own record's end was lost: done.
+  const released = new Set<string>();
+  for (const { record } of handles) {
+    if (record.kind === 'release' && record.retainedKey !== undefined) released.add(record.retainedKey);
+  }
   for (const handle of handles) {
     const record = handle.record;
     const session = registry.sessions.get(record.clientId);
-    if (session === undefined || !session.persistent) {
+    if (session === undefined || !session.persistent || released.has(exchangeKey(record))) {
       registry.durable.endExchange(handle);
       continue;
     }

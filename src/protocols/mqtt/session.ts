@@ -474,8 +474,14 @@ export class MqttSession {
   }
 
   #enqueue(queued: Queued): void {
-    // Durable deliveries are bounded by their attachment's credit; live ones by queuedMessagesMax.
-    if (queued.delivery === undefined && this.#queued.length >= this.registry.options.queuedMessagesMax) {
+    // Durable deliveries are bounded by their attachment's credit, recorded retained ones by
+    // the retained index (and are not dropped: the session is owed them); live ones by
+    // queuedMessagesMax.
+    if (
+      queued.delivery === undefined &&
+      queued.retained === undefined &&
+      this.#queued.length >= this.registry.options.queuedMessagesMax
+    ) {
       this.registry.stats.publishDropped++;
       return;
     }
@@ -643,7 +649,7 @@ export class MqttSession {
             partition: delivery.partition,
             offset: delivery.offset,
           };
-    holdRelease(this.registry, session, packetId, origin).then(
+    holdRelease(this.registry, session, packetId, origin, outgoing.retained).then(
       () => {
         this.#settle(outgoing);
         if (this.registry.sessions.get(session.clientId) === session) session.outboundReleases.add(packetId);
