@@ -153,7 +153,9 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
   }
   connection.inboundUnacknowledged++;
   const pending = connection.reserveAcknowledgement(qos === 1 ? 'puback' : 'pubrec', packetId);
-  if (!packet.retain && !registry.captures.captured(input.subject)) {
+  const session = connection.session;
+  const captured = packet.retain || registry.captures.captured(input.subject);
+  if (!captured) {
     // No stream captures it: handing it to live subscribers is all the core would do.
     try {
       core.publish(input);
@@ -161,27 +163,34 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
       refuseAfterPublish(connection, pending, error);
       return;
     }
-    if (qos === 1 || connection.session?.persistent !== true) {
-      if (qos === 2) connection.session?.inboundReleases.add(packetId);
+    if (qos === 1 || session?.persistent !== true) {
+      if (qos === 2) session?.inboundReleases.add(packetId);
       connection.completeAcknowledgement(pending, ReasonCode.success);
       return;
     }
   }
-  const stored =
-    registry.captures.captured(input.subject) || packet.retain
-      ? confirm(registry, core, input, packet)
-      : undefined;
+  const stored = captured ? confirm(registry, core, input, packet) : undefined;
+  const accepted = (): void => {
+    if (qos === 2) connection.session?.inboundReleases.add(packetId);
+    connection.completeAcknowledgement(pending, ReasonCode.success);
+  };
+  if (qos === 1 || session?.persistent !== true) {
+    (stored as Promise<void>).then(accepted, (error: unknown) =>
+      refuseAfterPublish(connection, pending, error),
+    );
+    return;
+  }
   // A persistent session's QoS 2 hold is recorded beside the message, before PUBREC, so that a
   // retransmission after a restart is still recognised (exchanges.ts).
-  const session = connection.session;
-  const held = qos === 2 && session !== undefined ? holdInbound(registry, session, packetId) : undefined;
-  Promise.all([stored, held]).then(
-    () => {
-      if (qos === 2) connection.session?.inboundReleases.add(packetId);
-      connection.completeAcknowledgement(pending, ReasonCode.success);
-    },
-    (error: unknown) => refuseAfterPublish(connection, pending, error),
-  );
+  const held = holdInbound(registry, session, packetId);
+  Promise.all([stored, held]).then(accepted, (error: unknown) => {
+    // The exchange failed: its hold, once written, goes too.
+    held.then(
+      () => endInbound(registry, session, packetId),
+      () => undefined,
+    );
+    refuseAfterPublish(connection, pending, error);
+  });
 }
 
 function refuseAfterPublish(
