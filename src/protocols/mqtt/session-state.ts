@@ -7,6 +7,7 @@
 import type { TimerHandle } from '../../common/clock.js';
 import type { Attachment, LiveSubscription } from '../../core/api.js';
 import type { Qos } from './codec/packets.js';
+import type { ExchangeHandle } from './exchange-log.js';
 
 export interface SubscriptionOptions {
   /** The filter as the client gave it, `$share/…` included: the subscription's identity. */
@@ -61,6 +62,7 @@ export class SessionState {
   // connection should cost little memory.
   #inboundReleases: Set<number> | undefined;
   #outboundReleases: Set<number> | undefined;
+  #records: SessionRecords | undefined;
   /** The connection that holds the session now, if any. */
   connection: { takeOver(): void } | undefined;
   expiryTimer: TimerHandle | undefined;
@@ -102,6 +104,15 @@ export class SessionState {
     return (this.#outboundReleases ??= new Set());
   }
 
+  /** Where a persistent session's open exchanges are recorded (exchanges.ts), made on first use. */
+  get records(): SessionRecords {
+    return (this.#records ??= new SessionRecords());
+  }
+
+  get hasRecords(): boolean {
+    return this.#records !== undefined;
+  }
+
   get hasOutboundReleases(): boolean {
     return this.#outboundReleases !== undefined && this.#outboundReleases.size > 0;
   }
@@ -116,4 +127,38 @@ export class SessionState {
     this.willTimer?.cancel();
     this.willTimer = undefined;
   }
+}
+
+/**
+ * A persistent session's open exchanges in the exchange log (exchange-log.ts), so that they
+ * outlive a restart: the records, and what was read back from them at start.
+ */
+export class SessionRecords {
+  /** Inbound QoS 2 packet ids held (PUBREC sent), with their records. */
+  readonly inbound = new Map<number, ExchangeHandle>();
+  /** Inbound packet ids read back at start: a PUBLISH without DUP ends them (a new message). */
+  readonly restoredInbound = new Set<number>();
+  /** Outbound QoS 2 packet ids released (PUBREL sent), with their records. */
+  readonly release = new Map<number, ExchangeHandle>();
+  /**
+   * Released deliveries by `stream/consumer/partition/offset`: when the core delivers one
+   * again (its ack was lost in a crash), it is acked, not sent [MQTT-4.4.0-1].
+   */
+  readonly releasedOrigins = new Map<string, number>();
+  /** Retained messages sent at subscribe (QoS 1/2) and not yet acknowledged: sent again on reconnect. */
+  readonly retained = new Set<ExchangeHandle>();
+
+  /** Every record, for ending them all with the session. */
+  all(): ExchangeHandle[] {
+    return [...this.inbound.values(), ...this.release.values(), ...this.retained];
+  }
+}
+
+export function originKey(origin: {
+  readonly stream: string;
+  readonly consumer: string;
+  readonly partition: number;
+  readonly offset: number;
+}): string {
+  return `${origin.stream}/${origin.consumer}/${origin.partition}/${origin.offset}`;
 }

@@ -14,6 +14,7 @@
 // in the core for durable subscriptions (credit) or in a bounded queue for live ones.
 
 import type { Duplex } from 'node:stream';
+import { MqttLimits } from '../../common/limits.js';
 import type { Logger } from '../../common/logger.js';
 import type { CoreSession, Delivery, Message } from '../../core/api.js';
 import type { Principal } from '../../core/auth.js';
@@ -43,7 +44,11 @@ import {
   publisherOf,
   subjectToTopic,
 } from './mapping.js';
+import { exchangeKey } from './exchange-log.js';
+import type { ExchangeHandle } from './exchange-log.js';
+import { endRelease, endRetained, holdRelease } from './exchanges.js';
 import type { MqttRegistry } from './registry.js';
+import { originKey } from './session-state.js';
 import type { SessionState, SubscriptionState, WillMessage } from './session-state.js';
 
 export type ConnectionState = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
@@ -52,8 +57,13 @@ export type ConnectionState = 'awaiting-connect' | 'connecting' | 'connected' | 
 interface Outgoing {
   readonly qos: 1 | 2;
   readonly delivery: Delivery | undefined;
-  /** `publish` until PUBACK/PUBREC; `release` after PUBREL was sent, until PUBCOMP. */
-  stage: 'publish' | 'release';
+  /** The record of a retained message sent at subscribe to a persistent session (exchanges.ts). */
+  readonly retained: ExchangeHandle | undefined;
+  /**
+   * `publish` until PUBACK/PUBREC; `releasing` while a persistent session records the
+   * PUBREC; `release` after PUBREL was sent, until PUBCOMP.
+   */
+  stage: 'publish' | 'releasing' | 'release';
 }
 
 /** A delivery waiting for a free in-flight slot. */
@@ -62,6 +72,8 @@ interface Queued {
   readonly message: Message;
   readonly delivery: Delivery | undefined;
   readonly qos: Qos;
+  readonly retainedOnSubscribe: boolean;
+  readonly retained: ExchangeHandle | undefined;
 }
 
 /** An acknowledgement waiting for the ones before it (MQTT's ordering). */
@@ -72,12 +84,6 @@ interface PendingAcknowledgement {
   reasonString: string | undefined;
   done: boolean;
 }
-
-/** A read at least this large makes the connection yield to the event loop before the next. */
-const readYieldBytes = 16 * 1024;
-
-/** Bytes of unsent output past which QoS 0 deliveries are dropped rather than buffered. */
-const writeBufferBytesMax = 8 * 1024 * 1024;
 
 /**
  * The session a stream belongs to. The stream's listeners are functions shared by every
@@ -220,7 +226,7 @@ export class MqttSession implements DeadlineMember {
     // loop, so that deliveries (the live router's turn, socket writes) and other
     // connections get theirs. A publisher flooding QoS 0 is slowed by TCP instead of
     // crowding out its subscribers (DESIGN.md §4: producers are flow-controlled too).
-    if (chunk.length >= readYieldBytes && !this.#yielding) {
+    if (chunk.length >= MqttLimits.readYieldBytes && !this.#yielding) {
       this.#yielding = true;
       this.#stream.pause();
       setImmediate(MqttSession.#resume, this);
@@ -449,8 +455,9 @@ export class MqttSession implements DeadlineMember {
     while (this.#acknowledgements.length > 0 && (this.#acknowledgements[0] as PendingAcknowledgement).done) {
       const next = this.#acknowledgements.shift() as PendingAcknowledgement;
       if (this.state !== 'connected') continue;
-      if (next.kind === 'puback') this.inboundUnacknowledged--;
       const reason = reasonCodeForPacket(next.kind, next.reasonCode);
+      // QoS 1 ends with PUBACK; QoS 2 with PUBREL, or with a failure PUBREC (5.0 §4.9).
+      if (next.kind === 'puback' || reason >= 0x80) this.inboundUnacknowledged--;
       this.sendAcknowledgement(next.kind, next.packetId, reason, next.reasonString);
     }
   }
@@ -467,13 +474,26 @@ export class MqttSession implements DeadlineMember {
     message: Message,
     delivery: Delivery | undefined,
     retainedOnSubscribe = false,
+    retained?: ExchangeHandle,
   ): void {
     if (this.state !== 'connected') return;
     const options = subscription.options;
     const core = this.coreSession;
+    const session = this.session;
+    // [MQTT-4.4.0-1]: a delivery whose PUBREC was recorded before a restart (its ack was
+    // lost) is not sent again; its PUBREL is.
+    if (
+      delivery !== undefined &&
+      session?.hasRecords === true &&
+      session.records.releasedOrigins.has(originKey(delivery))
+    ) {
+      core?.ack(delivery);
+      return;
+    }
     // [MQTT-4.7.2-1]: `$` topics are not matched by a filter starting with a wildcard.
     if (message.subject.charCodeAt(0) === 0x24 && filterStartsWithWildcard(options.topicFilter)) {
       if (delivery !== undefined) core?.ack(delivery);
+      if (retained !== undefined && session !== undefined) endRetained(this.registry, session, retained);
       return;
     }
     // [MQTT-3.8.3-3]: No Local — not to the connection (client id) that published it.
@@ -485,17 +505,30 @@ export class MqttSession implements DeadlineMember {
     const published = publishedQos(message);
     const qos = (published < options.qos ? published : options.qos) as Qos;
     if (qos > 0 && (this.outgoingCount >= this.clientReceiveMaximum || this.#queued.length > 0)) {
-      this.#enqueue({ subscription, message, delivery, qos });
+      this.#enqueue({ subscription, message, delivery, qos, retainedOnSubscribe, retained });
       return;
     }
-    if (!this.#sendPublish(subscription, message, delivery, qos, retainedOnSubscribe)) {
-      if (delivery !== undefined) core?.ack(delivery);
+    if (!this.#sendPublish(subscription, message, delivery, qos, retainedOnSubscribe, retained)) {
+      this.#notSent(delivery, retained);
     }
   }
 
+  /** A message that will not be sent (expired, too large for the client) counts as done. */
+  #notSent(delivery: Delivery | undefined, retained: ExchangeHandle | undefined): void {
+    if (delivery !== undefined) this.coreSession?.ack(delivery);
+    if (retained !== undefined && this.session !== undefined)
+      endRetained(this.registry, this.session, retained);
+  }
+
   #enqueue(queued: Queued): void {
-    // Durable deliveries are bounded by their attachment's credit; live ones by queuedMessagesMax.
-    if (queued.delivery === undefined && this.#queued.length >= this.registry.options.queuedMessagesMax) {
+    // Durable deliveries are bounded by their attachment's credit, recorded retained ones by
+    // the retained index (and are not dropped: the session is owed them); live ones by
+    // queuedMessagesMax.
+    if (
+      queued.delivery === undefined &&
+      queued.retained === undefined &&
+      this.#queued.length >= this.registry.options.queuedMessagesMax
+    ) {
       this.registry.stats.publishDropped++;
       return;
     }
@@ -509,8 +542,17 @@ export class MqttSession implements DeadlineMember {
       this.state === 'connected'
     ) {
       const next = this.#queued.shift() as Queued;
-      if (!this.#sendPublish(next.subscription, next.message, next.delivery, next.qos, false)) {
-        if (next.delivery !== undefined) this.coreSession?.ack(next.delivery);
+      if (
+        !this.#sendPublish(
+          next.subscription,
+          next.message,
+          next.delivery,
+          next.qos,
+          next.retainedOnSubscribe,
+          next.retained,
+        )
+      ) {
+        this.#notSent(next.delivery, next.retained);
       }
     }
   }
@@ -522,6 +564,7 @@ export class MqttSession implements DeadlineMember {
     delivery: Delivery | undefined,
     qos: Qos,
     retainedOnSubscribe: boolean,
+    retained: ExchangeHandle | undefined,
   ): boolean {
     const options = subscription.options;
     const nowMs = this.registry.clock.nowMs();
@@ -533,8 +576,12 @@ export class MqttSession implements DeadlineMember {
     let newAlias: number | undefined;
     let aliasTopic = '';
     let packetId = 0;
-    if (qos > 0) packetId = this.#allocatePacketId(delivery);
-    const dup = delivery !== undefined && delivery.redelivered && qos > 0; // [MQTT-3.3.1-1]
+    if (qos > 0) packetId = this.#allocatePacketId(delivery, retained);
+    // [MQTT-3.3.1-1]: DUP on a message that may have been sent before (a retained one whose
+    // record is older than this connection included).
+    const dup =
+      qos > 0 &&
+      ((delivery !== undefined && delivery.redelivered) || (retained !== undefined && retained.sentBefore));
     let bytes: Buffer;
     if (this.protocolVersion === 4) {
       if (message.expiresAtMs !== undefined && message.expiresAtMs <= nowMs) return false;
@@ -577,12 +624,14 @@ export class MqttSession implements DeadlineMember {
     }
     // [MQTT-3.1.2-25] (5.0): a packet over the client's Maximum Packet Size is discarded as if sent.
     if (bytes.length > this.clientPacketBytesMax) return false;
-    if (qos === 0 && this.#unsentBytes > writeBufferBytesMax) {
+    if (qos === 0 && this.#unsentBytes > MqttLimits.writeBufferBytesMax) {
       this.registry.stats.publishDropped++;
       return true;
     }
-    if (qos > 0) this.#outgoing.set(packetId, { qos: qos as 1 | 2, delivery, stage: 'publish' });
-    else if (delivery !== undefined) this.coreSession?.ack(delivery);
+    if (qos > 0) {
+      this.#outgoing.set(packetId, { qos: qos as 1 | 2, delivery, retained, stage: 'publish' });
+      if (retained !== undefined) retained.sentBefore = true;
+    } else if (delivery !== undefined) this.coreSession?.ack(delivery);
     if (newAlias !== undefined) this.#outboundAliases.set(aliasTopic, newAlias);
     this.registry.stats.publishSent++;
     this.#write(bytes);
@@ -594,14 +643,18 @@ export class MqttSession implements DeadlineMember {
    * a redelivery after a reconnect usually carries the id it had before [MQTT-4.4.0-1]; a
    * collision moves to the next free id [MQTT-2.2.1-3].
    */
-  #allocatePacketId(delivery: Delivery | undefined): number {
+  #allocatePacketId(delivery: Delivery | undefined, retained: ExchangeHandle | undefined): number {
     let candidate =
-      delivery === undefined ? this.#nextPacketId : ((hashConsumer(delivery) + delivery.offset) % 65_535) + 1;
+      delivery !== undefined
+        ? ((hashConsumer(delivery) + delivery.offset) % 65_535) + 1
+        : retained !== undefined
+          ? (hashText(exchangeKey(retained.record)) % 65_535) + 1
+          : this.#nextPacketId;
     const releases = this.session?.hasOutboundReleases === true ? this.session.outboundReleases : undefined;
     while (this.#outgoing.has(candidate) || releases?.has(candidate) === true) {
       candidate = (candidate % 65_535) + 1;
     }
-    if (delivery === undefined) this.#nextPacketId = (candidate % 65_535) + 1;
+    if (delivery === undefined && retained === undefined) this.#nextPacketId = (candidate % 65_535) + 1;
     return candidate;
   }
 
@@ -614,23 +667,72 @@ export class MqttSession implements DeadlineMember {
       (kind === 'puback') !== (outgoing.qos === 1)
     )
       return false;
-    if (outgoing.delivery !== undefined) this.coreSession?.ack(outgoing.delivery);
+    const session = this.session;
     if (kind === 'puback' || reasonCode >= 0x80) {
       // A PUBREC with a failure reason ends the exchange (5.0 §4.3.3).
+      this.#settle(outgoing);
       this.#outgoing.delete(packetId);
       this.#drainQueued();
       return true;
     }
-    outgoing.stage = 'release';
-    this.session?.outboundReleases.add(packetId);
-    this.sendAcknowledgement('pubrel', packetId);
+    if (session === undefined || !session.persistent) {
+      this.#settle(outgoing);
+      outgoing.stage = 'release';
+      session?.outboundReleases.add(packetId);
+      this.sendAcknowledgement('pubrel', packetId);
+      return true;
+    }
+    // A persistent session records the release before the message is acked and PUBREL sent,
+    // so that after a restart PUBREL is sent again and the PUBLISH is not [MQTT-4.4.0-1].
+    // Records confirm in the order written, so PUBRELs keep the order of PUBRECs [MQTT-4.6.0-4].
+    outgoing.stage = 'releasing';
+    const delivery = outgoing.delivery;
+    const origin =
+      delivery === undefined
+        ? undefined
+        : {
+            stream: delivery.stream,
+            consumer: delivery.consumer,
+            partition: delivery.partition,
+            offset: delivery.offset,
+          };
+    holdRelease(this.registry, session, packetId, origin, outgoing.retained).then(
+      () => {
+        this.#settle(outgoing);
+        if (this.registry.sessions.get(session.clientId) === session) session.outboundReleases.add(packetId);
+        if (this.#outgoing.get(packetId) !== outgoing || this.state !== 'connected') return;
+        outgoing.stage = 'release';
+        this.sendAcknowledgement('pubrel', packetId);
+      },
+      (error: unknown) => {
+        this.logger.warn('recording a QoS 2 release failed', { error: String(error) });
+        this.abort();
+      },
+    );
     return true;
+  }
+
+  /** The client has the message: its delivery is acked, its retained record ended. */
+  #settle(outgoing: Outgoing): void {
+    if (outgoing.delivery !== undefined) {
+      try {
+        this.coreSession?.ack(outgoing.delivery);
+      } catch (error) {
+        // The consumer went away meanwhile (its subscription ended): nothing is left to ack.
+        this.logger.debug('ack after PUBREC failed', { error: String(error) });
+      }
+    }
+    if (outgoing.retained !== undefined && this.session !== undefined) {
+      endRetained(this.registry, this.session, outgoing.retained);
+    }
   }
 
   /** PUBCOMP from the client. */
   completed(packetId: number): boolean {
     const outgoing = this.#outgoing.get(packetId);
-    const known = this.session?.outboundReleases.delete(packetId) ?? false;
+    const session = this.session;
+    const known = session?.outboundReleases.delete(packetId) ?? false;
+    if (known && session !== undefined) endRelease(this.registry, session, packetId);
     if (outgoing !== undefined && outgoing.stage === 'release') this.#outgoing.delete(packetId);
     else if (!known) return false;
     this.#drainQueued();
@@ -642,8 +744,30 @@ export class MqttSession implements DeadlineMember {
     const session = this.session;
     if (session === undefined || !session.hasOutboundReleases) return;
     for (const packetId of session.outboundReleases) {
-      this.#outgoing.set(packetId, { qos: 2, delivery: undefined, stage: 'release' });
+      this.#outgoing.set(packetId, { qos: 2, delivery: undefined, retained: undefined, stage: 'release' });
       this.sendAcknowledgement('pubrel', packetId);
+    }
+  }
+
+  /**
+   * On a resumed session: retained messages sent at subscribe and not acknowledged, again,
+   * with DUP, while they are still their topic's retained message (a newer one reaches the
+   * subscription through its consumer).
+   */
+  resendRetained(): void {
+    const session = this.session;
+    if (session === undefined || !session.hasRecords) return;
+    for (const handle of [...session.records.retained]) {
+      const record = handle.record;
+      if (record.kind !== 'retained') continue;
+      const subscription = session.subscriptions.get(record.filter);
+      const message = this.registry.retained.get(record.subject);
+      if (subscription === undefined || message === undefined || message.id !== record.messageId) {
+        endRetained(this.registry, session, handle);
+        continue;
+      }
+      handle.sentBefore = true;
+      this.deliver(subscription, message, undefined, true, handle);
     }
   }
 
@@ -714,6 +838,13 @@ export class MqttSession implements DeadlineMember {
   get outgoingCount(): number {
     return this.#outgoingMap?.size ?? 0;
   }
+}
+
+/** A 16-bit-range hash of a text, stable across restarts (a retained record's packet id). */
+function hashText(text: string): number {
+  let hash = 0;
+  for (let index = 0; index < text.length; index++) hash = (hash * 31 + text.charCodeAt(index)) % 65_535;
+  return hash;
 }
 
 const consumerHashes = new Map<string, number>();
