@@ -1,4 +1,4 @@
-// `npm run bench -- native [--quick] [--only weir|nats]`: the native protocol end to end
+// `npm run bench -- native [--quick] [--latency] [--only weir|nats]`: the native protocol end to end
 // over loopback, against NATS JetStream with the same workloads in the same run.
 //
 // Workloads (each on its own workqueue stream with one shared durable consumer):
@@ -6,7 +6,9 @@
 //     `always` and `never`, fire-and-forget and confirmed publishing; consumers ack every
 //     message. End to end: from the first publish until the last message is received.
 //   - latency: 1 → 1 at a fixed 10,000 msgs/s, fire-and-forget, p50 and p99 of publish →
-//     receive, for both sizes and fsync modes.
+//     receive (from the moment `publish` is called to the consumer's callback), for both sizes
+//     and fsync modes; paced by a 1 ms timer, with the generator's lag reported beside
+//     (`paced`). `--latency` runs only these.
 //
 // Both brokers are the harness's systems (bench/harness/peers/): Weir as `weir serve` in its own
 // process, as nats-server is, so clients and broker do not share one event loop; each on its
@@ -39,6 +41,12 @@ interface ThroughputWorkload {
   readonly mode: PublishMode;
 }
 
+/** Publish → receive latencies, and how late the generator sent each message. */
+interface LatencySamples {
+  readonly samples: number[];
+  readonly generatorLagMs: number[];
+}
+
 /** One system under test: sets up a workload's stream and runs its clients. */
 interface System {
   readonly name: string;
@@ -54,7 +62,7 @@ interface System {
     index: number,
     ratePerSecond: number,
     durationMs: number,
-  ): Promise<number[]>;
+  ): Promise<LatencySamples>;
   close(): Promise<void>;
 }
 
@@ -99,23 +107,36 @@ function timestampBody(bodyBytes: number): Buffer {
   return body;
 }
 
-/** Calls `tick(count)` so that `ratePerSecond` messages go out evenly for `durationMs`. */
+/**
+ * Calls `tick(count)` so that `ratePerSecond` messages go out evenly for `durationMs`, and
+ * returns how late each message went out against its scheduled time (the generator's lag).
+ *
+ * It wakes on a 1 ms timer and sends what is due (10 messages a tick at 10,000 msgs/s), so
+ * between ticks the process sleeps. (It used to spin on setImmediate, which kept one of this
+ * 2-core machine's cores busy in the client process and took it from the broker under test.)
+ * Each message carries its actual send time and latency is measured from it; the lag is
+ * reported beside it so a stalled generator cannot hide a stalled broker.
+ */
 async function paced(
   ratePerSecond: number,
   durationMs: number,
   tick: (count: number) => void,
-): Promise<void> {
+): Promise<number[]> {
   const start = performance.now();
-  let sent = 0;
   const total = Math.floor((ratePerSecond * durationMs) / 1_000);
+  const lagMs: number[] = [];
+  let sent = 0;
   while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - start) * ratePerSecond) / 1_000));
+    const nowMs = performance.now();
+    const due = Math.min(total, Math.floor(((nowMs - start) * ratePerSecond) / 1_000));
     if (due > sent) {
+      for (let each = sent; each < due; each++) lagMs.push(nowMs - (start + (each * 1_000) / ratePerSecond));
       tick(due - sent);
       sent = due;
     }
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
+  return lagMs;
 }
 
 // ---- Weir ----
@@ -220,7 +241,7 @@ async function weirClients(): Promise<System> {
         },
       );
       await receiver.admin.listStreams();
-      await paced(ratePerSecond, durationMs, (count) => {
+      const generatorLagMs = await paced(ratePerSecond, durationMs, (count) => {
         for (let each = 0; each < count; each++) client.publish(subject, timestampBody(bodyBytes));
       });
       const expected = Math.floor((ratePerSecond * durationMs) / 1_000);
@@ -230,7 +251,7 @@ async function weirClients(): Promise<System> {
       await receiver.close();
       await client.admin.deleteStream(stream);
       await client.close();
-      return samples;
+      return { samples, generatorLagMs };
     },
     async close() {
       await broker.stop();
@@ -345,7 +366,7 @@ async function natsClients(): Promise<System> {
           message.ack();
         }
       })();
-      await paced(ratePerSecond, durationMs, (count) => {
+      const generatorLagMs = await paced(ratePerSecond, durationMs, (count) => {
         for (let each = 0; each < count; each++) client.publish(subject, timestampBody(bodyBytes));
       });
       const expected = Math.floor((ratePerSecond * durationMs) / 1_000);
@@ -356,7 +377,7 @@ async function natsClients(): Promise<System> {
       await receiver.close();
       await manager.streams.delete(stream);
       await client.close();
-      return samples;
+      return { samples, generatorLagMs };
     },
     async close() {
       await broker.stop();
@@ -378,6 +399,7 @@ function round(value: number, digits: number): number {
 
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
+  const latencyOnly = args.includes('--latency');
   const onlyIndex = args.indexOf('--only');
   const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
   const durationMs = quick ? 500 : 3_000;
@@ -415,7 +437,7 @@ export async function run(args: string[]): Promise<void> {
   const latencyP99 = new Map<string, Map<string, number>>();
   try {
     let index = 0;
-    for (const workload of workloads) {
+    for (const workload of latencyOnly ? [] : workloads) {
       for (const system of systems) {
         index++;
         const messagesMax = workload.mode === 'confirmed' ? 1_000_000 : 2_000_000;
@@ -436,7 +458,13 @@ export async function run(args: string[]): Promise<void> {
       for (const fsync of ['always', 'never'] as const) {
         for (const system of systems) {
           index++;
-          const samples = await system.latency(bodyBytes, fsync, index, 10_000, latencyMs);
+          const { samples, generatorLagMs } = await system.latency(
+            bodyBytes,
+            fsync,
+            index,
+            10_000,
+            latencyMs,
+          );
           const sorted = [...samples].sort((a, b) => a - b);
           const bench = `native.latency_10k.${bodyBytes}B.fsync_${fsync}`;
           record({
@@ -454,6 +482,14 @@ export async function run(args: string[]): Promise<void> {
             unit: 'ms',
           });
           record({ bench, system: system.name, metric: 'received', value: samples.length, unit: 'msgs' });
+          const lagSorted = [...generatorLagMs].sort((a, b) => a - b);
+          record({
+            bench,
+            system: system.name,
+            metric: 'generator_lag_p99',
+            value: round(percentile(lagSorted, 0.99), 3),
+            unit: 'ms',
+          });
           if (!latencyP99.has(bench)) latencyP99.set(bench, new Map());
           latencyP99.get(bench)?.set(system.name, percentile(sorted, 0.99));
         }
