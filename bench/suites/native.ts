@@ -7,8 +7,8 @@
 //     message. End to end: from the first publish until the last message is received.
 //   - latency: 1 → 1 at a fixed 10,000 msgs/s, fire-and-forget, p50 and p99 of publish →
 //     receive (from the moment `publish` is called to the consumer's callback), for both sizes
-//     and fsync modes; paced by a 1 ms timer, with the generator's lag reported beside
-//     (`paced`). `--latency` runs only these.
+//     and fsync modes; after a warm-up second that is not measured; paced by a 1 ms timer,
+//     with the generator's lag reported beside (`paced`). `--latency` runs only these.
 //
 // Both brokers are the harness's systems (bench/harness/peers/): Weir as `weir serve` in its own
 // process, as nats-server is, so clients and broker do not share one event loop; each on its
@@ -61,6 +61,7 @@ interface System {
     fsync: FsyncMode,
     index: number,
     ratePerSecond: number,
+    warmupMs: number,
     durationMs: number,
   ): Promise<LatencySamples>;
   close(): Promise<void>;
@@ -101,15 +102,24 @@ async function startSystem(
   return { system, port };
 }
 
-function timestampBody(bodyBytes: number): Buffer {
+/** A body that carries its send time (offset 0) and whether it is measured (byte 8). */
+function timestampBody(bodyBytes: number, measured: boolean): Buffer {
   const body = Buffer.alloc(bodyBytes, 120);
   body.writeDoubleBE(performance.now(), 0);
+  body[8] = measured ? 1 : 0;
   return body;
 }
 
+/** The latency of a received body, or undefined for a warm-up message. */
+function latencyOf(body: Buffer): number | undefined {
+  return body[8] === 1 ? performance.now() - body.readDoubleBE(0) : undefined;
+}
+
 /**
- * Calls `tick(count)` so that `ratePerSecond` messages go out evenly for `durationMs`, and
- * returns how late each message went out against its scheduled time (the generator's lag).
+ * Calls `send(measured)` so that `ratePerSecond` messages go out evenly, first for `warmupMs`
+ * (not measured: JIT compilation and heap growth of a fresh process are not the steady state
+ * either system is judged on), then for `durationMs`; returns how late each measured message
+ * went out against its scheduled time (the generator's lag).
  *
  * It wakes on a 1 ms timer and sends what is due (10 messages a tick at 10,000 msgs/s), so
  * between ticks the process sleeps. (It used to spin on setImmediate, which kept one of this
@@ -119,20 +129,21 @@ function timestampBody(bodyBytes: number): Buffer {
  */
 async function paced(
   ratePerSecond: number,
+  warmupMs: number,
   durationMs: number,
-  tick: (count: number) => void,
+  send: (measured: boolean) => void,
 ): Promise<number[]> {
   const start = performance.now();
-  const total = Math.floor((ratePerSecond * durationMs) / 1_000);
+  const warmup = Math.floor((ratePerSecond * warmupMs) / 1_000);
+  const total = warmup + Math.floor((ratePerSecond * durationMs) / 1_000);
   const lagMs: number[] = [];
   let sent = 0;
   while (sent < total) {
     const nowMs = performance.now();
     const due = Math.min(total, Math.floor(((nowMs - start) * ratePerSecond) / 1_000));
-    if (due > sent) {
-      for (let each = sent; each < due; each++) lagMs.push(nowMs - (start + (each * 1_000) / ratePerSecond));
-      tick(due - sent);
-      sent = due;
+    for (; sent < due; sent++) {
+      if (sent >= warmup) lagMs.push(nowMs - (start + (sent * 1_000) / ratePerSecond));
+      send(sent >= warmup);
     }
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
@@ -220,7 +231,7 @@ async function weirClients(): Promise<System> {
       await admin.close();
       return (published * 1_000) / elapsedMs;
     },
-    async latency(bodyBytes, fsync, index, ratePerSecond, durationMs) {
+    async latency(bodyBytes, fsync, index, ratePerSecond, warmupMs, durationMs) {
       const client = await connect({ servers: `127.0.0.1:${port}` });
       const receiver = await connect({ servers: `127.0.0.1:${port}` });
       const stream = `latency_${index}`;
@@ -237,13 +248,16 @@ async function weirClients(): Promise<System> {
         { stream, consumer: 'c' },
         {
           prefetch: 1_000,
-          callback: (message) => void samples.push(performance.now() - message.body.readDoubleBE(0)),
+          callback: (message) => {
+            const latencyMs = latencyOf(message.body);
+            if (latencyMs !== undefined) samples.push(latencyMs);
+          },
         },
       );
       await receiver.admin.listStreams();
-      const generatorLagMs = await paced(ratePerSecond, durationMs, (count) => {
-        for (let each = 0; each < count; each++) client.publish(subject, timestampBody(bodyBytes));
-      });
+      const generatorLagMs = await paced(ratePerSecond, warmupMs, durationMs, (measured) =>
+        client.publish(subject, timestampBody(bodyBytes, measured)),
+      );
       const expected = Math.floor((ratePerSecond * durationMs) / 1_000);
       const deadline = performance.now() + 10_000;
       while (samples.length < expected && performance.now() < deadline)
@@ -344,7 +358,7 @@ async function natsClients(): Promise<System> {
       await admin.close();
       return (published * 1_000) / elapsedMs;
     },
-    async latency(bodyBytes, _fsync, index, ratePerSecond, durationMs) {
+    async latency(bodyBytes, _fsync, index, ratePerSecond, warmupMs, durationMs) {
       const client = await open();
       const receiver = await open();
       const manager = await client.jetstreamManager();
@@ -362,13 +376,14 @@ async function natsClients(): Promise<System> {
       const messages = await handle.consume({ max_messages: 1_000 });
       void (async () => {
         for await (const message of messages) {
-          samples.push(performance.now() - Buffer.from(message.data).readDoubleBE(0));
+          const latencyMs = latencyOf(Buffer.from(message.data));
+          if (latencyMs !== undefined) samples.push(latencyMs);
           message.ack();
         }
       })();
-      const generatorLagMs = await paced(ratePerSecond, durationMs, (count) => {
-        for (let each = 0; each < count; each++) client.publish(subject, timestampBody(bodyBytes));
-      });
+      const generatorLagMs = await paced(ratePerSecond, warmupMs, durationMs, (measured) =>
+        client.publish(subject, timestampBody(bodyBytes, measured)),
+      );
       const expected = Math.floor((ratePerSecond * durationMs) / 1_000);
       const deadline = performance.now() + 10_000;
       while (samples.length < expected && performance.now() < deadline)
@@ -404,6 +419,7 @@ export async function run(args: string[]): Promise<void> {
   const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
   const durationMs = quick ? 500 : 3_000;
   const latencyMs = quick ? 500 : 3_000;
+  const warmupMs = quick ? 200 : 1_000;
   const workloads: ThroughputWorkload[] = [];
   for (const [producers, consumers] of [
     [1, 1],
@@ -463,6 +479,7 @@ export async function run(args: string[]): Promise<void> {
             fsync,
             index,
             10_000,
+            warmupMs,
             latencyMs,
           );
           const sorted = [...samples].sort((a, b) => a - b);
