@@ -15,7 +15,8 @@
 // Messages it cannot place (keyless on several partitions, a subject no stream captures,
 // delayed messages, which the broker does not deduplicate) go unstamped: at-least-once, as
 // before. The identity (PRODUCER_INIT) is asked for on the first confirmed publish and kept
-// for the client's life, across reconnects, which is what makes a re-sent sequence a retry.
+// across reconnects, which is what makes a re-sent sequence a retry, until a refusal ends it
+// (below).
 //
 // Order: stamps are handed out in the order `publish` is called, and a publish that waits for
 // a lookup holds back every later one, so sequences reach the broker in order.
