@@ -1,4 +1,5 @@
-// `npm run bench -- mqtt [--seconds N] [--idle N] [--rate N] [--systems weir,mosquitto,aedes]
+// `npm run bench -- mqtt [--seconds N] [--idle N] [--rate N[,N…]]
+//                        [--systems weir,mosquitto,aedes,bare-socket]
 //                        [--workloads fan-in,fan-out,qos1,latency,idle]`
 //
 // Weir, Mosquitto and Aedes under the same load, in one run. Each broker runs in its own
@@ -10,8 +11,16 @@
 //   fan-in     QoS 0, 10 publishers → 1 subscriber: messages delivered per second
 //   fan-out    QoS 0, 1 publisher → 100 subscribers: deliveries per second
 //   qos1       QoS 1 both ways, publisher window 100: messages per second end to end
-//   latency    QoS 0 at a fixed rate: p50 / p99 / max publish → delivery latency
-//   idle       10,000 idle connections: broker RSS per connection
+//   latency    QoS 0 at a fixed rate: p50 / p99 / max publish → delivery latency; `--rate`
+//              takes a list (2000,10000,50000), each rate on a fresh broker (mqtt.latency-<rate>)
+//   idle       10,000 idle connections: broker RSS per connection. The first tenth (at most
+//              1,000) warm the broker up; the figure is the RSS growth from then to all of them,
+//              divided by the connections added, each RSS read after a full garbage collection
+//              in the Node.js systems (gc-on-signal.ts, the same for each of them). `rss per
+//              connection, from start` is the growth from the idle broker, divided by all.
+//
+// `bare-socket` (bench/harness/peers/bare-socket.ts) is not a broker but the floor: a Node.js
+// process that only answers CONNECT and holds the socket. It runs the idle workload only.
 //
 // The brokers are the harness's systems (bench/harness/peers/), each started fresh for every
 // workload on its own loopback port with its own data directory and stopped by its process
@@ -28,6 +37,7 @@ import {
   type MqttQos,
 } from '../harness/mqtt-frames.js';
 import { aedes } from '../harness/peers/aedes.js';
+import { bareSocket } from '../harness/peers/bare-socket.js';
 import { mosquittoSystem } from '../harness/peers/mosquitto.js';
 import { weirSystem } from '../harness/peers/weir.js';
 import { readVmRssBytes, sampleProcessGroup } from '../harness/process-resources.js';
@@ -46,6 +56,8 @@ interface Options {
   seconds: number;
   idleConnections: number;
   systems: string[];
+  latencyRates: number[];
+  /** The rate of one latency run (set per run from latencyRates). */
   latencyRate: number;
 }
 
@@ -55,6 +67,7 @@ function parseArgs(args: readonly string[]): Options {
     seconds: 3,
     idleConnections: 10_000,
     systems: ['weir', 'mosquitto', 'aedes'],
+    latencyRates: [2000],
     latencyRate: 2000,
   };
   for (let index = 0; index < args.length; index++) {
@@ -64,7 +77,7 @@ function parseArgs(args: readonly string[]): Options {
     else if (name === '--idle') options.idleConnections = Number(value);
     else if (name === '--systems') options.systems = value.split(',');
     else if (name === '--workloads') options.workloads = value.split(',');
-    else if (name === '--rate') options.latencyRate = Number(value);
+    else if (name === '--rate') options.latencyRates = value.split(',').map(Number);
     else throw new Error(`unknown option ${String(name)}`);
     index++;
   }
@@ -88,7 +101,28 @@ const systemDefinitions: Readonly<Record<string, SystemDefinition>> = {
     settings: ['max_connections -1 (unlimited): room for the idle workload'],
   }),
   aedes,
+  'bare-socket': bareSocket,
 };
+
+/** Systems that run in Node.js: the idle workload samples their RSS after a full GC. */
+const nodeSystems = new Set(['weir', 'aedes', 'bare-socket']);
+/** Workloads a system that is not a broker runs. */
+const floorWorkloads: Readonly<Record<string, readonly string[]>> = { 'bare-socket': ['idle'] };
+
+const gcPreload = fileURLToPath(new URL('../harness/gc-on-signal.js', import.meta.url));
+
+/** Starts `name` for `workload`; a Node.js system starts with GC on SIGUSR2 for the idle workload. */
+async function startSystemFor(name: string, workload: string): Promise<RunningSystem> {
+  if (workload !== 'idle' || !nodeSystems.has(name)) return startSystem(name);
+  const previous = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = `${previous ?? ''} --expose-gc --import ${gcPreload}`.trim();
+  try {
+    return await startSystem(name);
+  } finally {
+    if (previous === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = previous;
+  }
+}
 
 async function startSystem(name: string): Promise<RunningSystem> {
   const definition = systemDefinitions[name];
@@ -119,6 +153,7 @@ function runGenerator(peer: RunningSystem, options: Options, workload: string): 
       env: {
         ...process.env,
         [roleVariable]: 'generator',
+        WEIR_MQTT_BENCH_GC_SIGNAL: workload === 'idle' && nodeSystems.has(peer.name) ? '1' : '0',
         WEIR_MQTT_BENCH_WORKLOAD: workload,
         WEIR_MQTT_BENCH_PORT: String(mqttPort(peer)),
         WEIR_MQTT_BENCH_PID: String(peer.process.pid),
@@ -148,15 +183,22 @@ export async function run(args: string[]): Promise<void> {
     // A fresh broker process per workload: one workload's garbage or crash does not reach the
     // next, and the idle workload measures RSS from a clean start.
     let described = false;
-    for (const workload of options.workloads) {
-      const peer = await startSystem(system);
+    const runs = options.workloads
+      .filter((workload) => floorWorkloads[system]?.includes(workload) ?? true)
+      .flatMap((workload) =>
+        workload === 'latency'
+          ? options.latencyRates.map((rate) => ({ workload, rate, bench: `mqtt.latency-${rate}` }))
+          : [{ workload, rate: options.latencyRate, bench: `mqtt.${workload}` }],
+      );
+    for (const { workload, rate, bench } of runs) {
+      const peer = await startSystemFor(system, workload);
       if (!described) {
         described = true;
         for (const line of describeSuiteSystem(peer)) process.stderr.write(`${line}\n`);
       }
       let lines: GeneratorLine[];
       try {
-        lines = await runGenerator(peer, options, workload);
+        lines = await runGenerator(peer, { ...options, latencyRate: rate }, workload);
       } catch (error) {
         // A peer that falls over under a workload is reported as such, not as a number.
         const crashed = !peer.process.alive;
@@ -171,7 +213,7 @@ export async function run(args: string[]): Promise<void> {
       }
       for (const line of lines) {
         const result: BenchResult = {
-          bench: `mqtt.${line.workload}`,
+          bench,
           system,
           metric: line.metric,
           value: line.value,
@@ -540,19 +582,32 @@ async function generate(port: number, brokerPid: number, options: Options, workl
       ];
     });
 
-  // Idle connections: broker RSS per connection.
+  // Idle connections: broker RSS per connection, after a warm-up, from settled samples.
   if (workload === 'idle')
     await measured('idle', brokerPid, seconds, async () => {
-      await sleep(500);
-      const before = readRssBytes(brokerPid);
+      const collectsGarbage = process.env.WEIR_MQTT_BENCH_GC_SIGNAL === '1';
+      const settledRss = async (): Promise<number> => {
+        await sleep(1000);
+        if (collectsGarbage) {
+          process.kill(brokerPid, 'SIGUSR2');
+          await sleep(500);
+        }
+        return readRssBytes(brokerPid);
+      };
       const connections: Connection[] = [];
+      const openUntil = async (count: number): Promise<void> => {
+        while (connections.length < count) {
+          const batch = Math.min(200, count - connections.length);
+          connections.push(...(await Promise.all(Array.from({ length: batch }, () => open()))));
+        }
+      };
       const target = options.idleConnections;
-      while (connections.length < target) {
-        const batch = Math.min(200, target - connections.length);
-        connections.push(...(await Promise.all(Array.from({ length: batch }, () => open()))));
-      }
-      await sleep(1000);
-      const after = readRssBytes(brokerPid);
+      const warmUp = Math.min(1000, Math.floor(target / 10));
+      const started = await settledRss();
+      await openUntil(warmUp);
+      const warm = await settledRss();
+      await openUntil(target);
+      const after = await settledRss();
       for (const connection of connections) connection.close();
       await sleep(500);
       return [
@@ -560,7 +615,13 @@ async function generate(port: number, brokerPid: number, options: Options, workl
         {
           workload: 'idle',
           metric: 'rss per connection',
-          value: Math.round((after - before) / connections.length),
+          value: Math.round((after - warm) / (target - warmUp)),
+          unit: 'bytes',
+        },
+        {
+          workload: 'idle',
+          metric: 'rss per connection, from start',
+          value: Math.round((after - started) / target),
           unit: 'bytes',
         },
       ];

@@ -89,6 +89,27 @@ export const Limits = {
   logAppendsWaitingMax: 100_000,
   /** Bytes one log read may ask for. */
   logReadBytesMax: 64 * 1024 * 1024,
+  /**
+   * Distinct keys one compaction run maps (key → latest offset). A log with more keys in its
+   * sealed segments is compacted up to where the map filled, the rest on the next run.
+   */
+  compactionKeysMax: 1_000_000,
+  /** Bytes one compaction read takes from a segment at a time. */
+  compactionReadBytes: 1024 * 1024,
+  /** How long a tombstone stays in a compacted log by default (Kafka's delete.retention.ms). */
+  tombstoneRetentionMsDefault: 86_400_000,
+  /** Share of a compacted log's sealed bytes not yet compacted that starts a run, by default. */
+  compactionDirtyRatioDefault: 0.5,
+  /** How often a compacted stream checks whether to compact, by default. */
+  compactionIntervalMsDefault: 30_000,
+  /**
+   * Segment size of a compacted stream's logs (at most the broker's): compaction rewrites
+   * sealed segments only, so smaller segments bound what the active one holds uncompacted.
+   */
+  compactedSegmentBytesDefault: 16 * 1024 * 1024,
+  /** Least and most time between two compaction checks of a stream. */
+  compactionIntervalMsMin: 10,
+  compactionIntervalMsMax: 86_400_000,
 
   // Server listeners (configuration `limits:`; each protocol adapter enforces them).
   /** Default open connections per protocol. */
@@ -224,4 +245,70 @@ export const StompLimits = {
   heartBeatIntervalMinMs: 1_000,
   /** Time to wait for CONNECT after the transport opens. */
   connectTimeoutMs: 10_000,
+} as const;
+
+/**
+ * MQTT (src/protocols/mqtt): defaults and bounds of the adapter's options
+ * (`protocols.mqtt.options`, parsed by options.ts), and its fixed per-connection buffers.
+ */
+export const MqttLimits = {
+  /** Largest packet: the protocol's own maximum (a 4-byte remaining length plus the fixed header). */
+  packetBytesMax: 268_435_460,
+  packetBytesMin: 64,
+  /** Default largest packet accepted, and the Maximum Packet Size announced in CONNACK (5.0). */
+  packetBytesDefault: 1024 * 1024,
+  /** QoS 1/2 PUBLISH packets a client may have unacknowledged towards the broker (our Receive Maximum). */
+  receiveMaximumDefault: 1024,
+  /** Receive Maximum and in-flight window: a two-byte integer in MQTT 5.0. */
+  receiveMaximumMax: 65_535,
+  /** QoS 1/2 deliveries in flight to one client unless its Receive Maximum is lower. */
+  inflightDefault: 1024,
+  inflightMax: 65_535,
+  /** Live deliveries queued for one connection while its in-flight window is full. */
+  queuedMessagesDefault: 1000,
+  queuedMessagesMax: 1_000_000,
+  /** Subscriptions of one session. */
+  subscriptionsDefault: 1000,
+  subscriptionsMax: 1_000_000,
+  /** Topic aliases a client may use towards the broker (Topic Alias Maximum in CONNACK). */
+  topicAliasDefault: 1024,
+  topicAliasMax: 65_535,
+  /** Longest a disconnected persistent session is kept, by default: 7 days. */
+  sessionExpiryDefaultS: 7 * 24 * 3600,
+  /** Session expiry is a four-byte integer in MQTT 5.0. */
+  sessionExpiryMaxS: 0xffff_ffff,
+  /** Server Keep Alive: a two-byte integer in MQTT 5.0. */
+  keepAliveMaxS: 65_535,
+  /** Topics with a retained message. */
+  retainedMessagesDefault: 100_000,
+  retainedMessagesMax: 10_000_000,
+  /** Bytes the streams queueing messages for persistent sessions keep; the oldest go first. */
+  queueBytesDefault: 1024 * 1024 * 1024,
+  queueBytesMin: 1024 * 1024,
+  /** Age past which a message queued for a persistent session is dropped. */
+  queueAgeDefaultMs: 7 * 24 * 3600 * 1000,
+  queueAgeMinMs: 1000,
+  /** `$SYS/` statistics interval. */
+  sysIntervalDefaultMs: 10_000,
+  sysIntervalMaxMs: 3_600_000,
+  /** Time a connection may take to send CONNECT. */
+  connectTimeoutDefaultMs: 10_000,
+  connectTimeoutMinMs: 100,
+  connectTimeoutMaxMs: 600_000,
+  /** A read at least this large makes the connection yield to the event loop before the next. */
+  readYieldBytes: 16 * 1024,
+  /** Bytes of unsent output past which QoS 0 deliveries to that client are dropped, not buffered. */
+  writeBufferBytesMax: 8 * 1024 * 1024,
+  /**
+   * Messages the core buffers for one live subscription between delivery turns: enough for
+   * what a turn of reads from many publishers brings (a 64 KiB read is ~800 small PUBLISH
+   * packets), bounded in bytes by the core (Limits.liveBufferBytesMax).
+   */
+  liveBufferMessages: 16_384,
+  /**
+   * Records the oldest open exchange of `mqtt-exchanges` may lag the log's tail before it is
+   * written again at the tail, so that one long-open exchange does not keep every segment
+   * after it (exchange-log.ts).
+   */
+  exchangeLogCompactRecords: 100_000,
 } as const;

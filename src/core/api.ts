@@ -118,7 +118,12 @@ export interface PublishAck {
   readonly delayed?: boolean;
 }
 
-export type Retention = 'limits' | 'interest' | 'workqueue';
+/**
+ * `compact`: like `limits` (replayable, the same limits apply), and compaction by key keeps
+ * only the latest message of each key (its subject when it has no key) in sealed segments;
+ * a message with an empty body deletes its key (a tombstone).
+ */
+export type Retention = 'limits' | 'interest' | 'workqueue' | 'compact';
 export type Discard = 'old' | 'new';
 export type StorageKind = 'file' | 'memory';
 
@@ -148,6 +153,15 @@ export interface StreamConfig {
    * dropped (acked and counted in `expiredMessages`). Never delivered either way.
    */
   readonly deadLetterExpired?: boolean;
+  /** `retention: compact` only: how long a tombstone stays before compaction drops it. */
+  readonly tombstoneRetentionMs?: number;
+  /**
+   * `retention: compact` only: compact when the sealed bytes not compacted yet are at least
+   * this share of all sealed bytes (0 … 1).
+   */
+  readonly compactionDirtyRatio?: number;
+  /** `retention: compact` only: how often the dirty ratio is checked. */
+  readonly compactionIntervalMs?: number;
 }
 
 export type StreamConfigInput = Partial<Omit<StreamConfig, 'name' | 'subjects'>> &

@@ -206,6 +206,8 @@ export class UsersAuthenticator implements Authenticator {
   readonly #verified = new Map<string, Buffer>();
   /** Hashed for unknown users too, so a failure takes as long whether or not the user exists. */
   #decoyHash: Promise<string> | undefined;
+  /** One principal per protocol for anonymous clients, shared by their connections (it is read-only). */
+  readonly #anonymousPrincipals = new Map<string, Principal>();
 
   constructor(options: AuthenticatorOptions) {
     for (const user of options.users) this.#users.set(user.name, user.passwordHash);
@@ -223,7 +225,12 @@ export class UsersAuthenticator implements Authenticator {
             : 'anonymous clients are accepted from loopback only: give a username and password',
         );
       }
-      return { name: anonymousName, anonymous: true, protocol };
+      let principal = this.#anonymousPrincipals.get(protocol);
+      if (principal === undefined) {
+        principal = Object.freeze({ name: anonymousName, anonymous: true, protocol });
+        this.#anonymousPrincipals.set(protocol, principal);
+      }
+      return principal;
     }
     const failed = new AuthenticationFailedError(`authentication failed for user "${username}"`);
     if (username === guestName) {

@@ -6,7 +6,8 @@
 // - filtered, publish-time matches: read exactly the offsets the trie recorded;
 // - filtered fallback: read from the cursor and keep what the filter matches (the skipped
 //   ones are counted in `scanSkipped`).
-// Acked offsets (after a restart) are skipped without decoding.
+// Acked offsets (after a restart) are skipped without decoding. Offsets compaction removed
+// (`compact` streams) are settled like skipped ones.
 
 import { Limits } from '../common/limits.js';
 import type { ConsumerPartition } from './consumer-partition.js';
@@ -61,6 +62,8 @@ export class ConsumerReader {
     const skipAcked = tracker.ackedAboveFloor > 0 ? (offset: number) => !tracker.isAcked(offset) : undefined;
     return source.read(from, readCount(), skipAcked).then(({ messages, scannedTo }) => {
       partition.cursor = Math.max(partition.cursor, scannedTo);
+      // Offsets compaction removed are never delivered: settle them, so the floor moves on.
+      if (this.#compacted()) this.#consumer.settleSkipped(partition, from, scannedTo, messages);
       return messages;
     });
   }
@@ -116,7 +119,17 @@ export class ConsumerReader {
     const tracker = partition.tracker;
     const pick = (offset: number): boolean => wanted.has(offset) && !tracker.isAcked(offset);
     const first = partition.matched[partition.matchedHead - count] as number;
-    return readAll(first, last, pick, (from) => source.read(from, count, pick));
+    const read = readAll(first, last, pick, (from) => source.read(from, count, pick));
+    if (!this.#compacted()) return read;
+    return read.then((messages) => {
+      // Matched at publish time, removed by compaction since: settled, never delivered.
+      this.#consumer.settleSkipped(partition, first, last + 1, messages);
+      return messages;
+    });
+  }
+
+  #compacted(): boolean {
+    return this.#consumer.host.config.retention === 'compact';
   }
 
   #loadRedeliveries(partition: ConsumerPartition): void {

@@ -9,7 +9,9 @@ import {
   encodeName,
   ensureDurableSubscription,
   ensureQueue,
+  ensureSubscriptionStream,
   filterCovers,
+  releaseUnusedSubjects,
   queueStreamName,
   topicStreamName,
 } from './destinations.js';
@@ -131,6 +133,76 @@ test('racing creations settle into one stream or a WEIR_DESTINATION_CONFLICT, ne
       ensureDurableSubscription(core, { topicFilter: 'feed.x', subscriptionName: 'b' }),
     ]);
     assert.equal(sameTopic[0].stream, sameTopic[1].stream);
+  } finally {
+    await core.close();
+  }
+});
+
+test('ensureSubscriptionStream shares topic streams among filtered consumers, widens and releases them', async () => {
+  const core = await BrokerCore.open({ storage: 'memory' });
+  try {
+    const conflict = (error: unknown): boolean => isWeirError(error, ErrorCode.DestinationConflict);
+    const subjects = (name: string): readonly string[] =>
+      core.listStreams().find((stream) => stream.config.name === name)?.config.subjects ?? [];
+    const filtered = async (stream: string, name: string, filter: string): Promise<void> => {
+      await core.addConsumer(stream, { name, durable: true, ackPolicy: 'explicit', filterSubject: filter });
+    };
+
+    const first = await ensureSubscriptionStream(core, 'devices.1.cmd', {
+      maxBytes: 1 << 20,
+      maxAgeMs: 60_000,
+    });
+    assert.deepEqual(first, { stream: topicStreamName('devices.1.cmd'), changed: true });
+    const created = core.listStreams().find((stream) => stream.config.name === first.stream);
+    assert.equal(created?.config.retention, 'interest');
+    assert.equal(created?.config.maxBytes, 1 << 20);
+    await filtered(first.stream, 'one', 'devices.1.cmd');
+    // A second, unrelated filter joins the same stream rather than making one more.
+    const second = await ensureSubscriptionStream(core, 'devices.2.cmd');
+    assert.deepEqual(second, { stream: first.stream, changed: true });
+    await filtered(first.stream, 'two', 'devices.2.cmd');
+    // A covered filter uses it as it is; a wider one widens it and replaces what it covers.
+    assert.deepEqual(await ensureSubscriptionStream(core, 'devices.1.cmd'), {
+      stream: first.stream,
+      changed: false,
+    });
+    assert.deepEqual(await ensureSubscriptionStream(core, 'devices.*.cmd'), {
+      stream: first.stream,
+      changed: true,
+    });
+    assert.deepEqual(subjects(first.stream), ['devices.*.cmd']);
+    await filtered(first.stream, 'all', 'devices.*.cmd');
+
+    // Someone else's stream is never widened: partial overlap is a conflict, and so is a queue.
+    await core.addStream({ name: 'telemetry', subjects: ['telemetry.eu.*'] });
+    await assert.rejects(ensureSubscriptionStream(core, 'telemetry.>'), conflict);
+    assert.equal((await ensureSubscriptionStream(core, 'telemetry.eu.t')).stream, 'telemetry');
+    await ensureQueue(core, 'jobs');
+    await assert.rejects(ensureSubscriptionStream(core, 'jobs'), conflict);
+
+    // When consumers go, the subjects nobody filters within any more go too.
+    await core.deleteConsumer(first.stream, 'all');
+    assert.equal(
+      await releaseUnusedSubjects(core, first.stream),
+      false,
+      'one and two still need devices.*.cmd',
+    );
+    await core.deleteConsumer(first.stream, 'one');
+    await core.deleteConsumer(first.stream, 'two');
+    await filtered(first.stream, 'other', 'devices.1.cmd');
+    await core.updateStream({ name: first.stream, subjects: ['devices.*.cmd', 'rooms.>'] });
+    assert.equal(await releaseUnusedSubjects(core, first.stream), true);
+    assert.deepEqual(subjects(first.stream), ['devices.*.cmd']);
+
+    // A durable subscription on one subject of a shared stream filters, so it gets only its own.
+    await ensureSubscriptionStream(core, 'alarms.fire');
+    assert.deepEqual(subjects(first.stream), ['devices.*.cmd', 'alarms.fire']);
+    const ref = await ensureDurableSubscription(core, {
+      topicFilter: 'alarms.fire',
+      subscriptionName: 'fire',
+    });
+    assert.equal(ref.stream, first.stream);
+    assert.equal(core.consumerInfo(ref.stream, 'fire').config.filterSubject, 'alarms.fire');
   } finally {
     await core.close();
   }

@@ -16,10 +16,14 @@
 //   (client id c)           `encodeName(c) + '__' + encodeName(n)` ('__' never occurs in an
 //                           encoded name, so the pair is unambiguous)
 //   on topic filter f       on the stream that captures f: an existing interest or limits
-//                           stream with a subject covering f (the consumer filters on f when
-//                           the subject is wider), else a new interest stream
+//                           stream with a subject covering f (the consumer filters on f unless
+//                           f is the stream's only subject), else a new interest stream
 //                           `topic-` + encodeName(f) (topicStreamName; shortened with a hash
 //                           when too long)
+//   filtered subscriptions  (MQTT persistent sessions: many narrow filters) share topic
+//                           streams: `ensureSubscriptionStream` adds f to a `topic-` stream
+//                           whose consumers all filter, widening one that f partly overlaps,
+//                           and `releaseUnusedSubjects` drops subjects no consumer needs
 //
 // The core lets no two streams capture overlapping subjects. So a queue whose subject is
 // already captured by a topic stream, a durable subscription whose filter overlaps a queue,
@@ -270,7 +274,10 @@ export async function ensureDurableSubscription(
     ackPolicy: 'explicit',
     dispatch: input.dispatch ?? 'exclusive',
     deliverPolicy: { kind: 'new' },
-    ...(target.config.subjects.includes(filter) ? {} : { filterSubject: filter }),
+    // A stream with more subjects than `filter` (a wider one, or a shared one) is filtered.
+    ...(target.config.subjects.length === 1 && target.config.subjects[0] === filter
+      ? {}
+      : { filterSubject: filter }),
     ...(selector !== undefined ? { selector } : {}),
   };
   for (const stream of core.listStreams()) {
@@ -303,4 +310,134 @@ export async function deleteDurableSubscription(
     }
   }
   return deleted;
+}
+
+/** What ensureSubscriptionStream and releaseUnusedSubjects need besides DestinationCore. */
+export interface SubscriptionStreamCore extends DestinationCore {
+  updateStream(input: StreamConfigInput): Promise<StreamInfo>;
+}
+
+/** Bounds of a topic stream created by ensureSubscriptionStream (oldest messages go first). */
+export interface SubscriptionStreamOptions {
+  readonly maxBytes?: number;
+  readonly maxAgeMs?: number;
+}
+
+const topicStreamPrefix = 'topic-';
+
+/**
+ * True when `stream` can capture more subjects without changing what its consumers get: an
+ * interest stream named by topicStreamName whose consumers all filter (one without a filter
+ * takes everything the stream captures).
+ */
+function isSharedTopicStream(core: DestinationCore, stream: StreamInfo): boolean {
+  return (
+    stream.config.name.startsWith(topicStreamPrefix) &&
+    stream.config.retention === 'interest' &&
+    core.listConsumers(stream.config.name).every((consumer) => consumer.config.filterSubject !== undefined)
+  );
+}
+
+function conflict(message: string): WeirError {
+  return new WeirError(ErrorCode.DestinationConflict, message);
+}
+
+/**
+ * The stream for durable consumers filtered on `filter` (MQTT persistent subscriptions:
+ * thousands of narrow filters share streams, where a stream each would soon reach
+ * Limits.streamsMax). In order: a stream whose subjects cover `filter`; a shared topic stream
+ * that `filter` partly overlaps, widened to it; a shared topic stream with room, which takes
+ * `filter` as one more subject; a new interest stream `topicStreamName(filter)`. A filter
+ * that overlaps a queue, partly overlaps any other stream, or overlaps several streams is
+ * refused with WEIR_DESTINATION_CONFLICT. `changed` says whether subjects changed anywhere.
+ */
+export async function ensureSubscriptionStream(
+  core: SubscriptionStreamCore,
+  filter: string,
+  options: SubscriptionStreamOptions = {},
+  attempt = 0,
+): Promise<{ stream: string; changed: boolean }> {
+  validateFilter(filter);
+  const streams = core.listStreams();
+  const overlapping: StreamInfo[] = [];
+  for (const stream of streams) {
+    const subjects = stream.config.subjects;
+    if (!subjects.some((subject) => filtersOverlap(subject, filter))) continue;
+    if (stream.config.retention === 'workqueue') {
+      throw conflict(
+        `subscription subjects '${filter}' overlap queue stream '${stream.config.name}'; a queue's subjects are its own`,
+      );
+    }
+    if (subjects.some((subject) => filterCovers(subject, filter))) {
+      return { stream: stream.config.name, changed: false };
+    }
+    overlapping.push(stream);
+  }
+  const foreign = overlapping.find((stream) => !isSharedTopicStream(core, stream));
+  if (foreign !== undefined) {
+    throw conflict(
+      `subscription subjects '${filter}' partly overlap stream '${foreign.config.name}' (subjects ${foreign.config.subjects.join(', ')}); subscribe within its subjects`,
+    );
+  }
+  if (overlapping.length > 1) {
+    throw conflict(
+      `subscription subjects '${filter}' overlap several streams (${overlapping.map((stream) => stream.config.name).join(', ')})`,
+    );
+  }
+  const target =
+    overlapping[0] ??
+    streams.find(
+      (stream) =>
+        stream.config.subjects.length < Limits.streamSubjectsMax &&
+        stream.consumers < Limits.consumersPerStreamMax &&
+        isSharedTopicStream(core, stream),
+    );
+  try {
+    if (target === undefined) {
+      const used = new Set(streams.map((stream) => stream.config.name));
+      const base = topicStreamName(filter);
+      let name = base;
+      for (let index = 2; used.has(name); index++) {
+        const suffix = `-${index}`;
+        name = base.slice(0, Limits.nameLengthMax - suffix.length) + suffix;
+      }
+      await core.addStream({
+        name,
+        subjects: [filter],
+        retention: 'interest',
+        ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
+        ...(options.maxAgeMs !== undefined ? { maxAgeMs: options.maxAgeMs } : {}),
+        discard: 'old',
+      });
+      return { stream: name, changed: true };
+    }
+    // Subjects the new filter covers go: the stream captures the same and one subject fewer.
+    const kept = target.config.subjects.filter((subject) => !filterCovers(filter, subject));
+    await core.updateStream({ name: target.config.name, subjects: [...kept, filter] });
+    return { stream: target.config.name, changed: true };
+  } catch (error) {
+    // Another session changed the streams meanwhile (the core refuses overlapping subjects): look again, once.
+    if (attempt > 0 || !isWeirError(error, ErrorCode.InvalidArgument)) throw error;
+    return ensureSubscriptionStream(core, filter, options, attempt + 1);
+  }
+}
+
+/**
+ * Drops the subjects of a shared topic stream that no consumer filters within any more (after
+ * a consumer was deleted); a stream left with no consumers keeps its subjects, so that it is
+ * reused. True when the subjects changed.
+ */
+export async function releaseUnusedSubjects(
+  core: SubscriptionStreamCore,
+  streamName: string,
+): Promise<boolean> {
+  const stream = core.listStreams().find((candidate) => candidate.config.name === streamName);
+  if (stream === undefined || !isSharedTopicStream(core, stream)) return false;
+  const filters = core.listConsumers(streamName).map((consumer) => consumer.config.filterSubject ?? '>');
+  const kept = stream.config.subjects.filter((subject) =>
+    filters.some((filter) => filterCovers(subject, filter)),
+  );
+  if (kept.length === stream.config.subjects.length || kept.length === 0) return false;
+  await core.updateStream({ name: streamName, subjects: kept });
+  return true;
 }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ErrorCode, isWeirError } from '../common/errors.js';
 import type { HeaderValue, Message } from './api.js';
 import { createMessage } from './message.js';
-import { decodeMessage, encodeMessage } from './message-codec.js';
+import { decodeMessage, encodeMessage, messageBodyIsEmpty, messageCompactionKey } from './message-codec.js';
 
 const text = fc.string({ unit: 'binary', maxLength: 20 });
 const optionalText = fc.option(text, { nil: undefined });
@@ -47,6 +47,22 @@ test('decode(encode(message)) is the message, for any message', () => {
       assert.deepEqual(decoded, original);
     }),
     { numRuns: 1000 },
+  );
+});
+
+test('the compaction key and tombstone test read the encoded fields as decoding does', () => {
+  fc.assert(
+    fc.property(message, fc.boolean(), (original, emptyBody) => {
+      const input = emptyBody ? { ...original, body: Buffer.alloc(0) } : original;
+      const bytes = encodeMessage(input);
+      const decoded = decodeMessage(bytes);
+      const expectedKey =
+        decoded.key === undefined
+          ? Buffer.concat([Buffer.from('s'), Buffer.from(decoded.subject, 'utf8')])
+          : Buffer.concat([Buffer.from('k'), Buffer.from(decoded.key, 'utf8')]);
+      assert.deepEqual(messageCompactionKey(bytes), expectedKey);
+      assert.equal(messageBodyIsEmpty(bytes), decoded.body.length === 0);
+    }),
   );
 });
 

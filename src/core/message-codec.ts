@@ -198,6 +198,77 @@ export function decodeMessage(bytes: Buffer): Message {
   };
 }
 
+/**
+ * The compaction key of an encoded message, for `retention: compact` streams: its key, or
+ * its subject when it has none (prefixed `k` or `s`, so the two never collide). Read from
+ * the bytes without decoding the message.
+ */
+export function messageCompactionKey(bytes: Buffer): Buffer {
+  const fields = skipToKey(bytes);
+  if (fields.keyStart >= 0) {
+    return Buffer.concat([keyPrefix, bytes.subarray(fields.keyStart, fields.keyStart + fields.keyLength)]);
+  }
+  return Buffer.concat([
+    subjectPrefix,
+    bytes.subarray(fields.subjectStart, fields.subjectStart + fields.subjectLength),
+  ]);
+}
+
+const keyPrefix = Buffer.from('k');
+const subjectPrefix = Buffer.from('s');
+
+/** Whether an encoded message has an empty body: a tombstone in a compacted stream. */
+export function messageBodyIsEmpty(bytes: Buffer): boolean {
+  const flags = bytes[1]!;
+  const fields = skipToKey(bytes);
+  let position = fields.afterId;
+  const skipString16 = (): void => {
+    position += 2 + bytes.readUInt16LE(position);
+  };
+  if ((flags & Flag.key) !== 0) skipString16();
+  if ((flags & Flag.correlationId) !== 0) skipString16();
+  if ((flags & Flag.replyTo) !== 0) skipString16();
+  if ((flags & Flag.contentType) !== 0) skipString16();
+  const headerCount = bytes.readUInt16LE(position);
+  position += 2;
+  for (let index = 0; index < headerCount; index++) {
+    skipString16();
+    const type = bytes[position]!;
+    position += 1;
+    if (type === HeaderType.string || type === HeaderType.bytes) position += 4 + bytes.readUInt32LE(position);
+    else if (type === HeaderType.number) position += 8;
+  }
+  const bodyLength = bytes.readUInt32LE(position);
+  assert(position + 4 + bodyLength === bytes.length, 'the body ends the record');
+  return bodyLength === 0;
+}
+
+function skipToKey(bytes: Buffer): {
+  subjectStart: number;
+  subjectLength: number;
+  afterId: number;
+  keyStart: number;
+  keyLength: number;
+} {
+  assert(bytes[0] === messageFormatVersion, 'a stored message has a known format');
+  const flags = bytes[1]!;
+  let position = fixedBytes;
+  if ((flags & Flag.expiresAtMs) !== 0) position += 8;
+  if ((flags & Flag.deliverAfterMs) !== 0) position += 8;
+  const subjectLength = bytes.readUInt16LE(position);
+  const subjectStart = position + 2;
+  position = subjectStart + subjectLength;
+  const afterId = position + 2 + bytes.readUInt16LE(position);
+  if ((flags & Flag.key) === 0) return { subjectStart, subjectLength, afterId, keyStart: -1, keyLength: 0 };
+  return {
+    subjectStart,
+    subjectLength,
+    afterId,
+    keyStart: afterId + 2,
+    keyLength: bytes.readUInt16LE(afterId),
+  };
+}
+
 function headerValueBytes(value: HeaderValue): number {
   if (typeof value === 'string') return 4 + Buffer.byteLength(value, 'utf8');
   if (typeof value === 'number') return 8;

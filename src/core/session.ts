@@ -51,8 +51,9 @@ export class Session implements CoreSession {
   readonly id: string;
   readonly clientId: string | undefined;
   readonly #host: SessionHost;
-  readonly #consumers = new Set<Consumer>();
-  readonly #live = new Set<LiveSubscription>();
+  /** Consumers this session attached to or fetched from, made on first use (most MQTT and
+   * STOMP connections never use one, and an idle connection should cost little memory). */
+  #consumers: Set<Consumer> | undefined;
   /** core2: request-reply and temporary destinations (request-reply.ts), made on first use. */
   #inbox: Inbox | undefined;
   #closed = false;
@@ -114,7 +115,7 @@ export class Session implements CoreSession {
       onClosed: (error) => options.onClosed?.(error),
     };
     consumer.addReceiver(receiver);
-    this.#consumers.add(consumer);
+    (this.#consumers ??= new Set()).add(consumer);
     return {
       grant: (credit: number) => {
         checkCount('credit', credit, 0, Limits.attachCreditMax);
@@ -136,7 +137,7 @@ export class Session implements CoreSession {
       checkCount('batch', options.batch, 1, Limits.fetchBatchMax);
       checkCount('expiresMs', options.expiresMs, 0, Limits.fetchWaitMsMax);
       const consumer = this.#host.consumer(stream, consumerName);
-      this.#consumers.add(consumer);
+      (this.#consumers ??= new Set()).add(consumer);
       return new Promise((resolve, reject) => {
         const deliveries: Delivery[] = [];
         let done = false;
@@ -189,9 +190,8 @@ export class Session implements CoreSession {
 
   subscribeLive(filter: string, options: LiveSubscribeOptions): LiveSubscription {
     this.#assertOpen();
-    const subscription = this.#host.liveRouter.subscribe(this.id, filter, options);
-    this.#live.add(subscription);
-    return subscription;
+    // The live router keeps the session's subscriptions, and closes them with closeSession().
+    return this.#host.liveRouter.subscribe(this.id, filter, options);
   }
 
   initProducer(options?: { readonly name?: string }): Promise<ProducerIdentity> {
@@ -234,10 +234,9 @@ export class Session implements CoreSession {
     await this.#host.abortTransactions(this.id);
     await this.#inbox?.close();
     this.#closed = true;
-    for (const consumer of this.#consumers) consumer.closeSession(this.id);
-    this.#consumers.clear();
+    for (const consumer of this.#consumers ?? []) consumer.closeSession(this.id);
+    this.#consumers = undefined;
     this.#host.liveRouter.closeSession(this.id);
-    this.#live.clear();
     this.#host.onSessionClosed(this);
   }
 

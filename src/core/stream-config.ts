@@ -40,11 +40,17 @@ export function parseStreamConfig(input: StreamConfigInput): StreamConfig {
   const subjects = [...new Set(input.subjects)];
   for (const subject of subjects) validateFilter(subject);
   const retention = input.retention ?? 'limits';
-  if (retention !== 'limits' && retention !== 'interest' && retention !== 'workqueue') {
+  if (
+    retention !== 'limits' &&
+    retention !== 'interest' &&
+    retention !== 'workqueue' &&
+    retention !== 'compact'
+  ) {
     throw new InvalidArgumentError(
-      `retention must be limits, interest or workqueue, not '${String(retention)}'`,
+      `retention must be limits, interest, workqueue or compact, not '${String(retention)}'`,
     );
   }
+  const compaction = parseCompaction(retention, input);
   const discard = input.discard ?? 'old';
   if (discard !== 'old' && discard !== 'new') {
     throw new InvalidArgumentError(`discard must be old or new, not '${String(discard)}'`);
@@ -87,7 +93,46 @@ export function parseStreamConfig(input: StreamConfigInput): StreamConfig {
     ...(dedupWindowMs === undefined ? {} : { dedupWindowMs }),
     ...(dedupWindowIds === undefined ? {} : { dedupWindowIds }),
     ...(deadLetterExpired === undefined ? {} : { deadLetterExpired }),
+    ...compaction,
   };
+}
+
+/** The compaction settings of a `compact` stream, defaults filled in; refused on any other. */
+function parseCompaction(
+  retention: string,
+  input: StreamConfigInput,
+): Pick<StreamConfig, 'tombstoneRetentionMs' | 'compactionDirtyRatio' | 'compactionIntervalMs'> {
+  const { tombstoneRetentionMs, compactionDirtyRatio, compactionIntervalMs } = input;
+  if (retention !== 'compact') {
+    for (const [field, value] of Object.entries({
+      tombstoneRetentionMs,
+      compactionDirtyRatio,
+      compactionIntervalMs,
+    })) {
+      if (value !== undefined) throw new InvalidArgumentError(`${field} needs retention compact`);
+    }
+    return {};
+  }
+  const tombstoneMs = tombstoneRetentionMs ?? Limits.tombstoneRetentionMsDefault;
+  if (typeof tombstoneMs !== 'number' || !Number.isSafeInteger(tombstoneMs) || tombstoneMs < 0) {
+    throw new InvalidArgumentError('tombstoneRetentionMs must be a non-negative integer');
+  }
+  const ratio = compactionDirtyRatio ?? Limits.compactionDirtyRatioDefault;
+  if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) {
+    throw new InvalidArgumentError('compactionDirtyRatio must be a number from 0 to 1');
+  }
+  const intervalMs = compactionIntervalMs ?? Limits.compactionIntervalMsDefault;
+  if (
+    typeof intervalMs !== 'number' ||
+    !Number.isSafeInteger(intervalMs) ||
+    intervalMs < Limits.compactionIntervalMsMin ||
+    intervalMs > Limits.compactionIntervalMsMax
+  ) {
+    throw new InvalidArgumentError(
+      `compactionIntervalMs must be an integer from ${Limits.compactionIntervalMsMin} to ${Limits.compactionIntervalMsMax}`,
+    );
+  }
+  return { tombstoneRetentionMs: tombstoneMs, compactionDirtyRatio: ratio, compactionIntervalMs: intervalMs };
 }
 
 /** What `updateStream` may change; the rest is fixed at creation. */

@@ -83,7 +83,7 @@ export class StreamPartition {
     return this.#queueBytes;
   }
 
-  /** Messages stored and readable. */
+  /** Messages stored and readable (offsets spanned: compaction's gaps count too). */
   get messageCount(): number {
     return this.nextOffset - this.firstOffset;
   }
@@ -180,6 +180,21 @@ export class StreamPartition {
     return { messages, scannedTo };
   }
 
+  /**
+   * Compaction rewrote the log below `offset`: cached messages there may be gone from it, so
+   * reads from there go to the log and see what compaction kept.
+   */
+  forgetCachedBelow(offset: number): void {
+    while (
+      this.#cacheHead < this.#cache.length &&
+      (this.#cache[this.#cacheHead] as StoredMessage).offset < offset
+    ) {
+      this.#cacheBytes -= (this.#cache[this.#cacheHead] as StoredMessage).sizeBytes + cacheOverheadBytes;
+      this.#cacheHead += 1;
+    }
+    if (this.#readRun.length > 0 && (this.#readRun[0] as StoredMessage).offset < offset) this.#readRun = [];
+  }
+
   /** The one message at `offset`, or undefined when it is gone. */
   async readOne(offset: number): Promise<StoredMessage | undefined> {
     const { messages } = await this.read(offset, 1, (candidate) => candidate === offset, 1);
@@ -187,7 +202,11 @@ export class StreamPartition {
     return first?.offset === offset ? first : undefined;
   }
 
-  /** Serves a read from a contiguous run of stored messages (`run[head]` on), if it holds `from`. */
+  /**
+   * Serves a read from a run of stored messages in offset order (`run[head]` on), if it
+   * holds `from`. The tail cache is contiguous; a read run of a compacted log has gaps, which
+   * the log does not hold either, so they are skipped.
+   */
   #fromRun(
     run: readonly StoredMessage[],
     head: number,
@@ -197,11 +216,22 @@ export class StreamPartition {
   ): { messages: StoredMessage[]; scannedTo: number } | undefined {
     const first = run[head];
     if (first === undefined || from < first.offset) return undefined;
-    const start = head + (from - first.offset);
+    let start = head + (from - first.offset);
+    if (start >= run.length || (run[start] as StoredMessage).offset !== from) {
+      // Not contiguous: the first message at or after `from`.
+      let low = head;
+      let high = run.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if ((run[middle] as StoredMessage).offset < from) low = middle + 1;
+        else high = middle;
+      }
+      start = low;
+    }
     if (start >= run.length) return undefined;
     if (wanted === undefined) {
       const messages = run.slice(start, Math.min(run.length, start + maxCount));
-      return { messages, scannedTo: from + messages.length };
+      return { messages, scannedTo: (messages[messages.length - 1] as StoredMessage).offset + 1 };
     }
     const messages: StoredMessage[] = [];
     let scannedTo = from;

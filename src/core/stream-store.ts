@@ -41,10 +41,15 @@ export class StreamStore {
   async open(config: StreamConfig): Promise<StreamLogs> {
     const directory = this.#directory(config);
     const partitions: Log[] = [];
+    // Compaction works on sealed segments only, so a compacted stream rolls sooner.
+    const segmentBytesMax =
+      config.retention === 'compact'
+        ? Math.min(this.#segmentBytesMax ?? Limits.segmentBytesDefault, Limits.compactedSegmentBytesDefault)
+        : this.#segmentBytesMax;
     const logOptions = {
       fsync: config.fsync,
       clock: this.#clock,
-      ...(this.#segmentBytesMax === undefined ? {} : { segmentBytesMax: this.#segmentBytesMax }),
+      ...(segmentBytesMax === undefined ? {} : { segmentBytesMax }),
     };
     try {
       for (let index = 0; index < config.partitions; index++) {

@@ -11,7 +11,11 @@
 // - limits: max messages (exact), max bytes (whole segments), max age (exact by timestamp,
 //   checked every min(maxAgeMs, 1 s) on the injected clock);
 // - workqueue: the lowest ack floor of its consumers (kept while it has none);
-// - interest: the lowest ack floor of its consumers (nothing is kept while it has none).
+// - interest: the lowest ack floor of its consumers (nothing is kept while it has none);
+// - compact: the limits above, and every compactionIntervalMs (on the clock) each partition's
+//   log is compacted by key when its dirty ratio calls for it (storage/compaction.ts): the
+//   key is the message key, else its subject; an empty body is a tombstone. Compaction runs
+//   in the same queue as segment deletions, so the two never overlap.
 
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { Offset } from '../common/branded.js';
@@ -25,7 +29,9 @@ import { partitionForKey } from './partition-hash.js';
 import { startPositions } from './start-position.js';
 import { type StoredMessage, StreamPartition } from './stream-partition.js';
 import { SubjectTrie } from './subject-trie.js';
-import type { Log } from '../storage/log.js';
+import { Limits } from '../common/limits.js';
+import type { Log, LogRecord } from '../storage/log.js';
+import { messageBodyIsEmpty, messageCompactionKey } from './message-codec.js';
 
 export interface StreamHost {
   readonly clock: Clock;
@@ -38,6 +44,8 @@ export interface StreamHost {
 export interface StreamCounters {
   published: number;
   rejectedFull: number;
+  /** Compaction runs that rewrote segments (`compact` streams). */
+  compactions: number;
 }
 
 export class Stream implements ConsumerHost {
@@ -45,7 +53,7 @@ export class Stream implements ConsumerHost {
   readonly partitions: StreamPartition[];
   readonly stateLog: ConsumerStateLog;
   readonly consumers = new Map<string, Consumer>();
-  readonly counters: StreamCounters = { published: 0, rejectedFull: 0 };
+  readonly counters: StreamCounters = { published: 0, rejectedFull: 0, compactions: 0 };
   /** Delayed delivery (core2), set once the stream's delay index is open. */
   delayed: DelayedDelivery | undefined;
   /** Deduplication (core2), set once rebuilt from the logs. */
@@ -56,6 +64,7 @@ export class Stream implements ConsumerHost {
   #turn = 0;
   #trimScheduled = false;
   #ageTimer: TimerHandle | undefined;
+  #compactionTimer: TimerHandle | undefined;
   #closed = false;
   /** Consumer state replayed from the state log, used once when each consumer is defined. */
   #replayed: Map<string, ConsumerState>;
@@ -83,6 +92,7 @@ export class Stream implements ConsumerHost {
       })),
     );
     this.#armAgeTimer();
+    this.#armCompactionTimer();
   }
 
   get clock(): Clock {
@@ -235,7 +245,12 @@ export class Stream implements ConsumerHost {
   }
 
   onAcked(): void {
-    if (this.config.retention !== 'limits') this.#scheduleTrim();
+    if (this.#trimsByAcks()) this.#scheduleTrim();
+  }
+
+  /** Whether acks decide what is kept (interest and workqueue), not limits alone. */
+  #trimsByAcks(): boolean {
+    return this.config.retention === 'interest' || this.config.retention === 'workqueue';
   }
 
   onIdle(consumer: Consumer): void {
@@ -246,6 +261,7 @@ export class Stream implements ConsumerHost {
     if (this.#closed) return;
     this.#closed = true;
     this.#ageTimer?.cancel();
+    this.#compactionTimer?.cancel();
     for (const consumer of this.consumers.values())
       consumer.close(new WeirError(ErrorCode.Closed, 'broker closed'));
     await this.delayed?.close();
@@ -288,7 +304,7 @@ export class Stream implements ConsumerHost {
     if (this.config.discard === 'old' && maxBytes !== undefined) {
       const share = Math.max(1, Math.floor(maxBytes / this.partitions.length));
       if (partition.log.sizeBytes > share) {
-        this.#queueDeletion(async () => {
+        void this.#queueDeletion(async () => {
           const start = await partition.log.enforceRetention({ maxBytes: share }, this.clock.nowMs());
           this.#truncate(partition, start);
         });
@@ -305,19 +321,56 @@ export class Stream implements ConsumerHost {
     // Reclaim sealed segments only: the active one goes when it rolls by size or age. Retiring
     // it here would roll the log on every ack batch of a queue whose consumer keeps up.
     // Readers start at partition.firstOffset, so what stays on disk below it is never read.
-    this.#queueDeletion(() =>
+    void this.#queueDeletion(() =>
       partition.log.deleteBefore(Offset(Math.min(target, partition.log.activeSegmentBaseOffset))),
     );
   }
 
-  #queueDeletion(work: () => Promise<void>): void {
+  #queueDeletion(work: () => Promise<void>): Promise<void> {
     this.#deletions = this.#deletions.then(work).catch((error: unknown) => {
       if (!this.#closed) this.#host.onError(error);
+    });
+    return this.#deletions;
+  }
+
+  #armCompactionTimer(): void {
+    if (this.config.retention !== 'compact' || this.#closed) return;
+    this.#compactionTimer = this.clock.setTimeout(() => {
+      this.#compactionTimer = undefined;
+      void this.compact();
+      this.#armCompactionTimer();
+    }, this.config.compactionIntervalMs ?? Limits.compactionIntervalMsDefault);
+  }
+
+  /**
+   * Compacts every partition whose dirty ratio calls for it; resolves when done. Only
+   * `compact` streams; run by the compaction timer.
+   */
+  compact(): Promise<void> {
+    if (this.config.retention !== 'compact' || this.#closed) return Promise.resolve();
+    const options = {
+      keyOf: (record: LogRecord) => messageCompactionKey(record.value),
+      isTombstone: (record: LogRecord) => messageBodyIsEmpty(record.value),
+      tombstoneRetentionMs: this.config.tombstoneRetentionMs ?? Limits.tombstoneRetentionMsDefault,
+      dirtyRatioMin: this.config.compactionDirtyRatio ?? Limits.compactionDirtyRatioDefault,
+    };
+    return this.#queueDeletion(async () => {
+      for (const partition of this.partitions) {
+        if (this.#closed) return;
+        const result = await partition.log.compact({ ...options, nowMs: this.clock.nowMs() });
+        if (result.compacted) {
+          this.counters.compactions += 1;
+          partition.forgetCachedBelow(partition.log.activeSegmentBaseOffset);
+        }
+        // A run that emptied the oldest segments moved the log's start.
+        if (partition.log.startOffset > partition.firstOffset)
+          this.#truncate(partition, partition.log.startOffset);
+      }
     });
   }
 
   #scheduleTrim(): void {
-    if (this.#trimScheduled || this.config.retention === 'limits') return;
+    if (this.#trimScheduled || !this.#trimsByAcks()) return;
     this.#trimScheduled = true;
     setImmediate(() => {
       this.#trimScheduled = false;
@@ -353,7 +406,7 @@ export class Stream implements ConsumerHost {
     if (maxAgeMs === undefined) return;
     const cutoffMs = this.clock.nowMs() - maxAgeMs;
     for (const partition of this.partitions) {
-      this.#queueDeletion(async () => {
+      void this.#queueDeletion(async () => {
         const offset = await partition.log.offsetForTimestamp(cutoffMs);
         this.#truncate(partition, offset);
       });
@@ -365,6 +418,8 @@ export class Stream implements ConsumerHost {
     this.config = config;
     this.#ageTimer?.cancel();
     this.#armAgeTimer();
+    this.#compactionTimer?.cancel();
+    this.#armCompactionTimer();
     for (const partition of this.partitions) this.#applyLimits(partition);
   }
 }

@@ -12,11 +12,28 @@ export class TcpListener {
   readonly #sockets = new Set<Socket>();
   readonly #protocol: ProtocolServer;
   readonly #logger: Logger;
+  readonly #socketClosed: (this: Socket) => void;
+  readonly #socketFailed: (this: Socket, error: Error) => void;
 
   constructor(protocol: ProtocolServer, logger: Logger) {
     this.#protocol = protocol;
     this.#logger = logger;
     this.#server = createServer({ noDelay: true, keepAlive: true }, (socket) => this.#onConnection(socket));
+    // Listeners shared by every socket of this listener (the socket is `this`), rather than
+    // closures made per connection: an idle connection should cost little memory. The peer's
+    // address stays readable after close (Node keeps what it read at accept).
+    const sockets = this.#sockets;
+    this.#socketClosed = function (this: Socket): void {
+      sockets.delete(this);
+      logger.debug('connection closed', { remoteAddress: this.remoteAddress, remotePort: this.remotePort });
+    };
+    this.#socketFailed = function (this: Socket, error: Error): void {
+      logger.debug('connection error', {
+        remoteAddress: this.remoteAddress,
+        remotePort: this.remotePort,
+        error: error.message,
+      });
+    };
   }
 
   #onConnection(socket: Socket): void {
@@ -24,14 +41,9 @@ export class TcpListener {
     const remotePort = socket.remotePort ?? 0;
     this.#sockets.add(socket);
     this.#logger.debug('connection accepted', { remoteAddress, remotePort });
-    socket.once('close', () => {
-      this.#sockets.delete(socket);
-      this.#logger.debug('connection closed', { remoteAddress, remotePort });
-    });
+    socket.on('close', this.#socketClosed);
     // A reset before the adapter attaches its own listener must not crash the broker.
-    socket.on('error', (error) =>
-      this.#logger.debug('connection error', { remoteAddress, remotePort, error: error.message }),
-    );
+    socket.on('error', this.#socketFailed);
     try {
       this.#protocol.handleConnection(socket, {
         remoteAddress,

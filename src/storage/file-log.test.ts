@@ -258,3 +258,43 @@ test('a log holds one file descriptor however many segments it has', async () =>
   await log.close();
   assert.equal(await openDescriptors(), before, 'close releases everything');
 });
+
+test('appends share one encoding buffer: what reads return, and the caller keeps, is never overwritten', async () => {
+  const log = await openFileLog(freshDirectory());
+  const pattern = (fill: number, bytes: number): Buffer => {
+    const value = Buffer.alloc(bytes);
+    for (let index = 0; index < bytes; index++) value[index] = (fill + index * 7) & 0xff;
+    return value;
+  };
+  const firstValue = pattern(0xa1, 100 * 1024);
+  // Three batches: large (the buffer grows), small (it fits in the grown buffer), large again.
+  const first = { records: [{ key: Buffer.from('a'), value: firstValue }, { value: pattern(0xa2, 30_000) }] };
+  const second = { records: [{ value: pattern(0xb1, 10) }] };
+  const third = { records: [{ value: pattern(0xc1, 200 * 1024) }, { value: pattern(0xc2, 5) }] };
+  const expected = [...first.records, ...second.records, ...third.records].map((record) =>
+    Buffer.from(record.value),
+  );
+
+  await log.append(first);
+  // The log copied the caller's bytes: changing them after the append changes nothing stored.
+  firstValue.fill(0);
+  const [firstBatch] = await log.read(Offset(0), 1);
+  assert.ok(firstBatch !== undefined);
+  const firstSlices = [...firstBatch.records()].map((record) => record.value);
+  assert.deepEqual(firstSlices, expected.slice(0, 2));
+
+  // Appended without awaiting each other: every batch is encoded and written before the next.
+  await Promise.all([log.append(second), log.append(third)]);
+  assert.deepEqual(firstSlices, expected.slice(0, 2), 'slices returned earlier keep their bytes');
+
+  const batches = await log.read(Offset(0), 1 << 20);
+  assert.deepEqual(
+    batches.map((batch) => batch.bytes.length),
+    [first, second, third].map((batch) => measureBatch(batch)),
+    'each batch is exactly its own size, not the shared buffer',
+  );
+  const readValues = batches.flatMap((batch) => [...batch.records()].map((record) => record.value));
+  assert.deepEqual(readValues, expected);
+  assert.deepEqual([...batches[0]!.records()][0]!.key, Buffer.from('a'));
+  await log.close();
+});

@@ -21,6 +21,12 @@
 // reported as CorruptLogError, never skipped: at open for the bytes recovery scans, and by
 // the CRC check of every read for the rest.
 //
+// Compaction by key (compaction.ts) rewrites sealed segments off the event loop and swaps
+// the new ones in with one synchronous step (compaction-swap.ts holds the on-disk protocol);
+// a read that was under way on a replaced segment continues on the new segments from where
+// it got to (the segment list's generation tells it). A sealed segment may then end before
+// the next one starts: its nextOffset is the next segment's base.
+//
 // A log holds one file descriptor, the active segment's; a sealed segment opens its file for
 // each read. Nothing stops two processes from opening one directory: the broker that owns a
 // data directory is its only user.
@@ -32,8 +38,20 @@ import { Offset } from '../common/branded.js';
 import type { TimerHandle } from '../common/clock.js';
 import { CorruptLogError, ErrorCode, WeirError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
+import { CompactedSegmentFile } from './compacted-segment-file.js';
+import { compactSegments, dirtyRatio, parseCompactionOptions } from './compaction.js';
+import { commitSwap, recoverSwap, syncDirectory } from './compaction-swap.js';
 import { GroupCommit } from './group-commit.js';
-import type { AppendResult, BatchInput, Log, LogOptions, RecordBatch, RetentionPolicy } from './log.js';
+import type {
+  AppendResult,
+  BatchInput,
+  CompactionOptions,
+  CompactionResult,
+  Log,
+  LogOptions,
+  RecordBatch,
+  RetentionPolicy,
+} from './log.js';
 import type { ParsedLogOptions } from './log-options.js';
 import { checkReadRange, checkRetentionPolicy, parseLogOptions } from './log-options.js';
 import { LogSegment, storageFailed } from './log-segment.js';
@@ -43,14 +61,8 @@ import { recoverSegment } from './segment-recovery.js';
 
 const segmentFilePattern = /^(\d{20})\.(log|index|timeindex)$/;
 
-function syncDirectory(directory: string): void {
-  const fd = fs.openSync(directory, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+/** Thrown inside a compaction run that must stop (log closed, segments retired meanwhile). */
+class CompactionAbandoned extends Error {}
 
 export class FileLog implements Log {
   readonly directory: string;
@@ -63,6 +75,9 @@ export class FileLog implements Log {
   readonly #groupCommit: GroupCommit | undefined;
   #intervalTimer: TimerHandle | undefined;
   #intervalSync: Promise<void> | undefined;
+  /** Bumped whenever compaction replaces segments, so that reads under way notice. */
+  #generation = 0;
+  #compaction: Promise<CompactionResult> | undefined;
   /**
    * Appends encode into this buffer and write it out before returning, so one buffer serves
    * them all: a fresh buffer per batch costs page faults that dominate large appends.
@@ -99,6 +114,7 @@ export class FileLog implements Log {
   static async open(directory: string, options: LogOptions = {}): Promise<FileLog> {
     const parsed = parseLogOptions(options);
     await fs.promises.mkdir(directory, { recursive: true });
+    recoverSwap(directory);
     const names = await fs.promises.readdir(directory);
     const logBases = new Set<number>();
     for (const name of names) {
@@ -124,17 +140,22 @@ export class FileLog implements Log {
         assert(Number.isSafeInteger(baseOffset), 'segment file names are safe integers');
         const segment = LogSegment.open(directory, baseOffset, parsed.indexIntervalBytes);
         segments.push(segment);
-        const isLast = index === bases.length - 1;
-        recoverSegment(segment, isLast);
-        if (isLast) continue;
-        const nextBase = bases[index + 1]!;
-        if (segment.nextOffset !== nextBase) {
+        recoverSegment(segment, index === bases.length - 1);
+      }
+      for (let index = 0; index + 1 < segments.length; index++) {
+        const segment = segments[index]!;
+        const next = segments[index + 1]!;
+        // Only compaction leaves gaps, and its segments start with a compacted batch.
+        const gapAllowed = segment.compacted;
+        if (segment.nextOffset > next.baseOffset || (segment.nextOffset < next.baseOffset && !gapAllowed)) {
           throw new CorruptLogError(
             segment.logPath,
             segment.sizeBytes,
-            `segment ends at offset ${segment.nextOffset} but the next segment starts at ${nextBase}`,
+            `segment ends at offset ${segment.nextOffset} but the next segment starts at ${next.baseOffset}`,
           );
         }
+        // Compaction removed the records up to the next segment: the gap belongs to this one.
+        segment.nextOffset = next.baseOffset;
         segment.sealLocked(false);
       }
     } catch (error) {
@@ -231,25 +252,47 @@ export class FileLog implements Log {
     checkReadRange(fromOffset, maxBytes, this.startOffset, this.nextOffset);
     const out: RecordBatch[] = [];
     if (fromOffset >= this.#committedOffset) return out;
-    const segments = this.#segments;
+    let segments = this.#segments;
+    let generation = this.#generation;
     let bytes = 0;
-    for (let index = this.#segmentIndexFor(segments, fromOffset); index < segments.length; index++) {
+    let next: number = fromOffset;
+    let index = this.#segmentIndexFor(segments, next);
+    while (index < segments.length) {
       const segment = segments[index]!;
-      if (segment.nextOffset <= fromOffset) continue;
-      const read = await segment.read(Math.max(fromOffset, segment.baseOffset), maxBytes, out, bytes);
+      if (segment.nextOffset <= next) {
+        index++;
+        continue;
+      }
+      const read = await segment.read(Math.max(next, segment.baseOffset), maxBytes, out, bytes);
       bytes = read.bytes;
-      if (!read.reachedEnd || bytes >= maxBytes) break;
+      if (out.length > 0) next = Math.max(next, out[out.length - 1]!.lastOffset + 1);
+      if (bytes >= maxBytes && out.length > 0) break;
+      if (generation !== this.#generation) {
+        // Compaction swapped segments meanwhile: go on from `next` in the new list.
+        segments = this.#segments;
+        generation = this.#generation;
+        next = Math.max(next, segments[0]!.baseOffset);
+        index = this.#segmentIndexFor(segments, next);
+        continue;
+      }
+      if (!read.reachedEnd) break;
+      index++;
     }
     return out;
   }
 
   async offsetForTimestamp(timestampMs: number): Promise<Offset> {
     this.#checkOpen();
-    for (const segment of this.#segments) {
-      const found = await segment.offsetForTimestamp(timestampMs);
-      if (found !== undefined) return Offset(found);
+    search: for (;;) {
+      const generation = this.#generation;
+      for (const segment of this.#segments) {
+        const found = await segment.offsetForTimestamp(timestampMs);
+        // A replaced segment answers nothing: search the new ones.
+        if (generation !== this.#generation) continue search;
+        if (found !== undefined) return Offset(found);
+      }
+      return this.nextOffset;
     }
-    return this.nextOffset;
   }
 
   async deleteBefore(offset: Offset): Promise<void> {
@@ -264,6 +307,145 @@ export class FileLog implements Log {
     return this.startOffset;
   }
 
+  compact(options: CompactionOptions): Promise<CompactionResult> {
+    try {
+      this.#checkWritable();
+      const parsed = parseCompactionOptions(options);
+      this.#compaction ??= this.#compactOnce(parsed).finally(() => {
+        this.#compaction = undefined;
+      });
+      return this.#compaction;
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  async #compactOnce(options: ReturnType<typeof parseCompactionOptions>): Promise<CompactionResult> {
+    const sealed = this.#segments.slice(0, -1);
+    const ratio = dirtyRatio(sealed);
+    const skipped: CompactionResult = {
+      compacted: false,
+      dirtyRatio: ratio,
+      segmentsReplaced: 0,
+      segmentsWritten: 0,
+      recordsRemoved: 0,
+      bytesBefore: 0,
+      bytesAfter: 0,
+    };
+    if (sealed.length === 0 || ratio < options.dirtyRatioMin) return skipped;
+    const outputs: CompactedSegmentFile[] = [];
+    // Once the swap has begun its files belong to it: recovery finishes or undoes it.
+    let swapBegun = false;
+    try {
+      const plan = await compactSegments(sealed, options, this.#options.segmentBytesMax, {
+        batches: (segment) => this.#sealedBatches(segment),
+        newOutput: (baseOffset) => {
+          const output = new CompactedSegmentFile(
+            this.directory,
+            baseOffset,
+            this.#options.indexIntervalBytes,
+          );
+          outputs.push(output);
+          return output;
+        },
+        finishOutput: (output) => output.finish(),
+      });
+      const bytesBefore = plan.inputs.reduce((sum, segment) => sum + segment.sizeBytes, 0);
+      this.#checkSwapPossible(plan.inputs);
+      swapBegun = true;
+      this.#swapLocked(plan.inputs, plan.outputs);
+      return {
+        compacted: true,
+        dirtyRatio: ratio,
+        segmentsReplaced: plan.inputs.length,
+        segmentsWritten: plan.outputs.length,
+        recordsRemoved: plan.recordsRemoved,
+        bytesBefore,
+        bytesAfter: plan.outputs.reduce((sum, output) => sum + output.sizeBytes, 0),
+      };
+    } catch (error) {
+      if (!swapBegun) for (const output of outputs) await output.abandon();
+      if (error instanceof CompactionAbandoned) return skipped;
+      throw error;
+    }
+  }
+
+  /** A sealed segment's batches, for compaction; stops the run when the segment goes away. */
+  async *#sealedBatches(segment: LogSegment): AsyncGenerator<RecordBatch> {
+    let from = segment.baseOffset;
+    for (;;) {
+      this.#checkCompactionMayGoOn(segment);
+      const batches: RecordBatch[] = [];
+      const { reachedEnd } = await segment.read(from, Limits.compactionReadBytes, batches, 0);
+      this.#checkCompactionMayGoOn(segment);
+      yield* batches;
+      const last = batches[batches.length - 1];
+      if (reachedEnd || last === undefined) return;
+      from = last.lastOffset + 1;
+    }
+  }
+
+  #checkCompactionMayGoOn(segment: LogSegment): void {
+    if (this.#closed || this.#failure !== undefined || !this.#segments.includes(segment)) {
+      throw new CompactionAbandoned('the log closed or retired segments during compaction');
+    }
+  }
+
+  /** Replaces the leading sealed segments `inputs` by the finished `outputs`, on disk and here. */
+  /** Whether the inputs of a run are still the log's leading segments; else the run stops. */
+  #checkSwapPossible(inputs: readonly LogSegment[]): void {
+    if (
+      this.#closed ||
+      this.#failure !== undefined ||
+      inputs.some((segment, index) => this.#segments[index] !== segment)
+    ) {
+      throw new CompactionAbandoned('the log changed during compaction');
+    }
+  }
+
+  #swapLocked(inputs: readonly LogSegment[], outputs: readonly CompactedSegmentFile[]): void {
+    const following = this.#segments[inputs.length];
+    assert(following !== undefined, 'compaction leaves the active segment alone');
+    const added = outputs.map((output) => output.baseOffset);
+    const replacements: LogSegment[] = [];
+    try {
+      commitSwap(
+        this.directory,
+        inputs.map((segment) => segment.baseOffset),
+        added,
+      );
+    } catch (error) {
+      // Whether the swap committed is unknown here: the next open finishes or rolls it back.
+      const failure = storageFailed(`swapping compacted segments in ${this.directory}`, error);
+      this.#fail(failure);
+      throw failure;
+    }
+    for (const segment of inputs) {
+      segment.markReplacedLocked();
+      this.#sizeBytes -= segment.sizeBytes;
+    }
+    try {
+      for (let index = 0; index < added.length; index++) {
+        const segment = LogSegment.open(this.directory, added[index]!, this.#options.indexIntervalBytes);
+        replacements.push(segment);
+        recoverSegment(segment, false);
+        assert(segment.compacted, 'a compacted segment starts with a compacted batch');
+        const nextBase = added[index + 1] ?? following.baseOffset;
+        assert(segment.nextOffset <= nextBase, 'compacted segments keep their offsets');
+        segment.nextOffset = nextBase;
+        segment.sealLocked(false);
+        this.#sizeBytes += segment.sizeBytes;
+      }
+    } catch (error) {
+      for (const segment of replacements) segment.closeLocked();
+      const failure = error instanceof WeirError ? error : storageFailed(`opening compacted segments`, error);
+      this.#fail(failure);
+      throw failure;
+    }
+    this.#segments = [...replacements, ...this.#segments.slice(inputs.length)];
+    this.#generation++;
+  }
+
   async flush(): Promise<void> {
     this.#checkWritable();
     this.#active().persistIndexesLocked();
@@ -275,6 +457,8 @@ export class FileLog implements Log {
     this.#closed = true;
     this.#intervalTimer?.cancel();
     try {
+      // A compaction run sees the log closed at its next step and abandons its files.
+      await this.#compaction?.catch(() => undefined);
       await this.#groupCommit?.drained();
       await this.#intervalSync;
       if (this.#failure === undefined) await this.#syncActive();

@@ -15,6 +15,7 @@ import { OffsetIndex } from './offset-index.js';
 import {
   batchHeaderBytes,
   checkBatch,
+  followsGap,
   DecodedBatch,
   isWholeBatchAt,
   peekBatchLength,
@@ -70,6 +71,8 @@ export class LogSegment {
   maxTimestampMs = -Infinity;
   /** When the segment received its first batch (for roll by age); undefined while empty. */
   createdAtMs: number | undefined;
+  /** Written by compaction: its batches carry BatchFlags.compacted and offsets may have gaps. */
+  compacted = false;
 
   /** Reads and fsyncs using #fd right now. */
   #users = 0;
@@ -157,7 +160,11 @@ export class LogSegment {
     maxTimestampMs: number,
     position: number,
   ): void {
-    assert(baseOffset === this.nextOffset && position === this.sizeBytes, 'recovered batches are contiguous');
+    assert(
+      position === this.sizeBytes &&
+        (baseOffset === this.nextOffset || (baseOffset > this.nextOffset && followsGap(bytes, 0))),
+      'recovered batches are contiguous, in offsets too unless compaction left a gap',
+    );
     assert(isWholeBatchAt(bytes, baseOffset), 'recovered batch is whole');
     this.#indexLocked(baseOffset, position);
     this.sizeBytes = position + bytes.length;
@@ -291,7 +298,10 @@ export class LogSegment {
           const problem = checkBatch(batchBytes, 0);
           if (problem !== undefined) throw new CorruptLogError(this.logPath, position + cursor, problem);
           const batch = new DecodedBatch(batchBytes);
-          if (batch.baseOffset !== expectedOffset) {
+          if (
+            batch.baseOffset !== expectedOffset &&
+            !(batch.baseOffset > expectedOffset && followsGap(batchBytes, 0))
+          ) {
             throw new CorruptLogError(
               this.logPath,
               position + cursor,
@@ -348,6 +358,17 @@ export class LogSegment {
     if (this.#deleted) return;
     this.#deleted = true;
     for (const file of [this.logPath, this.indexPath, this.timeIndexPath]) fs.rmSync(file, { force: true });
+    this.#closeIfUnused();
+  }
+
+  /**
+   * Compaction replaced the segment's files (compaction-swap.ts): like delete, without
+   * touching files that now belong to the new segment. A read under way keeps its
+   * descriptor, so it finishes on the old file's bytes or stops.
+   */
+  markReplacedLocked(): void {
+    if (this.#deleted) return;
+    this.#deleted = true;
     this.#closeIfUnused();
   }
 

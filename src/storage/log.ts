@@ -2,7 +2,11 @@
 // Two implementations run one contract suite: FileLog (segmented files, the default) and
 // MemoryLog (for `storage: memory` streams and for tests above this seam).
 //
-// Offsets are dense: a batch of n records takes offsets baseOffset … baseOffset + n - 1.
+// Offsets are dense when appended: a batch of n records takes offsets baseOffset …
+// baseOffset + n - 1. Compaction by key (compaction.ts) removes records from sealed
+// segments and keeps the offsets of the rest, so a compacted log has gaps: a read from an
+// offset that is gone starts at the next one still stored. Within one batch offsets stay
+// dense; gaps lie between batches, before batches flagged `compacted`.
 // Reads return whole batches as slices of what was read; records are decoded lazily from
 // the batch bytes without copying.
 
@@ -22,6 +26,12 @@ export const BatchFlags = {
   none: 0,
   transactional: 1 << 0,
   control: 1 << 1,
+  /**
+   * Written by compaction: records before this batch (in its segment, or between its
+   * segment and the previous one) may be missing. Readers and recovery accept a gap in
+   * offsets only before a batch with this flag.
+   */
+  compacted: 1 << 2,
 } as const;
 
 export interface BatchInput {
@@ -79,6 +89,41 @@ export interface RetentionPolicy {
   readonly maxAgeMs?: number;
 }
 
+/**
+ * How compaction by key treats records (Kafka's cleanup.policy=compact). Storage knows no
+ * message format: the layer above says what a record's key is and which records are
+ * tombstones, by functions that read the record bytes.
+ */
+export interface CompactionOptions {
+  /** The key a record is compacted by; undefined keeps the record. Default: the record key. */
+  readonly keyOf?: (record: LogRecord) => Buffer | undefined;
+  /** Whether a keyed record deletes its key. Default: an empty value. */
+  readonly isTombstone?: (record: LogRecord) => boolean;
+  /** A tombstone whose timestamp is this old is dropped too (once it is its key's latest). */
+  readonly tombstoneRetentionMs: number;
+  /**
+   * Compact only when the sealed segments not compacted yet hold at least this share of the
+   * sealed bytes (0 … 1; Kafka's min.cleanable.dirty.ratio). 0 compacts whenever asked.
+   */
+  readonly dirtyRatioMin: number;
+  /** The time tombstones are aged against. */
+  readonly nowMs: number;
+}
+
+export interface CompactionResult {
+  /** False when the dirty ratio was below dirtyRatioMin or there was nothing sealed. */
+  readonly compacted: boolean;
+  /** The dirty ratio found before the run. */
+  readonly dirtyRatio: number;
+  /** Sealed segments read and replaced; new segments written in their place. */
+  readonly segmentsReplaced: number;
+  readonly segmentsWritten: number;
+  readonly recordsRemoved: number;
+  /** Bytes of the replaced segments, and of what replaced them. */
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+}
+
 /** How a log is opened; parsed and checked by parseLogOptions (log-options.ts). */
 export interface LogOptions {
   /** Default `always`. */
@@ -94,7 +139,10 @@ export interface LogOptions {
 }
 
 export interface Log {
-  /** The first offset still stored (after retention and deleteBefore). */
+  /**
+   * The first offset still stored: retention and deleteBefore move it up, and so does
+   * compaction when it removes every record of the oldest segments.
+   */
   readonly startOffset: Offset;
   /** The offset the next appended record will get (written, maybe not yet fsynced). */
   readonly nextOffset: Offset;
@@ -131,6 +179,15 @@ export interface Log {
 
   /** Applies the retention policy now; returns the new startOffset. */
   enforceRetention(policy: RetentionPolicy, nowMs: number): Promise<Offset>;
+
+  /**
+   * Compacts the sealed segments by key (never the active one): of each key only the latest
+   * record stays, a tombstone deletes its key and goes itself once older than
+   * tombstoneRetentionMs; records without a key stay. Offsets are kept. Concurrent reads see
+   * the old segments or the new ones, never a mix of a record's absence and presence out of
+   * order. A second call while one runs waits for it and returns its result.
+   */
+  compact(options: CompactionOptions): Promise<CompactionResult>;
 
   /** Forces everything written to disk. */
   flush(): Promise<void>;

@@ -4,16 +4,45 @@
 // and a reader gets the same RecordBatch either way. Nothing is durable: every fsync policy
 // resolves an append once it is stored.
 //
-// Single-threaded by construction: every method runs to completion without awaiting.
+// Single-threaded by construction: every method but compact runs to completion without
+// awaiting; compact swaps its new segments in with one synchronous step at its end.
 
 import { Offset } from '../common/branded.js';
 import { ErrorCode, WeirError } from '../common/errors.js';
-import type { AppendResult, BatchInput, Log, LogOptions, RecordBatch, RetentionPolicy } from './log.js';
+import { assert } from '../common/assert.js';
+import type { CompactedOutput } from './compaction.js';
+import { compactSegments, dirtyRatio, parseCompactionOptions } from './compaction.js';
+import type {
+  AppendResult,
+  BatchInput,
+  CompactionOptions,
+  CompactionResult,
+  Log,
+  LogOptions,
+  RecordBatch,
+  RetentionPolicy,
+} from './log.js';
 import type { ParsedLogOptions } from './log-options.js';
 import { checkReadRange, checkRetentionPolicy, parseLogOptions } from './log-options.js';
 import { DecodedBatch, encodeBatch, measureBatch } from './record-batch.js';
 import type { SegmentSummary } from './retention.js';
 import { segmentsBelow, segmentsToRetire } from './retention.js';
+
+/** A new segment being filled by compaction. */
+class MemoryOutput implements CompactedOutput {
+  readonly baseOffset: number;
+  sizeBytes = 0;
+  readonly batches: DecodedBatch[] = [];
+
+  constructor(baseOffset: number) {
+    this.baseOffset = baseOffset;
+  }
+
+  async append(batch: DecodedBatch): Promise<void> {
+    this.batches.push(batch);
+    this.sizeBytes += batch.bytes.length;
+  }
+}
 
 class MemorySegment implements SegmentSummary {
   readonly baseOffset: number;
@@ -22,6 +51,8 @@ class MemorySegment implements SegmentSummary {
   maxTimestampMs = -Infinity;
   /** Clock time of the first append; undefined while empty. */
   createdAtMs: number | undefined;
+  /** Written by compaction (see compaction.ts). */
+  compacted = false;
   readonly batches: DecodedBatch[] = [];
 
   constructor(baseOffset: number) {
@@ -47,6 +78,7 @@ export class MemoryLog implements Log {
   #segments: MemorySegment[];
   #closed = false;
   #sizeBytes = 0;
+  #compaction: Promise<CompactionResult> | undefined;
 
   constructor(options: ParsedLogOptions, startOffset = 0) {
     this.#options = options;
@@ -113,6 +145,8 @@ export class MemoryLog implements Log {
       batchIndex = batchIndex < 0 ? segment.batchIndexFor(fromOffset) : 0;
       for (; batchIndex < segment.batches.length; batchIndex++) {
         const batch = segment.batches[batchIndex]!;
+        // Compaction leaves gaps: the batch found may end before the offset asked for.
+        if (batch.lastOffset < fromOffset) continue;
         if (result.length > 0 && bytes + batch.bytes.length > maxBytes) return result;
         result.push(batch);
         bytes += batch.bytes.length;
@@ -144,6 +178,71 @@ export class MemoryLog implements Log {
     checkRetentionPolicy(policy);
     this.#retire(segmentsToRetire(this.#segments, policy, nowMs));
     return this.startOffset;
+  }
+
+  compact(options: CompactionOptions): Promise<CompactionResult> {
+    try {
+      this.#checkOpen();
+      const parsed = parseCompactionOptions(options);
+      this.#compaction ??= this.#compactOnce(parsed).finally(() => {
+        this.#compaction = undefined;
+      });
+      return this.#compaction;
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  async #compactOnce(options: ReturnType<typeof parseCompactionOptions>): Promise<CompactionResult> {
+    const sealed = this.#segments.slice(0, -1);
+    const ratio = dirtyRatio(sealed);
+    const skipped: CompactionResult = {
+      compacted: false,
+      dirtyRatio: ratio,
+      segmentsReplaced: 0,
+      segmentsWritten: 0,
+      recordsRemoved: 0,
+      bytesBefore: 0,
+      bytesAfter: 0,
+    };
+    if (sealed.length === 0 || ratio < options.dirtyRatioMin) return skipped;
+    const plan = await compactSegments(sealed, options, this.#options.segmentBytesMax, {
+      batches: async function* (segment: MemorySegment) {
+        yield* segment.batches;
+      },
+      newOutput: (baseOffset) => new MemoryOutput(baseOffset),
+      finishOutput: async () => {},
+    });
+    // Appends only touch the active segment; retention may have retired inputs meanwhile.
+    const inputs = plan.inputs;
+    if (this.#closed || inputs.some((segment, index) => this.#segments[index] !== segment)) return skipped;
+    const following = this.#segments[inputs.length];
+    assert(following !== undefined, 'compaction leaves the active segment alone');
+    const replacements = plan.outputs.map((output, index) => {
+      const segment = new MemorySegment(output.baseOffset);
+      segment.batches.push(...output.batches);
+      segment.compacted = true;
+      segment.sizeBytes = output.sizeBytes;
+      segment.nextOffset = plan.outputs[index + 1]?.baseOffset ?? following.baseOffset;
+      segment.createdAtMs = output.batches[0]?.firstTimestampMs;
+      for (const batch of output.batches) {
+        segment.maxTimestampMs = Math.max(segment.maxTimestampMs, batch.maxTimestampMs);
+      }
+      return segment;
+    });
+    const bytesBefore = inputs.reduce((sum, segment) => sum + segment.sizeBytes, 0);
+    const bytesAfter = replacements.reduce((sum, segment) => sum + segment.sizeBytes, 0);
+    this.#segments = [...replacements, ...this.#segments.slice(inputs.length)];
+    this.#sizeBytes += bytesAfter - bytesBefore;
+    return {
+      compacted: true,
+      dirtyRatio: ratio,
+      segmentsReplaced: inputs.length,
+      segmentsWritten: replacements.length,
+      recordsRemoved: plan.recordsRemoved,
+      bytesBefore,
+      bytesAfter,
+    };
   }
 
   async flush(): Promise<void> {

@@ -6,7 +6,8 @@
 //   4   4   position         byte position of that batch in `<baseOffset>.log`
 //
 // Both fields strictly increase from entry to entry. The first batch of a segment is always
-// indexed, then the first batch that starts at least `indexIntervalBytes` after the last
+// indexed (at relativeOffset 0, or later in a compacted segment, whose first records may be
+// gone: recovery checks it against the batch), then the first batch that starts at least `indexIntervalBytes` after the last
 // indexed one, so the entries follow from the log bytes alone and recovery can rebuild them.
 // The file is written lazily and never trusted blindly: on open the longest valid prefix is
 // kept and the rest is rebuilt by scanning the segment from the last kept entry.
@@ -94,7 +95,7 @@ export class OffsetIndex {
       const valid =
         position < segmentBytes &&
         (previous < 0
-          ? relativeOffset === 0 && position === 0
+          ? position === 0
           : relativeOffset > this.#relativeOffsets[previous]! && position > this.#positions[previous]!);
       if (!valid) break;
       this.append(relativeOffset, position);

@@ -13,7 +13,8 @@
 //   40        8      producerId       idempotent producer id, -1 when not used (signed)
 //   48        2      producerEpoch    signed, -1 when not used
 //   50        4      baseSequence     signed, -1 when not used
-//   54        2      flags            BatchFlags: bit 0 transactional, bit 1 control
+//   54        2      flags            BatchFlags: bit 0 transactional, bit 1 control,
+//                                     bit 2 compacted (offsets before it may be missing)
 //   56        …      records
 //
 // A record:
@@ -34,6 +35,7 @@ import { Offset, TimestampMs } from '../common/branded.js';
 import { ErrorCode, InvalidArgumentError, WeirError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
 import type { BatchInput, LogRecord, RecordBatch } from './log.js';
+import { BatchFlags } from './log.js';
 
 export const batchMagic = 0x57524231;
 export const batchHeaderBytes = 56;
@@ -194,6 +196,15 @@ export function peekNextOffset(buffer: Buffer, position: number): number {
 
 export function peekBaseOffset(buffer: Buffer, position: number): number {
   return readUint53(buffer, position + 12);
+}
+
+export function peekFlags(buffer: Buffer, position: number): number {
+  return buffer.readUInt16BE(position + 54);
+}
+
+/** Whether a batch may start past where the one before it ended (compaction removed records). */
+export function followsGap(buffer: Buffer, position: number): boolean {
+  return (peekFlags(buffer, position) & BatchFlags.compacted) !== 0;
 }
 
 export function peekFirstTimestampMs(buffer: Buffer, position: number): number {

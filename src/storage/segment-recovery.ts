@@ -9,6 +9,8 @@
 // - in the last segment, a bad batch followed by nothing valid is a torn write from a crash:
 //   the batch was never confirmed (confirmation waits for the fsync, which covers whole
 //   writes), so the file is truncated there;
+// - a batch that starts past where the previous one ended is corruption too, unless it is
+//   flagged `compacted`: compaction (compaction.ts) leaves such gaps on purpose;
 // - a bad batch followed by a valid one is corruption in the middle (a flipped byte, a lost
 //   sector), never a torn tail: truncating there would drop confirmed batches silently, so it
 //   is reported as CorruptLogError with the file and position and the log does not open.
@@ -22,6 +24,7 @@ import {
   batchHeaderBytes,
   batchMagic,
   checkBatch,
+  followsGap,
   peekBaseOffset,
   peekBatchLength,
   peekFirstTimestampMs,
@@ -118,6 +121,17 @@ export function recoverSegment(segment: LogSegment, isLast: boolean): { truncate
       break;
     }
   }
+  // The first entry names the first batch's offset (not always the segment's base, after
+  // compaction): an index that disagrees with the batch at position 0 is rebuilt.
+  if (kept > 0) {
+    const first = window.view(0, batchHeaderBytes);
+    if (
+      first.length < batchHeaderBytes ||
+      peekBaseOffset(first, 0) !== segment.baseOffset + segment.offsetIndex.relativeOffsetAt(0)
+    ) {
+      kept = 0;
+    }
+  }
   // Resume at the last kept entry, which the scan checks and indexes again.
   let position = 0;
   let expectedOffset = segment.baseOffset;
@@ -142,7 +156,11 @@ export function recoverSegment(segment: LogSegment, isLast: boolean): { truncate
   while (position < fileBytes) {
     const { problem, view } = window.check(position);
     let reason: string | undefined = problem;
-    if (reason === undefined && peekBaseOffset(view, 0) !== expectedOffset) {
+    if (
+      reason === undefined &&
+      peekBaseOffset(view, 0) !== expectedOffset &&
+      !(peekBaseOffset(view, 0) > expectedOffset && followsGap(view, 0))
+    ) {
       reason = `batch has baseOffset ${peekBaseOffset(view, 0)} where ${expectedOffset} belongs`;
     }
     if (reason !== undefined) {
@@ -154,7 +172,7 @@ export function recoverSegment(segment: LogSegment, isLast: boolean): { truncate
     }
     segment.restoreBatchLocked(
       view.subarray(0, view.readUInt32BE(4)),
-      expectedOffset,
+      peekBaseOffset(view, 0),
       peekNextOffset(view, 0),
       peekMaxTimestampMs(view, 0),
       position,
@@ -163,7 +181,11 @@ export function recoverSegment(segment: LogSegment, isLast: boolean): { truncate
     position = segment.sizeBytes;
   }
   segment.readableBytes = segment.sizeBytes;
-  if (!segment.isEmpty) segment.createdAtMs = peekFirstTimestampMs(window.view(0, batchHeaderBytes), 0);
+  if (!segment.isEmpty) {
+    const first = window.view(0, batchHeaderBytes);
+    segment.createdAtMs = peekFirstTimestampMs(first, 0);
+    segment.compacted = followsGap(first, 0);
+  }
   segment.persistIndexesLocked();
   return { truncatedBytes };
 }

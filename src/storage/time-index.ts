@@ -79,10 +79,9 @@ export class TimeIndex {
       const last = this.#count - 1;
       const valid =
         Number.isSafeInteger(timestampMs) &&
-        (last < 0
-          ? relativeOffset === 0
-          : timestampMs >= this.#maxTimestampsBeforeMs[last]! &&
-            relativeOffset > this.#relativeOffsets[last]!);
+        (last < 0 ||
+          (timestampMs >= this.#maxTimestampsBeforeMs[last]! &&
+            relativeOffset > this.#relativeOffsets[last]!));
       if (!valid) break;
       this.append(timestampMs, relativeOffset);
     }

@@ -2,11 +2,13 @@
 // available, else a live-only core on the real LiveRouter), a real net.Server on port 0 that
 // feeds handleConnection, and a raw-packet client for what the `mqtt` library will not send.
 
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { SystemClock } from '../../src/common/clock.js';
 import type { Clock } from '../../src/common/clock.js';
 import { silentLogger } from '../../src/common/logger.js';
@@ -210,4 +212,35 @@ export class RawClient {
   end(): void {
     this.socket.destroy();
   }
+}
+
+/** A real broker process (fixtures/mqtt-broker.ts) on a data directory, for kill -9 tests. */
+export interface BrokerProcess {
+  readonly port: number;
+  readonly url: string;
+  /** SIGKILL, and wait for the process to exit. */
+  kill(): Promise<void>;
+}
+
+export async function startBrokerProcess(dataDir: string): Promise<BrokerProcess> {
+  const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'mqtt-broker.js');
+  const child = spawn(process.execPath, [fixture, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /PORT (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`broker exited with ${String(code)}`)));
+  });
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }

@@ -193,6 +193,39 @@ describe('persistent sessions', () => {
     await client.endAsync();
   });
 
+  test('overlapping persistent filters share one topic stream, widened to the wider filter', async () => {
+    const session = (clientId: string): Promise<MqttClient> =>
+      mqtt.connectAsync(broker.url, {
+        protocolVersion: 5,
+        clientId,
+        clean: false,
+        properties: { sessionExpiryInterval: 60 },
+        reconnectPeriod: 0,
+      });
+    const narrow = await session('widen-narrow');
+    const wide = await session('widen-wide');
+    await narrow.subscribeAsync('widen/a/b', { qos: 1 });
+    await wide.subscribeAsync('widen/#', { qos: 1 });
+    const streams = broker.core
+      .listStreams()
+      .filter((info) => info.config.subjects.some((subject) => subject.startsWith('widen')));
+    assert.deepEqual(
+      streams.map((info) => [
+        info.config.name.startsWith('topic-'),
+        info.config.subjects.filter((subject) => subject.startsWith('widen')),
+      ]),
+      [[true, ['widen', 'widen.>']]],
+    );
+    const receivedNarrow = collect(narrow);
+    const receivedWide = collect(wide);
+    const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+    await publisher.publishAsync('widen/a/b', 'both', { qos: 1 });
+    await publisher.publishAsync('widen/c', 'wide only', { qos: 1 });
+    await until(() => receivedNarrow.length === 1 && receivedWide.length === 2);
+    assert.equal(receivedNarrow[0]?.payload, 'both');
+    await Promise.all([narrow.endAsync(), wide.endAsync(), publisher.endAsync()]);
+  });
+
   test('a persistent subscription that partly overlaps a user stream is refused with a reason', async () => {
     await broker.core.addStream({ name: 'partial', subjects: ['partial.eu.*'] });
     const client = await mqtt.connectAsync(broker.url, {
@@ -282,7 +315,7 @@ describe('session expiry on a manual clock', () => {
       const queueConsumers = (): number =>
         testCore.core
           .listStreams()
-          .filter((info) => info.config.name.startsWith('mqtt-queue-'))
+          .filter((info) => info.config.name.startsWith('topic-'))
           .reduce((sum, info) => sum + info.consumers, 0);
       assert.equal(queueConsumers(), 2); // `exp` and `exp.>`
       await client.endAsync();

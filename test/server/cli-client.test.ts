@@ -107,6 +107,37 @@ describe('weir client commands', () => {
 
     assert.equal(await weir('consumer', 'rm', 'ORDERS', 'shipping'), 'consumer shipping of ORDERS deleted\n');
     assert.equal(await weir('stream', 'rm', 'ORDERS'), 'stream ORDERS deleted\n');
+
+    assert.match(
+      await weir(
+        'stream',
+        'add',
+        'STATE',
+        '--subjects',
+        'state.>',
+        '--retention',
+        'compact',
+        '--tombstone-retention-ms',
+        '60000',
+        '--compaction-dirty-ratio',
+        '0.25',
+        '--compaction-interval-ms',
+        '5000',
+      ),
+      /stream STATE created: subjects state\.>, retention compact/,
+    );
+    const state = JSON.parse(await weir('stream', 'info', 'STATE')) as {
+      config: Record<string, unknown>;
+    };
+    assert.deepEqual(
+      [
+        state.config.tombstoneRetentionMs,
+        state.config.compactionDirtyRatio,
+        state.config.compactionIntervalMs,
+      ],
+      [60_000, 0.25, 5_000],
+    );
+    assert.equal(await weir('stream', 'rm', 'STATE'), 'stream STATE deleted\n');
     assert.equal(await weir('stream', 'ls'), 'no streams\n');
   });
 

@@ -33,6 +33,7 @@ function unclosable(log: Log): Log {
     offsetForTimestamp: (timestampMs) => log.offsetForTimestamp(timestampMs),
     deleteBefore: (offset) => log.deleteBefore(offset),
     enforceRetention: (policy, nowMs) => log.enforceRetention(policy, nowMs),
+    compact: (options) => log.compact(options),
     flush: () => log.flush(),
     close: () => Promise.resolve(),
   };

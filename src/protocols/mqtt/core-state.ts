@@ -6,28 +6,34 @@
 //   last message per subject is read back.
 // - `mqtt-sessions` captures `$MQTT.sessions.>`: one JSON record per persistent session at
 //   `$MQTT.sessions.<client id, base64url>`; an empty body deletes it.
-// - `mqtt-queue-N` (interest retention, so a message is kept only while a subscription still
-//   has to take it) capture the subject filters of persistent QoS 1/2 subscriptions; each
-//   such subscription is a durable consumer `mqtt-<hash>` filtered on its subject filter, and
-//   `$share/g/f` a shared one `mqtt-share-<hash>` that every member attaches to. When a
-//   subject filter is already captured by a user's stream (which must then cover it
-//   entirely: `sensors.>` covers `sensors.*.temp`), the consumer is made on that stream
-//   instead, so a message is stored once however many protocols read it. A filter that
-//   partly overlaps a user's stream cannot be captured (streams may not overlap) and the
-//   subscription is refused with a reason string saying which stream is in the way.
+// - `mqtt-exchanges`: open exchanges of persistent sessions (exchange-log.ts).
+// - Each persistent QoS 1/2 subscription is a durable consumer `mqtt-<hash>` filtered on its
+//   subject filter, and `$share/g/f` a shared one `mqtt-share-<hash>` that every member
+//   attaches to. The stream it is on is chosen and named as for every protocol, by
+//   ensureSubscriptionStream (src/core/destinations.ts): a stream that already covers the
+//   filter (a user's `sensors.>` covers `sensors.*.temp`, so a message is stored once however
+//   many protocols read it), else a shared interest stream `topic-…` (so a message is kept
+//   only while a subscription still has to take it), bounded by `queueBytesMax` and
+//   `queueAgeMaxMs`. A filter that partly overlaps a user's stream cannot be captured (streams
+//   may not overlap) and the subscription is refused with a reason string saying which stream
+//   is in the way.
 //
-// Both state streams grow by one record per change; compaction by key (DESIGN.md §3,
-// "later") will bound them. Until then their size is the number of changes, which for
-// retained messages is the number of retained publishes.
+// Both state streams have `retention: compact` (DESIGN.md §3): each record is keyed (the
+// topic's subject for retained messages, the encoded client id for sessions) and an empty
+// body is a tombstone, so compaction keeps one record per live topic or session and drops
+// deleted ones after the tombstone retention. Their size follows the number of retained
+// topics and sessions, not the number of changes. (Streams made by an older broker as
+// `limits` keep that retention: it cannot change after creation.)
 
 import { createHash, randomBytes } from 'node:crypto';
 import { ErrorCode, WeirError, isWeirError } from '../../common/errors.js';
-import { Limits } from '../../common/limits.js';
-import type { CoreSession, Message, PublishInput, StreamInfo } from '../../core/api.js';
+import type { CoreSession, Message, PublishInput } from '../../core/api.js';
 import type { BrokerCore } from '../../core/broker.js';
 import type { ProtocolCore } from '../../core/protocol-server.js';
-import { filtersOverlap } from '../../core/subject.js';
+import { ensureSubscriptionStream, releaseUnusedSubjects } from '../../core/destinations.js';
 import type { ConsumerRef, DurableState, SessionRecord } from './durable-state.js';
+import { ExchangeLog } from './exchange-log.js';
+import type { ExchangeHandle, ExchangeRecord } from './exchange-log.js';
 import { filterToSubjectFilters } from './mapping.js';
 import type { MqttOptions } from './options.js';
 import type { SubscriptionOptions } from './session-state.js';
@@ -36,7 +42,6 @@ const retainedStream = 'mqtt-retained';
 const retainedPrefix = '$MQTT.retained.';
 const sessionsStream = 'mqtt-sessions';
 const sessionsPrefix = '$MQTT.sessions.';
-const queueStreamPrefix = 'mqtt-queue-';
 /** Ack wait of MQTT consumers: MQTT redelivers on reconnect, not on a timer (5.0 §4.4). */
 const consumerAckWaitMs = 24 * 3600 * 1000;
 
@@ -72,38 +77,26 @@ function consumerName(clientId: string, options: SubscriptionOptions, filter: st
     : `mqtt-${hash(`${clientId}\u0000${filter}`)}`;
 }
 
-function hash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+/** A session's compaction key and subject token: its client id, base64url ('-' when empty). */
+function sessionKey(clientId: string): string {
+  return Buffer.from(clientId).toString('base64url') || '-';
 }
 
-/** True when every subject `inner` matches is matched by `outer` (both valid filters). */
-export function filterCovers(outer: string, inner: string): boolean {
-  const outerTokens = outer.split('.');
-  const innerTokens = inner.split('.');
-  for (let index = 0; index < outerTokens.length; index++) {
-    const token = outerTokens[index];
-    const other = innerTokens[index];
-    if (token === '>') return other !== undefined;
-    if (other === undefined || other === '>') return false;
-    if (token === '*') {
-      // A first-level wildcard does not match `$` subjects [MQTT-4.7.2-1]; a literal `$x` it does not cover.
-      if (index === 0 && other.startsWith('$')) return false;
-      continue;
-    }
-    if (token !== other) return false;
-  }
-  return outerTokens.length === innerTokens.length;
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
 class CoreState implements DurableState {
   readonly #core: ProtocolCore & AdminCore;
   readonly #options: MqttOptions;
   #session: CoreSession | undefined;
+  readonly #exchanges: ExchangeLog;
   onStreamsChanged: (() => void) | undefined;
 
   constructor(core: ProtocolCore & AdminCore, options: MqttOptions) {
     this.#core = core;
     this.#options = options;
+    this.#exchanges = new ExchangeLog(core, () => this.#publisher);
   }
 
   get #publisher(): CoreSession {
@@ -113,7 +106,7 @@ class CoreState implements DurableState {
 
   async #ensureStream(name: string, subject: string): Promise<void> {
     if (this.#core.listStreams().some((info) => info.config.name === name)) return;
-    await this.#core.addStream({ name, subjects: [subject], retention: 'limits' });
+    await this.#core.addStream({ name, subjects: [subject], retention: 'compact' });
   }
 
   /** Every stored message of a stream, last per subject, through a throwaway pull consumer. */
@@ -148,7 +141,7 @@ class CoreState implements DurableState {
     return messages;
   }
 
-  async load(): Promise<{ retained: Message[]; sessions: SessionRecord[] }> {
+  async load(): Promise<{ retained: Message[]; sessions: SessionRecord[]; exchanges: ExchangeHandle[] }> {
     await this.#ensureStream(retainedStream, `${retainedPrefix}>`);
     await this.#ensureStream(sessionsStream, `${sessionsPrefix}>`);
     const retained: Message[] = [];
@@ -161,7 +154,16 @@ class CoreState implements DurableState {
       if (stored.body.length === 0) continue;
       sessions.push(JSON.parse(stored.body.toString('utf8')) as SessionRecord);
     }
-    return { retained, sessions };
+    const exchanges = await this.#exchanges.load();
+    return { retained, sessions, exchanges };
+  }
+
+  holdExchange(record: ExchangeRecord): Promise<ExchangeHandle> {
+    return this.#exchanges.hold(record);
+  }
+
+  endExchange(handle: ExchangeHandle): void {
+    this.#exchanges.end(handle);
   }
 
   async retain(input: PublishInput): Promise<void> {
@@ -170,13 +172,22 @@ class CoreState implements DurableState {
   }
 
   async saveSession(record: SessionRecord): Promise<void> {
-    const subject = `${sessionsPrefix}${Buffer.from(record.clientId).toString('base64url') || '-'}`;
-    await this.#publisher.publishConfirmed({ subject, body: JSON.stringify(record) });
+    const key = sessionKey(record.clientId);
+    await this.#publisher.publishConfirmed({
+      subject: `${sessionsPrefix}${key}`,
+      key,
+      body: JSON.stringify(record),
+    });
   }
 
+  /** A tombstone: compaction drops the session's records, then this one. */
   async deleteSession(clientId: string): Promise<void> {
-    const subject = `${sessionsPrefix}${Buffer.from(clientId).toString('base64url') || '-'}`;
-    await this.#publisher.publishConfirmed({ subject, body: Buffer.alloc(0) });
+    const key = sessionKey(clientId);
+    await this.#publisher.publishConfirmed({
+      subject: `${sessionsPrefix}${key}`,
+      key,
+      body: Buffer.alloc(0),
+    });
   }
 
   async consumersFor(clientId: string, options: SubscriptionOptions): Promise<ConsumerRef[]> {
@@ -218,92 +229,31 @@ class CoreState implements DurableState {
     return refs;
   }
 
-  /** The stream a subject filter's messages are stored in, adding it to an MQTT queue stream if none. */
+  /** The stream a subject filter's messages are stored in (src/core/destinations.ts decides). */
   async #streamFor(filter: string): Promise<string> {
-    const streams = this.#core.listStreams();
-    const overlapping: StreamInfo[] = [];
-    for (const info of streams) {
-      if (info.config.subjects.some((subject) => filterCovers(subject, filter))) return info.config.name;
-      if (info.config.subjects.some((subject) => filtersOverlap(subject, filter))) overlapping.push(info);
-    }
-    const foreign = overlapping.find((info) => !info.config.name.startsWith(queueStreamPrefix));
-    if (foreign !== undefined) {
-      throw new WeirError(
-        ErrorCode.NotSupported,
-        `subscription subjects '${filter}' partly overlap stream '${foreign.config.name}'; subscribe within its subjects`,
-      );
-    }
-    if (overlapping.length > 1) {
-      throw new WeirError(
-        ErrorCode.NotSupported,
-        `subscription subjects '${filter}' span several MQTT queue streams`,
-      );
-    }
-    let target = overlapping[0];
-    if (target === undefined) {
-      target = streams.find(
-        (info) =>
-          info.config.name.startsWith(queueStreamPrefix) &&
-          info.config.subjects.length < Limits.streamSubjectsMax &&
-          info.consumers < Limits.consumersPerStreamMax,
-      );
-    }
-    if (target === undefined) {
-      const used = new Set(streams.map((info) => info.config.name));
-      let index = 0;
-      while (used.has(`${queueStreamPrefix}${index}`)) index++;
-      const name = `${queueStreamPrefix}${index}`;
-      await this.#core.addStream({
-        name,
-        subjects: [filter],
-        retention: 'interest',
-        maxBytes: this.#options.queueBytesMax,
-        maxAgeMs: this.#options.queueAgeMaxMs,
-        discard: 'old',
-      });
-      this.onStreamsChanged?.();
-      return name;
-    }
-    const subjects = target.config.subjects.filter((subject) => !filterCovers(filter, subject));
-    await this.#core.updateStream({ name: target.config.name, subjects: [...subjects, filter] });
-    this.onStreamsChanged?.();
-    return target.config.name;
+    const { stream, changed } = await ensureSubscriptionStream(this.#core, filter, {
+      maxBytes: this.#options.queueBytesMax,
+      maxAgeMs: this.#options.queueAgeMaxMs,
+    });
+    if (changed) this.onStreamsChanged?.();
+    return stream;
   }
 
-  async deleteConsumers(consumers: readonly ConsumerRef[], shared: boolean): Promise<void> {
+  async deleteConsumers(consumers: readonly ConsumerRef[]): Promise<void> {
     for (const ref of consumers) {
-      if (shared) {
-        // A shared consumer stays while another member is attached to it.
-        const info = this.#core
-          .listConsumers(ref.stream)
-          .find((candidate) => candidate.config.name === ref.consumer);
-        if (info !== undefined && info.attached > 0) continue;
-      }
       try {
         await this.#core.deleteConsumer(ref.stream, ref.consumer);
       } catch (error) {
         if (!isWeirError(error, ErrorCode.StreamNotFound)) throw error;
       }
-      await this.#releaseSubjects(ref.stream);
+      if (await releaseUnusedSubjects(this.#core, ref.stream)) this.onStreamsChanged?.();
     }
   }
 
   async close(): Promise<void> {
+    await this.#exchanges.close();
     const session = this.#session;
     this.#session = undefined;
     await session?.close();
-  }
-
-  /** Drops subjects of an MQTT queue stream that no consumer filters on any more. */
-  async #releaseSubjects(stream: string): Promise<void> {
-    if (!stream.startsWith(queueStreamPrefix)) return;
-    const info = this.#core.streamInfo(stream);
-    const filters = this.#core.listConsumers(stream).map((consumer) => consumer.config.filterSubject ?? '>');
-    const kept = info.config.subjects.filter((subject) =>
-      filters.some((filter) => filterCovers(subject, filter)),
-    );
-    if (kept.length === info.config.subjects.length || kept.length === 0) return;
-    await this.#core.updateStream({ name: stream, subjects: kept });
-    this.onStreamsChanged?.();
   }
 }

@@ -4,6 +4,7 @@
 // implementation is core-state.ts.
 
 import type { Message, PublishInput } from '../../core/api.js';
+import type { ExchangeHandle, ExchangeRecord } from './exchange-log.js';
 import type { SubscriptionOptions } from './session-state.js';
 
 /** A persistent session as stored in `$MQTT.sessions` (one JSON record per client id). */
@@ -24,8 +25,15 @@ export interface ConsumerRef {
 export interface DurableState {
   /** Called after the implementation changes which subjects streams capture. */
   onStreamsChanged: (() => void) | undefined;
-  /** Retained messages (latest per subject, tombstones dropped) and session records, at start. */
-  load(): Promise<{ retained: Message[]; sessions: SessionRecord[] }>;
+  /**
+   * Retained messages (latest per subject, tombstones dropped), session records, and the open
+   * exchanges of persistent sessions (exchange-log.ts), at start.
+   */
+  load(): Promise<{ retained: Message[]; sessions: SessionRecord[]; exchanges: ExchangeHandle[] }>;
+  /** Records an open exchange of a persistent session; resolves once it is durable. */
+  holdExchange(record: ExchangeRecord): Promise<ExchangeHandle>;
+  /** Ends an exchange held before (does not wait for the disk). */
+  endExchange(handle: ExchangeHandle): void;
   /** Stores (or, with an empty body, clears) the retained message of `input.subject`. */
   retain(input: PublishInput): Promise<void>;
   saveSession(record: SessionRecord): Promise<void>;
@@ -34,8 +42,8 @@ export interface DurableState {
   consumersFor(clientId: string, options: SubscriptionOptions): Promise<ConsumerRef[]>;
   /** The durable consumers a subscription already has (none are created). */
   findConsumers(clientId: string, options: SubscriptionOptions): ConsumerRef[];
-  /** Deletes consumers of a subscription that ended; shared ones are kept while others use them. */
-  deleteConsumers(consumers: readonly ConsumerRef[], shared: boolean): Promise<void>;
+  /** Deletes consumers of a subscription that ended (lifecycle.ts decides when a `$share` group's may go). */
+  deleteConsumers(consumers: readonly ConsumerRef[]): Promise<void>;
   /** Releases what the implementation holds in the core (its session). */
   close(): Promise<void>;
 }

@@ -5,6 +5,8 @@
 // §3.1.2.5 and §3.1.3.2 (will, will delay).
 
 import type { Attachment, LiveSubscription } from '../../core/api.js';
+import type { ConsumerRef } from './durable-state.js';
+import { endAllExchanges } from './exchanges.js';
 import { publishWill } from './handlers/publish.js';
 import type { MqttRegistry } from './registry.js';
 import type { MqttSession } from './session.js';
@@ -83,6 +85,29 @@ export function knownConsumers(registry: MqttRegistry, clientId: string, subscri
   return subscription.consumers;
 }
 
+/**
+ * Deletes the durable consumers of a subscription that ends (unsubscribed, replaced, or its
+ * session ended or expired). A `$share` group's consumer is the group's: it stays while
+ * another session, connected or not, is still a member, and goes with the last one, so
+ * an empty group keeps no messages (MQTT 5.0 §4.8.2).
+ */
+export async function deleteSubscriptionConsumers(
+  registry: MqttRegistry,
+  session: SessionState,
+  subscription: SubscriptionState,
+  consumers: readonly ConsumerRef[] = knownConsumers(registry, session.clientId, subscription),
+): Promise<void> {
+  if (consumers.length === 0) return;
+  if (subscription.options.shareGroup !== undefined) {
+    for (const other of registry.sessions.values()) {
+      if (other === session) continue;
+      // The filter as given (`$share/<group>/<filter>`) names the group's subscription.
+      if (other.subscriptions.get(subscription.options.filter)?.durable === true) return;
+    }
+  }
+  await registry.durable.deleteConsumers(consumers);
+}
+
 /** Arms the timer that ends a disconnected persistent session, capped by `sessionExpiryMaxS`. */
 export function scheduleExpiry(registry: MqttRegistry, session: SessionState, elapsedMs = 0): void {
   session.expiryTimer?.cancel();
@@ -107,17 +132,12 @@ export async function endSession(registry: MqttRegistry, session: SessionState):
   // [MQTT-3.1.3-9] (5.0): a will whose delay has not passed is published when the session ends.
   if (will !== undefined) publishWill(registry, session.clientId, will);
   const subscriptions = [...session.subscriptions.values()];
-  session.subscriptions.clear();
+  session.clearSubscriptions();
   releaseSubscriptions(session);
+  endAllExchanges(registry, session);
   try {
-    for (const subscription of subscriptions) {
-      if (knownConsumers(registry, session.clientId, subscription).length > 0) {
-        await registry.durable.deleteConsumers(
-          subscription.consumers,
-          subscription.options.shareGroup !== undefined,
-        );
-      }
-    }
+    for (const subscription of subscriptions)
+      await deleteSubscriptionConsumers(registry, session, subscription);
     if (session.stored) await registry.durable.deleteSession(session.clientId);
     session.stored = false;
   } catch (error) {

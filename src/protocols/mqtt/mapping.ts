@@ -409,6 +409,7 @@ const reasonCodeByErrorCode: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.LimitExceeded]: ReasonCode.quotaExceeded,
   [ErrorCode.Overloaded]: ReasonCode.serverBusy,
   [ErrorCode.NotSupported]: ReasonCode.implementationSpecificError,
+  [ErrorCode.DestinationConflict]: ReasonCode.implementationSpecificError,
   [ErrorCode.ProtocolError]: ReasonCode.protocolError,
   [ErrorCode.Closed]: ReasonCode.serverShuttingDown,
   [ErrorCode.SlowConsumer]: ReasonCode.quotaExceeded,

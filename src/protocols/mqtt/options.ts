@@ -14,11 +14,14 @@
 // - `sessionExpiryMaxS`: a persistent session (3.1.1 clean session 0, or 5.0 session expiry
 //   > 0) ends at most this long after its client disconnects; its durable consumers are
 //   deleted and what they still held is released.
-// - The messages queued for offline sessions live in the `$MQTT.queue` stream, bounded by
-//   `queueBytesMax` and `queueAgeMaxMs` with `discard: old`: when full, the oldest queued
-//   messages are dropped first.
+// - The messages queued for offline sessions live in interest streams (core-state.ts),
+//   bounded by `queueBytesMax` and `queueAgeMaxMs` with `discard: old`: when full, the oldest
+//   queued messages are dropped first.
+//
+// Defaults and bounds are named in MqttLimits (src/common/limits.ts).
 
 import { InvalidArgumentError } from '../../common/errors.js';
+import { MqttLimits } from '../../common/limits.js';
 
 export interface MqttOptions {
   /** Largest packet accepted and the Maximum Packet Size announced in CONNACK (v5). */
@@ -44,35 +47,36 @@ export interface MqttOptions {
 }
 
 export const mqttOptionDefaults: MqttOptions = {
-  packetBytesMax: 1024 * 1024,
-  receiveMaximum: 1024,
-  inflightMax: 1024,
-  queuedMessagesMax: 1000,
-  subscriptionsMax: 1000,
-  topicAliasMaximum: 1024,
-  sessionExpiryMaxS: 7 * 24 * 3600,
+  packetBytesMax: MqttLimits.packetBytesDefault,
+  receiveMaximum: MqttLimits.receiveMaximumDefault,
+  inflightMax: MqttLimits.inflightDefault,
+  queuedMessagesMax: MqttLimits.queuedMessagesDefault,
+  subscriptionsMax: MqttLimits.subscriptionsDefault,
+  topicAliasMaximum: MqttLimits.topicAliasDefault,
+  sessionExpiryMaxS: MqttLimits.sessionExpiryDefaultS,
   keepAliveMaxS: undefined,
-  retainedMessagesMax: 100_000,
-  queueBytesMax: 1024 * 1024 * 1024,
-  queueAgeMaxMs: 7 * 24 * 3600 * 1000,
-  sysIntervalMs: 10_000,
+  retainedMessagesMax: MqttLimits.retainedMessagesDefault,
+  queueBytesMax: MqttLimits.queueBytesDefault,
+  queueAgeMaxMs: MqttLimits.queueAgeDefaultMs,
+  sysIntervalMs: MqttLimits.sysIntervalDefaultMs,
   allowEmptyClientId: true,
-  connectTimeoutMs: 10_000,
+  connectTimeoutMs: MqttLimits.connectTimeoutDefaultMs,
 };
 
+/** Each numeric option's bounds, from MqttLimits. */
 const bounds: Record<Exclude<keyof MqttOptions, 'allowEmptyClientId' | 'keepAliveMaxS'>, [number, number]> = {
-  packetBytesMax: [64, 268_435_460],
-  receiveMaximum: [1, 65_535],
-  inflightMax: [1, 65_535],
-  queuedMessagesMax: [0, 1_000_000],
-  subscriptionsMax: [1, 1_000_000],
-  topicAliasMaximum: [0, 65_535],
-  sessionExpiryMaxS: [0, 0xffff_ffff],
-  retainedMessagesMax: [0, 10_000_000],
-  queueBytesMax: [1024 * 1024, Number.MAX_SAFE_INTEGER],
-  queueAgeMaxMs: [1000, Number.MAX_SAFE_INTEGER],
-  sysIntervalMs: [0, 3_600_000],
-  connectTimeoutMs: [100, 600_000],
+  packetBytesMax: [MqttLimits.packetBytesMin, MqttLimits.packetBytesMax],
+  receiveMaximum: [1, MqttLimits.receiveMaximumMax],
+  inflightMax: [1, MqttLimits.inflightMax],
+  queuedMessagesMax: [0, MqttLimits.queuedMessagesMax],
+  subscriptionsMax: [1, MqttLimits.subscriptionsMax],
+  topicAliasMaximum: [0, MqttLimits.topicAliasMax],
+  sessionExpiryMaxS: [0, MqttLimits.sessionExpiryMaxS],
+  retainedMessagesMax: [0, MqttLimits.retainedMessagesMax],
+  queueBytesMax: [MqttLimits.queueBytesMin, Number.MAX_SAFE_INTEGER],
+  queueAgeMaxMs: [MqttLimits.queueAgeMinMs, Number.MAX_SAFE_INTEGER],
+  sysIntervalMs: [0, MqttLimits.sysIntervalMaxMs],
+  connectTimeoutMs: [MqttLimits.connectTimeoutMinMs, MqttLimits.connectTimeoutMaxMs],
 };
 
 export function parseMqttOptions(
@@ -89,9 +93,11 @@ export function parseMqttOptions(
     if (name === 'keepAliveMaxS') {
       if (
         value !== undefined &&
-        (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65_535)
+        (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MqttLimits.keepAliveMaxS)
       ) {
-        throw new InvalidArgumentError(`mqtt.${name} must be an integer from 1 to 65535`);
+        throw new InvalidArgumentError(
+          `mqtt.${name} must be an integer from 1 to ${MqttLimits.keepAliveMaxS}`,
+        );
       }
       result[name] = value;
       continue;

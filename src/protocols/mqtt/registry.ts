@@ -8,6 +8,7 @@ import type { CoreSession, Message, PublishInput, StreamInfo } from '../../core/
 import type { Authenticator } from '../../core/auth.js';
 import type { ProtocolCore } from '../../core/protocol-server.js';
 import { CaptureCache } from './capture-cache.js';
+import { ConnectionDeadlines } from './deadlines.js';
 import type { DurableState, SessionRecord } from './durable-state.js';
 import type { MqttOptions } from './options.js';
 import { RetainedIndex } from './retained.js';
@@ -31,6 +32,8 @@ export class MqttRegistry {
   readonly storedSessions = new Map<string, SessionRecord>();
   /** Connections open now, with or without a session yet. */
   readonly connections = new Set<{ shutdown(): Promise<void> }>();
+  /** CONNECT timeouts and keep alives of every connection, on one timer. */
+  readonly deadlines: ConnectionDeadlines;
   #systemSession: CoreSession | undefined;
   #nextClientNumber = 0;
   #assignedPrefix: string;
@@ -52,6 +55,7 @@ export class MqttRegistry {
     this.clock = clock;
     this.durable = durable;
     this.stats = new MqttStats(clock.nowMs());
+    this.deadlines = new ConnectionDeadlines(clock);
     this.retained = new RetainedIndex(options.retainedMessagesMax);
     const lister = core as Partial<{ listStreams(): StreamInfo[] }>;
     this.captures = new CaptureCache(
@@ -106,6 +110,7 @@ export class MqttRegistry {
   }
 
   async close(): Promise<void> {
+    this.deadlines.close();
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
     const session = this.#systemSession;
     this.#systemSession = undefined;

@@ -6,6 +6,7 @@
 
 import type { Duplex } from 'node:stream';
 import type { TimerHandle } from '../../common/clock.js';
+import { MqttLimits } from '../../common/limits.js';
 import { createMessage } from '../../core/message.js';
 import type {
   ConnectionInfo,
@@ -15,6 +16,7 @@ import type {
 } from '../../core/protocol-server.js';
 import { createCoreState } from './core-state.js';
 import type { DurableState } from './durable-state.js';
+import { restoreExchanges } from './exchanges.js';
 import { scheduleExpiry } from './lifecycle.js';
 import { topicToSubject } from './mapping.js';
 import { parseMqttOptions } from './options.js';
@@ -40,7 +42,7 @@ const version = '0.1.0';
 
 export function createMqttServer(context: ProtocolContext, overrides: MqttServerOverrides = {}): MqttServer {
   const options = parseMqttOptions(context.options, {
-    packetBytesMax: Math.min(context.limits.frameBytesMax, 268_435_460),
+    packetBytesMax: Math.min(context.limits.frameBytesMax, MqttLimits.packetBytesMax),
     ...overrides.options,
   });
   const durable = overrides.durable ?? createCoreState(context.core, options);
@@ -65,13 +67,14 @@ export function createMqttServer(context: ProtocolContext, overrides: MqttServer
       const session = new SessionState(record.clientId, record.expiryIntervalS, record.protocolVersion);
       session.stored = true;
       for (const subscription of record.subscriptions) {
-        session.subscriptions.set(subscription.filter, subscriptionStateOf(subscription, true));
+        session.setSubscription(subscription.filter, subscriptionStateOf(subscription, true));
       }
       registry.sessions.set(record.clientId, session);
       registry.stats.persistentSessions++;
       registry.stats.subscriptions += record.subscriptions.length;
       scheduleExpiry(registry, session, nowMs - (record.disconnectedAtMs ?? nowMs));
     }
+    restoreExchanges(registry, loaded.exchanges);
     if (options.sysIntervalMs > 0) {
       const publishStatistics = (): void => {
         if (closing) return;

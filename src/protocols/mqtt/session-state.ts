@@ -7,6 +7,7 @@
 import type { TimerHandle } from '../../common/clock.js';
 import type { Attachment, LiveSubscription } from '../../core/api.js';
 import type { Qos } from './codec/packets.js';
+import type { ExchangeHandle } from './exchange-log.js';
 
 export interface SubscriptionOptions {
   /** The filter as the client gave it, `$share/…` included: the subscription's identity. */
@@ -48,16 +49,20 @@ export interface WillMessage {
   };
 }
 
+const noSubscriptions: ReadonlyMap<string, SubscriptionState> = new Map();
+
 export class SessionState {
   readonly clientId: string;
   /** 0 ends the session with its connection; 0xFFFFFFFF never expires (capped by options). */
   expiryIntervalS: number;
   protocolVersion: 4 | 5;
-  readonly subscriptions = new Map<string, SubscriptionState>();
+  /** Subscriptions by filter; the map is made by the first one (most clean sessions have few or none). */
+  #subscriptions: Map<string, SubscriptionState> | undefined;
   // The QoS 2 sets are made on first use: most sessions never see QoS 2, and an idle
   // connection should cost little memory.
   #inboundReleases: Set<number> | undefined;
   #outboundReleases: Set<number> | undefined;
+  #records: SessionRecords | undefined;
   /** The connection that holds the session now, if any. */
   connection: { takeOver(): void } | undefined;
   expiryTimer: TimerHandle | undefined;
@@ -73,6 +78,22 @@ export class SessionState {
     this.protocolVersion = protocolVersion;
   }
 
+  get subscriptions(): ReadonlyMap<string, SubscriptionState> {
+    return this.#subscriptions ?? noSubscriptions;
+  }
+
+  setSubscription(filter: string, subscription: SubscriptionState): void {
+    (this.#subscriptions ??= new Map()).set(filter, subscription);
+  }
+
+  deleteSubscription(filter: string): void {
+    this.#subscriptions?.delete(filter);
+  }
+
+  clearSubscriptions(): void {
+    this.#subscriptions = undefined;
+  }
+
   /** Inbound QoS 2: packet ids PUBREC'd and awaiting PUBREL (exactly-once, method B). */
   get inboundReleases(): Set<number> {
     return (this.#inboundReleases ??= new Set());
@@ -81,6 +102,15 @@ export class SessionState {
   /** Outbound QoS 2: packet ids PUBREL'd and awaiting PUBCOMP; resent on reconnect [MQTT-4.4.0-1]. */
   get outboundReleases(): Set<number> {
     return (this.#outboundReleases ??= new Set());
+  }
+
+  /** Where a persistent session's open exchanges are recorded (exchanges.ts), made on first use. */
+  get records(): SessionRecords {
+    return (this.#records ??= new SessionRecords());
+  }
+
+  get hasRecords(): boolean {
+    return this.#records !== undefined;
   }
 
   get hasOutboundReleases(): boolean {
@@ -97,4 +127,38 @@ export class SessionState {
     this.willTimer?.cancel();
     this.willTimer = undefined;
   }
+}
+
+/**
+ * A persistent session's open exchanges in the exchange log (exchange-log.ts), so that they
+ * outlive a restart: the records, and what was read back from them at start.
+ */
+export class SessionRecords {
+  /** Inbound QoS 2 packet ids held (PUBREC sent), with their records. */
+  readonly inbound = new Map<number, ExchangeHandle>();
+  /** Inbound packet ids read back at start: a PUBLISH without DUP ends them (a new message). */
+  readonly restoredInbound = new Set<number>();
+  /** Outbound QoS 2 packet ids released (PUBREL sent), with their records. */
+  readonly release = new Map<number, ExchangeHandle>();
+  /**
+   * Released deliveries by `stream/consumer/partition/offset`: when the core delivers one
+   * again (its ack was lost in a crash), it is acked, not sent [MQTT-4.4.0-1].
+   */
+  readonly releasedOrigins = new Map<string, number>();
+  /** Retained messages sent at subscribe (QoS 1/2) and not yet acknowledged: sent again on reconnect. */
+  readonly retained = new Set<ExchangeHandle>();
+
+  /** Every record, for ending them all with the session. */
+  all(): ExchangeHandle[] {
+    return [...this.inbound.values(), ...this.release.values(), ...this.retained];
+  }
+}
+
+export function originKey(origin: {
+  readonly stream: string;
+  readonly consumer: string;
+  readonly partition: number;
+  readonly offset: number;
+}): string {
+  return `${origin.stream}/${origin.consumer}/${origin.partition}/${origin.offset}`;
 }

@@ -14,12 +14,12 @@
 // in the core for durable subscriptions (credit) or in a bounded queue for live ones.
 
 import type { Duplex } from 'node:stream';
-import type { TimerHandle } from '../../common/clock.js';
+import { MqttLimits } from '../../common/limits.js';
 import type { Logger } from '../../common/logger.js';
 import type { CoreSession, Delivery, Message } from '../../core/api.js';
 import type { Principal } from '../../core/auth.js';
 import type { ConnectionInfo } from '../../core/protocol-server.js';
-import { MqttDecodeError, MqttDecoder } from './codec/decoder.js';
+import { MqttDecodeError, MqttDecoder, remainingLengthMax } from './codec/decoder.js';
 import { encodeAcknowledgement, encodePacket, encodePublish } from './codec/encoder.js';
 import type { Packet, ProtocolVersion, PublishPacket, Qos } from './codec/packets.js';
 import { ReasonCode, reasonCodeForPacket } from './codec/reason-codes.js';
@@ -34,6 +34,7 @@ import { handlePubrec } from './handlers/pubrec.js';
 import { handlePubrel } from './handlers/pubrel.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { handleUnsubscribe } from './handlers/unsubscribe.js';
+import type { DeadlineMember } from './deadlines.js';
 import { endConnection } from './lifecycle.js';
 import {
   filterStartsWithWildcard,
@@ -43,7 +44,11 @@ import {
   publisherOf,
   subjectToTopic,
 } from './mapping.js';
+import { exchangeKey } from './exchange-log.js';
+import type { ExchangeHandle } from './exchange-log.js';
+import { endRelease, endRetained, holdRelease } from './exchanges.js';
 import type { MqttRegistry } from './registry.js';
+import { originKey } from './session-state.js';
 import type { SessionState, SubscriptionState, WillMessage } from './session-state.js';
 
 export type ConnectionState = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
@@ -52,8 +57,13 @@ export type ConnectionState = 'awaiting-connect' | 'connecting' | 'connected' | 
 interface Outgoing {
   readonly qos: 1 | 2;
   readonly delivery: Delivery | undefined;
-  /** `publish` until PUBACK/PUBREC; `release` after PUBREL was sent, until PUBCOMP. */
-  stage: 'publish' | 'release';
+  /** The record of a retained message sent at subscribe to a persistent session (exchanges.ts). */
+  readonly retained: ExchangeHandle | undefined;
+  /**
+   * `publish` until PUBACK/PUBREC; `releasing` while a persistent session records the
+   * PUBREC; `release` after PUBREL was sent, until PUBCOMP.
+   */
+  stage: 'publish' | 'releasing' | 'release';
 }
 
 /** A delivery waiting for a free in-flight slot. */
@@ -62,6 +72,8 @@ interface Queued {
   readonly message: Message;
   readonly delivery: Delivery | undefined;
   readonly qos: Qos;
+  readonly retainedOnSubscribe: boolean;
+  readonly retained: ExchangeHandle | undefined;
 }
 
 /** An acknowledgement waiting for the ones before it (MQTT's ordering). */
@@ -73,13 +85,17 @@ interface PendingAcknowledgement {
   done: boolean;
 }
 
-/** A read at least this large makes the connection yield to the event loop before the next. */
-const readYieldBytes = 16 * 1024;
+/**
+ * The session a stream belongs to. The stream's listeners are functions shared by every
+ * connection that find their session here, rather than closures made for each connection:
+ * an idle connection is mostly what it holds, and closures and their contexts add up.
+ */
+const sessionOfStream = Symbol('weir.mqtt.session');
+interface SessionStream extends Duplex {
+  [sessionOfStream]?: MqttSession;
+}
 
-/** Bytes of unsent output past which QoS 0 deliveries are dropped rather than buffered. */
-const writeBufferBytesMax = 8 * 1024 * 1024;
-
-export class MqttSession {
+export class MqttSession implements DeadlineMember {
   readonly registry: MqttRegistry;
   readonly info: ConnectionInfo;
   #logger: Logger | undefined;
@@ -95,14 +111,15 @@ export class MqttSession {
   /** Keep alive in seconds as enforced (the client's, or the Server Keep Alive). */
   keepAliveS = 0;
   #lastPacketAtMs = 0;
-  #keepAliveTimer: TimerHandle | undefined;
-  #connectTimer: TimerHandle | undefined;
+  /** Where the CONNECT timeout or keep alive waits in the registry's deadlines (deadlines.ts). */
+  deadlineSlice = -1;
   /** Packets that arrived while CONNECT was being authenticated. */
   #held: Packet[] | undefined;
 
   // Limits the client announced in CONNECT (v5), or ours.
   clientReceiveMaximum: number;
-  clientPacketBytesMax = Number.MAX_SAFE_INTEGER;
+  /** Default: the largest packet MQTT can frame (a small integer, unlike MAX_SAFE_INTEGER, so not a boxed double). */
+  clientPacketBytesMax = remainingLengthMax + 5;
   clientTopicAliasMaximum = 0;
   requestProblemInformation = true;
 
@@ -112,21 +129,18 @@ export class MqttSession {
 
   /** QoS 1/2 PUBLISH packets from the client not yet acknowledged (our Receive Maximum). */
   inboundUnacknowledged = 0;
-  readonly #acknowledgements: PendingAcknowledgement[] = [];
+  #acknowledgementList: PendingAcknowledgement[] | undefined;
 
   /** QoS 1/2 PUBLISH packets in flight to the client, by packet id (made on first use). */
   #outgoingMap: Map<number, Outgoing> | undefined;
-  readonly #queued: Queued[] = [];
+  #queuedList: Queued[] | undefined;
   #nextPacketId = 1;
-  #outgoingChunks: Buffer[] = [];
+  /** Output of this turn of the event loop, written by #flush (made on first use). */
+  #outgoingChunks: Buffer[] | undefined;
   #outgoingBytes = 0;
   #yielding = false;
-  readonly #resume = (): void => {
-    this.#yielding = false;
-    if (this.state !== 'closed') this.#stream.resume();
-  };
   /** SUBSCRIBE and UNSUBSCRIBE run one after another, in the order they arrived. */
-  #serial: Promise<void> = Promise.resolve();
+  #serial: Promise<void> | undefined;
   closed: Promise<void> | undefined;
 
   /** Accepted past the connection limit: its CONNECT is refused with Server busy. */
@@ -139,17 +153,38 @@ export class MqttSession {
     this.#stream = stream;
     this.#decoder = new MqttDecoder(registry.options.packetBytesMax);
     this.clientReceiveMaximum = registry.options.inflightMax;
-    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
-    stream.on('error', (error) => {
-      this.logger.debug('connection error', { error: error.message });
-      this.abort();
-    });
-    stream.on('close', () => this.abort());
-    stream.on('end', () => this.abort());
-    this.#connectTimer = registry.clock.setTimeout(() => {
-      // MQTT 3.1.4: a Server closes a connection that does not send CONNECT in reasonable time.
-      if (this.state === 'awaiting-connect' || this.state === 'connecting') this.abort();
-    }, registry.options.connectTimeoutMs);
+    (stream as SessionStream)[sessionOfStream] = this;
+    stream.on('data', MqttSession.#streamData);
+    stream.on('error', MqttSession.#streamError);
+    stream.on('close', MqttSession.#streamEnded);
+    stream.on('end', MqttSession.#streamEnded);
+    // MQTT 3.1.4: a Server closes a connection that does not send CONNECT in reasonable time.
+    registry.deadlines.schedule(this, registry.clock.nowMs() + registry.options.connectTimeoutMs);
+  }
+
+  static #streamData(this: SessionStream, chunk: Buffer): void {
+    const session = this[sessionOfStream];
+    if (session !== undefined) session.#onData(chunk);
+  }
+
+  static #streamError(this: SessionStream, error: Error): void {
+    const session = this[sessionOfStream];
+    if (session === undefined) return;
+    session.logger.debug('connection error', { error: error.message });
+    session.abort();
+  }
+
+  static #streamEnded(this: SessionStream): void {
+    this[sessionOfStream]?.abort();
+  }
+
+  static #resume(session: MqttSession): void {
+    session.#yielding = false;
+    if (session.state !== 'closed') session.#stream.resume();
+  }
+
+  static #flushLater(session: MqttSession): void {
+    session.#flush();
   }
 
   get inboundAliases(): Map<number, string> {
@@ -162,6 +197,15 @@ export class MqttSession {
 
   get #outgoing(): Map<number, Outgoing> {
     return (this.#outgoingMap ??= new Map());
+  }
+
+  // The acknowledgement queue and the delivery queue are made on first use too.
+  get #acknowledgements(): PendingAcknowledgement[] {
+    return (this.#acknowledgementList ??= []);
+  }
+
+  get #queued(): Queued[] {
+    return (this.#queuedList ??= []);
   }
 
   /** A child logger naming the peer, made on first use (most connections never log). */
@@ -182,10 +226,10 @@ export class MqttSession {
     // loop, so that deliveries (the live router's turn, socket writes) and other
     // connections get theirs. A publisher flooding QoS 0 is slowed by TCP instead of
     // crowding out its subscribers (DESIGN.md §4: producers are flow-controlled too).
-    if (chunk.length >= readYieldBytes && !this.#yielding) {
+    if (chunk.length >= MqttLimits.readYieldBytes && !this.#yielding) {
       this.#yielding = true;
       this.#stream.pause();
-      setImmediate(this.#resume);
+      setImmediate(MqttSession.#resume, this);
     }
     this.registry.stats.bytesReceived += chunk.length;
     this.#lastPacketAtMs = this.registry.clock.nowMs();
@@ -290,31 +334,36 @@ export class MqttSession {
   /** Called by the CONNECT handler once CONNACK 0x00 is written. */
   connectedWith(keepAliveS: number): void {
     this.state = 'connected';
-    this.#connectTimer?.cancel();
-    this.#connectTimer = undefined;
     this.keepAliveS = keepAliveS;
     this.#decoder.setProtocolVersion(this.protocolVersion);
-    if (keepAliveS > 0) this.#armKeepAlive(keepAliveS * 1500);
+    const deadlines = this.registry.deadlines;
+    if (keepAliveS > 0) deadlines.schedule(this, this.registry.clock.nowMs() + keepAliveS * 1500);
+    else deadlines.remove(this);
   }
 
-  /** [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0): close after 1.5 × keep alive of silence. */
-  #armKeepAlive(delayMs: number): void {
-    this.#keepAliveTimer = this.registry.clock.setTimeout(() => {
-      if (this.state !== 'connected') return;
-      const limitMs = this.keepAliveS * 1500;
-      const silentMs = this.registry.clock.nowMs() - this.#lastPacketAtMs;
-      if (silentMs >= limitMs) {
-        this.logger.debug('keep alive timeout', { clientId: this.clientId });
-        this.disconnectWith(ReasonCode.keepAliveTimeout, 'keep alive timeout');
-        return;
-      }
-      this.#armKeepAlive(limitMs - silentMs);
-    }, delayMs);
+  /**
+   * The CONNECT timeout, or the keep alive: [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0),
+   * close after 1.5 × keep alive of silence. Traffic only moves `#lastPacketAtMs`; the
+   * deadline moves here, when it comes.
+   */
+  onDeadline(nowMs: number): number | undefined {
+    if (this.state === 'awaiting-connect' || this.state === 'connecting') {
+      this.abort();
+      return undefined;
+    }
+    if (this.state !== 'connected' || this.keepAliveS === 0) return undefined;
+    const limitMs = this.keepAliveS * 1500;
+    if (nowMs - this.#lastPacketAtMs >= limitMs) {
+      this.logger.debug('keep alive timeout', { clientId: this.clientId });
+      this.disconnectWith(ReasonCode.keepAliveTimeout, 'keep alive timeout');
+      return undefined;
+    }
+    return this.#lastPacketAtMs + limitMs;
   }
 
   /** Runs `task` after every task queued before it; a failure closes the connection. */
   serial(task: () => Promise<void>): void {
-    this.#serial = this.#serial.then(task).catch((error: unknown) => {
+    this.#serial = (this.#serial ?? Promise.resolve()).then(task).catch((error: unknown) => {
       this.logger.error('MQTT handler failed', { error: String(error) });
       this.abort();
     });
@@ -329,21 +378,25 @@ export class MqttSession {
    */
   #write(bytes: Buffer): void {
     if (this.#stream.destroyed) return;
-    this.#outgoingChunks.push(bytes);
+    if (this.#outgoingChunks === undefined) {
+      this.#outgoingChunks = [bytes];
+      process.nextTick(MqttSession.#flushLater, this);
+    } else {
+      this.#outgoingChunks.push(bytes);
+    }
     this.#outgoingBytes += bytes.length;
-    if (this.#outgoingChunks.length === 1) process.nextTick(this.#flush);
     this.registry.stats.bytesSent += bytes.length;
     this.registry.stats.messagesSent++;
   }
 
-  readonly #flush = (): void => {
+  #flush(): void {
     const chunks = this.#outgoingChunks;
     const total = this.#outgoingBytes;
-    this.#outgoingChunks = [];
+    this.#outgoingChunks = undefined;
     this.#outgoingBytes = 0;
-    if (this.#stream.destroyed || chunks.length === 0) return;
+    if (this.#stream.destroyed || chunks === undefined) return;
     this.#stream.write(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
-  };
+  }
 
   /** Bytes written or queued and not yet taken by the operating system. */
   get #unsentBytes(): number {
@@ -402,8 +455,9 @@ export class MqttSession {
     while (this.#acknowledgements.length > 0 && (this.#acknowledgements[0] as PendingAcknowledgement).done) {
       const next = this.#acknowledgements.shift() as PendingAcknowledgement;
       if (this.state !== 'connected') continue;
-      if (next.kind === 'puback') this.inboundUnacknowledged--;
       const reason = reasonCodeForPacket(next.kind, next.reasonCode);
+      // QoS 1 ends with PUBACK; QoS 2 with PUBREL, or with a failure PUBREC (5.0 §4.9).
+      if (next.kind === 'puback' || reason >= 0x80) this.inboundUnacknowledged--;
       this.sendAcknowledgement(next.kind, next.packetId, reason, next.reasonString);
     }
   }
@@ -420,13 +474,26 @@ export class MqttSession {
     message: Message,
     delivery: Delivery | undefined,
     retainedOnSubscribe = false,
+    retained?: ExchangeHandle,
   ): void {
     if (this.state !== 'connected') return;
     const options = subscription.options;
     const core = this.coreSession;
+    const session = this.session;
+    // [MQTT-4.4.0-1]: a delivery whose PUBREC was recorded before a restart (its ack was
+    // lost) is not sent again; its PUBREL is.
+    if (
+      delivery !== undefined &&
+      session?.hasRecords === true &&
+      session.records.releasedOrigins.has(originKey(delivery))
+    ) {
+      core?.ack(delivery);
+      return;
+    }
     // [MQTT-4.7.2-1]: `$` topics are not matched by a filter starting with a wildcard.
     if (message.subject.charCodeAt(0) === 0x24 && filterStartsWithWildcard(options.topicFilter)) {
       if (delivery !== undefined) core?.ack(delivery);
+      if (retained !== undefined && session !== undefined) endRetained(this.registry, session, retained);
       return;
     }
     // [MQTT-3.8.3-3]: No Local — not to the connection (client id) that published it.
@@ -438,17 +505,30 @@ export class MqttSession {
     const published = publishedQos(message);
     const qos = (published < options.qos ? published : options.qos) as Qos;
     if (qos > 0 && (this.outgoingCount >= this.clientReceiveMaximum || this.#queued.length > 0)) {
-      this.#enqueue({ subscription, message, delivery, qos });
+      this.#enqueue({ subscription, message, delivery, qos, retainedOnSubscribe, retained });
       return;
     }
-    if (!this.#sendPublish(subscription, message, delivery, qos, retainedOnSubscribe)) {
-      if (delivery !== undefined) core?.ack(delivery);
+    if (!this.#sendPublish(subscription, message, delivery, qos, retainedOnSubscribe, retained)) {
+      this.#notSent(delivery, retained);
     }
   }
 
+  /** A message that will not be sent (expired, too large for the client) counts as done. */
+  #notSent(delivery: Delivery | undefined, retained: ExchangeHandle | undefined): void {
+    if (delivery !== undefined) this.coreSession?.ack(delivery);
+    if (retained !== undefined && this.session !== undefined)
+      endRetained(this.registry, this.session, retained);
+  }
+
   #enqueue(queued: Queued): void {
-    // Durable deliveries are bounded by their attachment's credit; live ones by queuedMessagesMax.
-    if (queued.delivery === undefined && this.#queued.length >= this.registry.options.queuedMessagesMax) {
+    // Durable deliveries are bounded by their attachment's credit, recorded retained ones by
+    // the retained index (and are not dropped: the session is owed them); live ones by
+    // queuedMessagesMax.
+    if (
+      queued.delivery === undefined &&
+      queued.retained === undefined &&
+      this.#queued.length >= this.registry.options.queuedMessagesMax
+    ) {
       this.registry.stats.publishDropped++;
       return;
     }
@@ -462,8 +542,17 @@ export class MqttSession {
       this.state === 'connected'
     ) {
       const next = this.#queued.shift() as Queued;
-      if (!this.#sendPublish(next.subscription, next.message, next.delivery, next.qos, false)) {
-        if (next.delivery !== undefined) this.coreSession?.ack(next.delivery);
+      if (
+        !this.#sendPublish(
+          next.subscription,
+          next.message,
+          next.delivery,
+          next.qos,
+          next.retainedOnSubscribe,
+          next.retained,
+        )
+      ) {
+        this.#notSent(next.delivery, next.retained);
       }
     }
   }
@@ -475,6 +564,7 @@ export class MqttSession {
     delivery: Delivery | undefined,
     qos: Qos,
     retainedOnSubscribe: boolean,
+    retained: ExchangeHandle | undefined,
   ): boolean {
     const options = subscription.options;
     const nowMs = this.registry.clock.nowMs();
@@ -486,8 +576,12 @@ export class MqttSession {
     let newAlias: number | undefined;
     let aliasTopic = '';
     let packetId = 0;
-    if (qos > 0) packetId = this.#allocatePacketId(delivery);
-    const dup = delivery !== undefined && delivery.redelivered && qos > 0; // [MQTT-3.3.1-1]
+    if (qos > 0) packetId = this.#allocatePacketId(delivery, retained);
+    // [MQTT-3.3.1-1]: DUP on a message that may have been sent before (a retained one whose
+    // record is older than this connection included).
+    const dup =
+      qos > 0 &&
+      ((delivery !== undefined && delivery.redelivered) || (retained !== undefined && retained.sentBefore));
     let bytes: Buffer;
     if (this.protocolVersion === 4) {
       if (message.expiresAtMs !== undefined && message.expiresAtMs <= nowMs) return false;
@@ -530,12 +624,14 @@ export class MqttSession {
     }
     // [MQTT-3.1.2-25] (5.0): a packet over the client's Maximum Packet Size is discarded as if sent.
     if (bytes.length > this.clientPacketBytesMax) return false;
-    if (qos === 0 && this.#unsentBytes > writeBufferBytesMax) {
+    if (qos === 0 && this.#unsentBytes > MqttLimits.writeBufferBytesMax) {
       this.registry.stats.publishDropped++;
       return true;
     }
-    if (qos > 0) this.#outgoing.set(packetId, { qos: qos as 1 | 2, delivery, stage: 'publish' });
-    else if (delivery !== undefined) this.coreSession?.ack(delivery);
+    if (qos > 0) {
+      this.#outgoing.set(packetId, { qos: qos as 1 | 2, delivery, retained, stage: 'publish' });
+      if (retained !== undefined) retained.sentBefore = true;
+    } else if (delivery !== undefined) this.coreSession?.ack(delivery);
     if (newAlias !== undefined) this.#outboundAliases.set(aliasTopic, newAlias);
     this.registry.stats.publishSent++;
     this.#write(bytes);
@@ -547,14 +643,18 @@ export class MqttSession {
    * a redelivery after a reconnect usually carries the id it had before [MQTT-4.4.0-1]; a
    * collision moves to the next free id [MQTT-2.2.1-3].
    */
-  #allocatePacketId(delivery: Delivery | undefined): number {
+  #allocatePacketId(delivery: Delivery | undefined, retained: ExchangeHandle | undefined): number {
     let candidate =
-      delivery === undefined ? this.#nextPacketId : ((hashConsumer(delivery) + delivery.offset) % 65_535) + 1;
+      delivery !== undefined
+        ? ((hashConsumer(delivery) + delivery.offset) % 65_535) + 1
+        : retained !== undefined
+          ? (hashText(exchangeKey(retained.record)) % 65_535) + 1
+          : this.#nextPacketId;
     const releases = this.session?.hasOutboundReleases === true ? this.session.outboundReleases : undefined;
     while (this.#outgoing.has(candidate) || releases?.has(candidate) === true) {
       candidate = (candidate % 65_535) + 1;
     }
-    if (delivery === undefined) this.#nextPacketId = (candidate % 65_535) + 1;
+    if (delivery === undefined && retained === undefined) this.#nextPacketId = (candidate % 65_535) + 1;
     return candidate;
   }
 
@@ -567,23 +667,72 @@ export class MqttSession {
       (kind === 'puback') !== (outgoing.qos === 1)
     )
       return false;
-    if (outgoing.delivery !== undefined) this.coreSession?.ack(outgoing.delivery);
+    const session = this.session;
     if (kind === 'puback' || reasonCode >= 0x80) {
       // A PUBREC with a failure reason ends the exchange (5.0 §4.3.3).
+      this.#settle(outgoing);
       this.#outgoing.delete(packetId);
       this.#drainQueued();
       return true;
     }
-    outgoing.stage = 'release';
-    this.session?.outboundReleases.add(packetId);
-    this.sendAcknowledgement('pubrel', packetId);
+    if (session === undefined || !session.persistent) {
+      this.#settle(outgoing);
+      outgoing.stage = 'release';
+      session?.outboundReleases.add(packetId);
+      this.sendAcknowledgement('pubrel', packetId);
+      return true;
+    }
+    // A persistent session records the release before the message is acked and PUBREL sent,
+    // so that after a restart PUBREL is sent again and the PUBLISH is not [MQTT-4.4.0-1].
+    // Records confirm in the order written, so PUBRELs keep the order of PUBRECs [MQTT-4.6.0-4].
+    outgoing.stage = 'releasing';
+    const delivery = outgoing.delivery;
+    const origin =
+      delivery === undefined
+        ? undefined
+        : {
+            stream: delivery.stream,
+            consumer: delivery.consumer,
+            partition: delivery.partition,
+            offset: delivery.offset,
+          };
+    holdRelease(this.registry, session, packetId, origin, outgoing.retained).then(
+      () => {
+        this.#settle(outgoing);
+        if (this.registry.sessions.get(session.clientId) === session) session.outboundReleases.add(packetId);
+        if (this.#outgoing.get(packetId) !== outgoing || this.state !== 'connected') return;
+        outgoing.stage = 'release';
+        this.sendAcknowledgement('pubrel', packetId);
+      },
+      (error: unknown) => {
+        this.logger.warn('recording a QoS 2 release failed', { error: String(error) });
+        this.abort();
+      },
+    );
     return true;
+  }
+
+  /** The client has the message: its delivery is acked, its retained record ended. */
+  #settle(outgoing: Outgoing): void {
+    if (outgoing.delivery !== undefined) {
+      try {
+        this.coreSession?.ack(outgoing.delivery);
+      } catch (error) {
+        // The consumer went away meanwhile (its subscription ended): nothing is left to ack.
+        this.logger.debug('ack after PUBREC failed', { error: String(error) });
+      }
+    }
+    if (outgoing.retained !== undefined && this.session !== undefined) {
+      endRetained(this.registry, this.session, outgoing.retained);
+    }
   }
 
   /** PUBCOMP from the client. */
   completed(packetId: number): boolean {
     const outgoing = this.#outgoing.get(packetId);
-    const known = this.session?.outboundReleases.delete(packetId) ?? false;
+    const session = this.session;
+    const known = session?.outboundReleases.delete(packetId) ?? false;
+    if (known && session !== undefined) endRelease(this.registry, session, packetId);
     if (outgoing !== undefined && outgoing.stage === 'release') this.#outgoing.delete(packetId);
     else if (!known) return false;
     this.#drainQueued();
@@ -595,8 +744,30 @@ export class MqttSession {
     const session = this.session;
     if (session === undefined || !session.hasOutboundReleases) return;
     for (const packetId of session.outboundReleases) {
-      this.#outgoing.set(packetId, { qos: 2, delivery: undefined, stage: 'release' });
+      this.#outgoing.set(packetId, { qos: 2, delivery: undefined, retained: undefined, stage: 'release' });
       this.sendAcknowledgement('pubrel', packetId);
+    }
+  }
+
+  /**
+   * On a resumed session: retained messages sent at subscribe and not acknowledged, again,
+   * with DUP, while they are still their topic's retained message (a newer one reaches the
+   * subscription through its consumer).
+   */
+  resendRetained(): void {
+    const session = this.session;
+    if (session === undefined || !session.hasRecords) return;
+    for (const handle of [...session.records.retained]) {
+      const record = handle.record;
+      if (record.kind !== 'retained') continue;
+      const subscription = session.subscriptions.get(record.filter);
+      const message = this.registry.retained.get(record.subject);
+      if (subscription === undefined || message === undefined || message.id !== record.messageId) {
+        endRetained(this.registry, session, handle);
+        continue;
+      }
+      handle.sentBefore = true;
+      this.deliver(subscription, message, undefined, true, handle);
     }
   }
 
@@ -647,12 +818,11 @@ export class MqttSession {
   /** Marks the connection closed and releases what it held; called once by lifecycle.ts. */
   detach(): void {
     this.state = 'closed';
-    this.#keepAliveTimer?.cancel();
-    this.#connectTimer?.cancel();
+    this.registry.deadlines.remove(this);
     this.#held = undefined;
-    this.#queued.length = 0;
+    this.#queuedList = undefined;
     this.#outgoingMap?.clear();
-    this.#acknowledgements.length = 0;
+    this.#acknowledgementList = undefined;
     this.#flush();
     if (!this.#stream.destroyed) this.#stream.end(() => this.#stream.destroy());
     // A peer that never reads must not keep the socket open.
@@ -668,6 +838,13 @@ export class MqttSession {
   get outgoingCount(): number {
     return this.#outgoingMap?.size ?? 0;
   }
+}
+
+/** A 16-bit-range hash of a text, stable across restarts (a retained record's packet id). */
+function hashText(text: string): number {
+  let hash = 0;
+  for (let index = 0; index < text.length; index++) hash = (hash * 31 + text.charCodeAt(index)) % 65_535;
+  return hash;
 }
 
 const consumerHashes = new Map<string, number>();

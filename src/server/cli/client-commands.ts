@@ -10,6 +10,7 @@ import {
   fsyncArgument,
   headerArgument,
   integerArgument,
+  ratioArgument,
   listArgument,
 } from './parse.js';
 
@@ -87,7 +88,14 @@ function streamCommand(): Command {
         'comma-separated subject filters captured (default: the name)',
         listArgument,
       )
-      .addOption(new Option('--retention <policy>', 'retention').choices(['limits', 'interest', 'workqueue']))
+      .addOption(
+        new Option('--retention <policy>', 'retention').choices([
+          'limits',
+          'interest',
+          'workqueue',
+          'compact',
+        ]),
+      )
       .addOption(new Option('--storage <kind>', 'storage').choices(['file', 'memory']))
       .addOption(
         new Option('--discard <policy>', 'when full, discard old messages or refuse new').choices([
@@ -101,6 +109,21 @@ function streamCommand(): Command {
       .option('--partitions <n>', 'partitions (by key hash)', integerArgument(1, 1024))
       .option('--fsync <policy>', 'always, never or interval:<ms>', fsyncArgument)
       .option('--dead-letter-subject <subject>', 'where dead letters go (default $DLQ.<name>)')
+      .option(
+        '--tombstone-retention-ms <ms>',
+        'retention compact: how long a deletion (empty body) stays',
+        integerArgument(0),
+      )
+      .option(
+        '--compaction-dirty-ratio <0-1>',
+        'retention compact: compact once this share of sealed bytes is not compacted yet',
+        ratioArgument,
+      )
+      .option(
+        '--compaction-interval-ms <ms>',
+        'retention compact: how often the dirty ratio is checked',
+        integerArgument(1),
+      )
       .action(actions.streamAdd),
   );
   stream.addCommand(

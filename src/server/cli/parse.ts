@@ -94,6 +94,18 @@ export interface StreamAddFlags {
   readonly partitions?: number;
   readonly fsync?: FsyncPolicy;
   readonly deadLetterSubject?: string;
+  readonly tombstoneRetentionMs?: number;
+  readonly compactionDirtyRatio?: number;
+  readonly compactionIntervalMs?: number;
+}
+
+/** A share from 0 to 1, as `0.5`. */
+export function ratioArgument(value: string): number {
+  const parsed = Number(value.trim());
+  if (!/^\d*\.?\d+$/.test(value.trim()) || !(parsed >= 0 && parsed <= 1)) {
+    throw new InvalidArgumentError('expected a number from 0 to 1.');
+  }
+  return parsed;
 }
 
 /** `weir stream add <name> --subjects …` → the core's stream config input. */
@@ -109,6 +121,9 @@ export function streamConfigFromFlags(name: string, flags: StreamAddFlags): Stre
   if (flags.partitions !== undefined) config.partitions = flags.partitions;
   if (flags.fsync !== undefined) config.fsync = flags.fsync;
   if (flags.deadLetterSubject !== undefined) config.deadLetterSubject = flags.deadLetterSubject;
+  if (flags.tombstoneRetentionMs !== undefined) config.tombstoneRetentionMs = flags.tombstoneRetentionMs;
+  if (flags.compactionDirtyRatio !== undefined) config.compactionDirtyRatio = flags.compactionDirtyRatio;
+  if (flags.compactionIntervalMs !== undefined) config.compactionIntervalMs = flags.compactionIntervalMs;
   return config;
 }
 

@@ -70,8 +70,8 @@ function sharedParser(version: ProtocolVersion): SharedParser {
 export class MqttDecoder {
   #protocolVersion: ProtocolVersion = 4;
   #packetBytesMax: number;
-  /** Bytes of an incomplete packet carried over from earlier chunks. */
-  #pending: Buffer[] = [];
+  /** Bytes of an incomplete packet carried over from earlier chunks (made on first use). */
+  #pending: Buffer[] | undefined;
   #pendingBytes = 0;
   /** Total size of the packet being collected, once its header is known; else -1. */
   #pendingPacketBytes = -1;
@@ -96,13 +96,13 @@ export class MqttDecoder {
    */
   push(chunk: Buffer, onPacket: (packet: Packet, packetBytes: number) => void): void {
     let buffer = chunk;
-    if (this.#pendingBytes > 0) {
+    if (this.#pending !== undefined) {
       this.#pending.push(chunk);
       this.#pendingBytes += chunk.length;
       // Wait for the whole packet before copying it into one buffer.
       if (this.#pendingPacketBytes !== -1 && this.#pendingBytes < this.#pendingPacketBytes) return;
       buffer = Buffer.concat(this.#pending, this.#pendingBytes);
-      this.#pending = [];
+      this.#pending = undefined;
       this.#pendingBytes = 0;
       this.#pendingPacketBytes = -1;
     }
@@ -127,7 +127,7 @@ export class MqttDecoder {
     }
     if (position < buffer.length) {
       const rest = buffer.subarray(position);
-      this.#pending.push(rest);
+      this.#pending = [rest];
       this.#pendingBytes = rest.length;
     }
   }

@@ -64,6 +64,12 @@ export function createLibraryParser(protocolVersion: ProtocolVersion): LibraryPa
   return mqttPacket.parser({ protocolVersion }) as unknown as LibraryParser;
 }
 
+// The library otherwise builds, on its first packet, a cache of 65,536 two-byte Buffers for
+// the numbers it writes: about 6 MiB of heap for the life of the process. Weir writes the
+// packets where speed matters (PUBLISH, acknowledgements) itself (encoder.ts); the others
+// (CONNACK, SUBACK, …) can allocate their few numbers.
+mqttPacket.writeToStream.cacheNumbers = false;
+
 export function generatePacket(packet: Packet, protocolVersion: ProtocolVersion): Buffer {
   return mqttPacket.generate(packet, { protocolVersion });
 }

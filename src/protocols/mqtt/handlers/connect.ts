@@ -192,6 +192,8 @@ export async function handleConnect(connection: MqttSession, packet: ConnectPack
   // [MQTT-4.4.0-1]: unacknowledged PUBRELs again; durable deliveries come back from the core
   // with DUP set as their consumers redeliver.
   connection.resendReleases();
+  // Retained messages sent at subscribe and not acknowledged, before anything newer.
+  connection.resendRetained();
   for (const subscription of session.subscriptions.values())
     await activateSubscription(connection, subscription);
   if (session.persistent) {
@@ -208,7 +210,7 @@ function restoreSession(
   const session = new SessionState(clientId, expiryIntervalS, version);
   session.stored = true;
   for (const options of subscriptions)
-    session.subscriptions.set(options.filter, subscriptionStateOf(options, true));
+    session.setSubscription(options.filter, subscriptionStateOf(options, true));
   return session;
 }
 

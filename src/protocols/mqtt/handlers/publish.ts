@@ -21,6 +21,7 @@ import {
   topicToSubject,
   validateTopicName,
 } from '../mapping.js';
+import { endInbound, holdInbound } from '../exchanges.js';
 import type { MqttRegistry } from '../registry.js';
 import type { MqttSession } from '../session.js';
 import type { WillMessage } from '../session-state.js';
@@ -78,10 +79,17 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
     return;
   }
   if (qos > 0) {
-    if (qos === 2 && connection.session?.inboundReleases.has(packetId)) {
-      // A retransmission of a QoS 2 PUBLISH we already hold: PUBREC again, publish nothing.
-      connection.sendAcknowledgement('pubrec', packetId);
-      return;
+    const session = connection.session;
+    if (qos === 2 && session?.inboundReleases.has(packetId) === true) {
+      if (packet.dup || !session.hasRecords || !session.records.restoredInbound.has(packetId)) {
+        // A retransmission of a QoS 2 PUBLISH we already hold: PUBREC again, publish nothing.
+        connection.sendAcknowledgement('pubrec', packetId);
+        return;
+      }
+      // Held before a restart, but a retransmission would carry DUP [MQTT-3.3.1-1]: this is a
+      // new message, so the client had its PUBCOMP and the hold's end did not reach the disk.
+      session.inboundReleases.delete(packetId);
+      endInbound(registry, session, packetId);
     }
     if (connection.inboundUnacknowledged >= registry.options.receiveMaximum) {
       // MQTT 5.0 §3.3.4: more than Receive Maximum unacknowledged QoS 1/2 PUBLISH packets.
@@ -120,9 +128,9 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
       return;
     }
     if (qos === 0) return;
+    // A PUBREC with a failure reason ends the exchange: the packet id is free again (5.0 §4.3.3).
     connection.inboundUnacknowledged++;
     const pending = connection.reserveAcknowledgement(qos === 1 ? 'puback' : 'pubrec', packetId);
-    if (qos === 2) connection.session?.inboundReleases.add(packetId);
     connection.completeAcknowledgement(pending, refusal.reasonCode, refusal.reason);
     return;
   }
@@ -145,32 +153,49 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
   }
   connection.inboundUnacknowledged++;
   const pending = connection.reserveAcknowledgement(qos === 1 ? 'puback' : 'pubrec', packetId);
-  if (!packet.retain && !registry.captures.captured(input.subject)) {
+  const session = connection.session;
+  const captured = packet.retain || registry.captures.captured(input.subject);
+  if (!captured) {
     // No stream captures it: handing it to live subscribers is all the core would do.
     try {
       core.publish(input);
     } catch (error) {
-      refuseAfterPublish(connection, pending, packetId, qos, error);
+      refuseAfterPublish(connection, pending, error);
       return;
     }
+    if (qos === 1 || session?.persistent !== true) {
+      if (qos === 2) session?.inboundReleases.add(packetId);
+      connection.completeAcknowledgement(pending, ReasonCode.success);
+      return;
+    }
+  }
+  const stored = captured ? confirm(registry, core, input, packet) : undefined;
+  const accepted = (): void => {
     if (qos === 2) connection.session?.inboundReleases.add(packetId);
     connection.completeAcknowledgement(pending, ReasonCode.success);
+  };
+  if (qos === 1 || session?.persistent !== true) {
+    (stored as Promise<void>).then(accepted, (error: unknown) =>
+      refuseAfterPublish(connection, pending, error),
+    );
     return;
   }
-  confirm(registry, core, input, packet).then(
-    () => {
-      if (qos === 2) connection.session?.inboundReleases.add(packetId);
-      connection.completeAcknowledgement(pending, ReasonCode.success);
-    },
-    (error: unknown) => refuseAfterPublish(connection, pending, packetId, qos, error),
-  );
+  // A persistent session's QoS 2 hold is recorded beside the message, before PUBREC, so that a
+  // retransmission after a restart is still recognised (exchanges.ts).
+  const held = holdInbound(registry, session, packetId);
+  Promise.all([stored, held]).then(accepted, (error: unknown) => {
+    // The exchange failed: its hold, once written, goes too.
+    held.then(
+      () => endInbound(registry, session, packetId),
+      () => undefined,
+    );
+    refuseAfterPublish(connection, pending, error);
+  });
 }
 
 function refuseAfterPublish(
   connection: MqttSession,
   pending: ReturnType<MqttSession['reserveAcknowledgement']>,
-  packetId: number,
-  qos: Qos,
   error: unknown,
 ): void {
   connection.logger.debug('publish failed', { error: String(error) });
@@ -178,7 +203,7 @@ function refuseAfterPublish(
     connection.abort();
     return;
   }
-  if (qos === 2) connection.session?.inboundReleases.add(packetId);
+  // A failure PUBREC ends the exchange: the packet id is not held (5.0 §4.3.3).
   connection.completeAcknowledgement(pending, reasonCodeFor(error), (error as Error).message);
 }
 
@@ -206,7 +231,8 @@ function retain(registry: MqttRegistry, input: PublishInput, packet: PublishPack
     return Promise.reject(new InvalidTopicError('too many retained messages', ReasonCode.quotaExceeded));
   }
   const message = createMessage({ ...input, body: Buffer.from(body) }, registry.clock.nowMs());
-  return registry.retain(message, { ...input, body: message.body });
+  // Stored with the id it has in memory, so a retained delivery's record (exchanges.ts) names it across restarts.
+  return registry.retain(message, { ...input, body: message.body, id: message.id });
 }
 
 /** Publishes a will for a client that went away (MQTT 3.1.1 §3.1.2.5, 5.0 §3.1.3.2). */

@@ -4,12 +4,16 @@
 
 import type { PubrelPacket } from '../codec/packets.js';
 import { ReasonCode } from '../codec/reason-codes.js';
+import { endInbound } from '../exchanges.js';
 import type { MqttSession } from '../session.js';
 
 export function handlePubrel(connection: MqttSession, packet: PubrelPacket): void {
   const packetId = packet.messageId ?? 0;
-  const known = connection.session?.inboundReleases.delete(packetId) ?? false;
+  const session = connection.session;
+  const known = session?.inboundReleases.delete(packetId) ?? false;
   if (known && connection.inboundUnacknowledged > 0) connection.inboundUnacknowledged--;
+  // The hold's record goes too; PUBCOMP does not wait for that (exchange-log.ts says why).
+  if (known && session !== undefined) endInbound(connection.registry, session, packetId);
   connection.sendAcknowledgement(
     'pubcomp',
     packetId,

@@ -5,27 +5,22 @@
 // A QoS 1/2 subscription of a persistent session is fed by durable consumers — shared by the
 // group for `$share` — so that its messages wait in the log while the client is away.
 
+import { MqttLimits } from '../../../common/limits.js';
 import { validateFilter } from '../../../core/subject.js';
 import type { SubscribePacket, Qos } from '../codec/packets.js';
 import { ReasonCode, reasonCodeForPacket } from '../codec/reason-codes.js';
-import { knownConsumers, releaseSubscription } from '../lifecycle.js';
+import { holdRetained } from '../exchanges.js';
+import { deleteSubscriptionConsumers, knownConsumers, releaseSubscription } from '../lifecycle.js';
 import {
   InvalidTopicError,
   filterToSubjectFilters,
   parseSharedFilter,
+  publishedQos,
   reasonCodeFor,
   validateTopicFilter,
 } from '../mapping.js';
 import type { MqttSession } from '../session.js';
 import type { SubscriptionOptions, SubscriptionState } from '../session-state.js';
-
-/**
- * Messages the core buffers for one live subscription between delivery turns: enough for
- * what a turn of reads from many publishers brings (a 64 KiB read is ~800 small PUBLISH
- * packets), bounded in bytes by the core (Limits.liveBufferBytesMax). Past it the oldest
- * are dropped (QoS 0 semantics; counted by the core).
- */
-const liveBufferMessages = 16_384;
 
 export function subscriptionStateOf(options: SubscriptionOptions, persistent: boolean): SubscriptionState {
   // `$SYS/` statistics are live only: queueing them for an absent client has no value.
@@ -117,17 +112,19 @@ async function subscribeAll(
         if (existing !== undefined && existing.consumers.length > 0) {
           const kept = new Set(state.consumers.map((ref) => `${ref.stream}/${ref.consumer}`));
           const dropped = existing.consumers.filter((ref) => !kept.has(`${ref.stream}/${ref.consumer}`));
-          if (dropped.length > 0) await registry.durable.deleteConsumers(dropped, shareGroup !== undefined);
+          await deleteSubscriptionConsumers(registry, session, existing, dropped);
         }
       } else if (existing !== undefined && existing.consumers.length > 0) {
-        await registry.durable.deleteConsumers(existing.consumers, shareGroup !== undefined);
+        await deleteSubscriptionConsumers(registry, session, existing);
       }
       if (connection.state !== 'connected') return;
-      session.subscriptions.set(requested.topic, state);
-      await activateSubscription(connection, state);
+      session.setSubscription(requested.topic, state);
+      // A durable subscription starts after its retained messages are sent (below), so that
+      // they come first; its consumer already exists and keeps what is published meanwhile.
+      if (!state.durable) await activateSubscription(connection, state);
     } catch (error) {
       connection.logger.warn('subscription failed', { filter: requested.topic, error: String(error) });
-      session.subscriptions.delete(requested.topic);
+      session.deleteSubscription(requested.topic);
       granted.push(failureCode(connection, reasonCodeFor(error)));
       continue;
     }
@@ -144,11 +141,27 @@ async function subscribeAll(
     // Retained messages: not for shared subscriptions (5.0 §4.8.2); Retain Handling 1 only
     // for a new subscription [MQTT-3.3.1-10], 2 never [MQTT-3.3.1-11], else always
     // [MQTT-3.3.1-9] (5.0) / [MQTT-3.3.1-6] (3.1.1).
-    if (options.shareGroup !== undefined || options.retainHandling === 2) continue;
-    if (options.retainHandling === 1 && existed) continue;
-    for (const message of registry.retained.match(options.topicFilter, nowMs)) {
-      connection.deliver(state, message, undefined, true);
+    const wanted =
+      options.shareGroup === undefined &&
+      options.retainHandling !== 2 &&
+      !(options.retainHandling === 1 && existed);
+    const messages = wanted ? registry.retained.match(options.topicFilter, nowMs) : [];
+    if (!state.durable) {
+      for (const message of messages) connection.deliver(state, message, undefined, true);
+      continue;
     }
+    // A persistent session records its QoS 1/2 retained deliveries before sending them, so
+    // that one not acknowledged is sent again after a reconnect or a restart (exchanges.ts).
+    const records = await Promise.all(
+      messages.map((message) =>
+        Math.min(publishedQos(message), options.qos) > 0
+          ? holdRetained(registry, session, options.filter, message)
+          : undefined,
+      ),
+    );
+    if (connection.state !== 'connected') return;
+    messages.forEach((message, index) => connection.deliver(state, message, undefined, true, records[index]));
+    await activateSubscription(connection, state);
   }
   if (session.persistent) {
     registry.saveSession(session);
@@ -202,7 +215,7 @@ export async function activateSubscription(connection: MqttSession, state: Subsc
       core.subscribeLive(subjectFilter, {
         onMessage: (message) => connection.deliver(state, message, undefined),
         noLocal: options.noLocal,
-        bufferMessagesMax: liveBufferMessages,
+        bufferMessagesMax: MqttLimits.liveBufferMessages,
         ...(queueGroup !== undefined ? { queueGroup } : {}),
       }),
     );

@@ -5,7 +5,7 @@
 
 import type { UnsubscribePacket } from '../codec/packets.js';
 import { ReasonCode } from '../codec/reason-codes.js';
-import { knownConsumers, releaseSubscription } from '../lifecycle.js';
+import { deleteSubscriptionConsumers, releaseSubscription } from '../lifecycle.js';
 import type { MqttSession } from '../session.js';
 
 export function handleUnsubscribe(connection: MqttSession, packet: UnsubscribePacket): void {
@@ -20,12 +20,10 @@ export function handleUnsubscribe(connection: MqttSession, packet: UnsubscribePa
         reasons.push(ReasonCode.noSubscriptionExisted);
         continue;
       }
-      session.subscriptions.delete(filter);
+      session.deleteSubscription(filter);
       registry.stats.subscriptions--;
       releaseSubscription(existing);
-      if (knownConsumers(registry, session.clientId, existing).length > 0) {
-        await registry.durable.deleteConsumers(existing.consumers, existing.options.shareGroup !== undefined);
-      }
+      await deleteSubscriptionConsumers(registry, session, existing);
       reasons.push(ReasonCode.success);
     }
     if (connection.state !== 'connected') return;

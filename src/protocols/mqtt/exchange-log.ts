@@ -1,0 +1,273 @@
+// The open exchanges of persistent sessions, kept across restarts (MQTT 5.0 §4.4: a session
+// holds QoS 2 messages half-way in both directions and QoS 1/2 messages sent and not yet
+// acknowledged). Deliveries from durable consumers are kept by their consumers; this log
+// keeps what the consumers cannot:
+//
+//   inbound   a QoS 2 PUBLISH stored and PUBREC sent, PUBREL awaited: a retransmission is
+//             answered with PUBREC and not published again, PUBREL gets PUBCOMP
+//   release   an outbound QoS 2 delivery that got PUBREC: PUBREL sent, PUBCOMP awaited; on
+//             reconnect PUBREL is sent again, not the PUBLISH [MQTT-4.4.0-1]
+//   retained  a retained message sent at subscribe with QoS 1/2, not yet acknowledged
+//
+// Storage (DESIGN.md §4: an ordinary stream and consumer, not a store of the adapter's own):
+// the workqueue stream `mqtt-exchanges` captures `$MQTT.exchanges.>`; each open exchange is
+// one message, its body the record as JSON, and ending the exchange acks that message on
+// the durable consumer `open-exchanges`. The core deletes acked messages (workqueue
+// retention) and compacts the consumer's ack state by snapshot, so the log holds the open
+// exchanges plus what a segment still shares with them. An exchange left open for long (a
+// client that never comes back before its session expires) would pin every segment after
+// it; when the oldest open record lags the tail by `exchangeLogCompactRecords`, the old
+// records are written again at the tail and their first copies acked. A crash in between
+// leaves two copies of a record, which load() merges (records have a key).
+//
+// Holding an exchange resolves once its record is durable; ending one does not wait. An
+// ended exchange that comes back after a crash is harmless: a PUBREL nobody waits for gets
+// PUBCOMP, a restored inbound packet id is dropped by a PUBLISH without DUP (a retransmission
+// carries DUP [MQTT-3.3.1-1]), and a retained message sent again is marked DUP.
+
+import { ErrorCode, isWeirError } from '../../common/errors.js';
+import { Limits, MqttLimits } from '../../common/limits.js';
+import type { Attachment, CoreSession, Delivery } from '../../core/api.js';
+import type { BrokerCore } from '../../core/broker.js';
+
+export const exchangeStream = 'mqtt-exchanges';
+/** The log's one consumer: an open exchange is an unacked message of it. */
+const exchangeConsumer = 'open-exchanges';
+const exchangePrefix = '$MQTT.exchanges.';
+/** Ack wait of the log's consumer: its records are settled by the adapter, never redelivered on a timer. */
+const ackWaitMs = 365 * 24 * 3600 * 1000;
+
+/** Where a delivery came from, so a redelivery of it is recognised after a restart. */
+export interface DeliveryOrigin {
+  readonly stream: string;
+  readonly consumer: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export type ExchangeRecord =
+  | { readonly kind: 'inbound'; readonly clientId: string; readonly packetId: number }
+  | {
+      readonly kind: 'release';
+      readonly clientId: string;
+      readonly packetId: number;
+      readonly origin: DeliveryOrigin | undefined;
+      /** For a retained message sent at subscribe: its record's key, ended by this one. */
+      readonly retainedKey?: string;
+    }
+  | {
+      readonly kind: 'retained';
+      readonly clientId: string;
+      /** The subscription's filter as the client gave it. */
+      readonly filter: string;
+      /** The retained message's subject and id: sent again only while it is still the retained one. */
+      readonly subject: string;
+      readonly messageId: string;
+    };
+
+/** An open exchange in the log. */
+export interface ExchangeHandle {
+  readonly record: ExchangeRecord;
+  /** The record's offset in the log (changes when compaction writes it again). */
+  offset: number;
+  released: boolean;
+  /** Its message may have been sent already (it was, on this or an earlier run): resent with DUP. */
+  sentBefore: boolean;
+}
+
+export function exchangeKey(record: ExchangeRecord): string {
+  switch (record.kind) {
+    case 'inbound':
+    case 'release':
+      return `${record.kind}\u0000${record.clientId}\u0000${record.packetId}`;
+    case 'retained':
+      return `retained\u0000${record.clientId}\u0000${record.filter}\u0000${record.subject}`;
+  }
+}
+
+type LogCore = Pick<
+  BrokerCore,
+  'addStream' | 'listStreams' | 'addConsumer' | 'listConsumers' | 'consumerInfo'
+>;
+
+export class ExchangeLog {
+  readonly #core: LogCore;
+  readonly #session: () => CoreSession;
+  /** Deliveries of the log's records, by offset: acking one ends its exchange. */
+  readonly #deliveries = new Map<number, Delivery>();
+  /** Offsets ended before their delivery arrived. */
+  readonly #endedEarly = new Set<number>();
+  /** Open exchanges by offset, oldest first (for compaction). */
+  readonly #open = new Map<number, ExchangeHandle>();
+  #attachment: Attachment | undefined;
+  #tailOffset = 0;
+  #compaction: Promise<void> | undefined;
+  readonly #compactRecords: number;
+
+  constructor(
+    core: LogCore,
+    session: () => CoreSession,
+    compactRecords: number = MqttLimits.exchangeLogCompactRecords,
+  ) {
+    this.#core = core;
+    this.#session = session;
+    this.#compactRecords = compactRecords;
+  }
+
+  /** Opens the log and returns the open exchanges (one handle per key), before any new one is held. */
+  async load(): Promise<ExchangeHandle[]> {
+    if (!this.#core.listStreams().some((info) => info.config.name === exchangeStream)) {
+      await this.#core.addStream({
+        name: exchangeStream,
+        subjects: [`${exchangePrefix}>`],
+        retention: 'workqueue',
+      });
+    }
+    if (!this.#core.listConsumers(exchangeStream).some((info) => info.config.name === exchangeConsumer)) {
+      await this.#core.addConsumer(exchangeStream, {
+        name: exchangeConsumer,
+        durable: true,
+        deliverPolicy: { kind: 'all' },
+        ackPolicy: 'explicit',
+        ackWaitMs,
+        maxDeliver: -1,
+        maxAckPending: Limits.consumerAckPendingMax,
+        dispatch: 'exclusive',
+      });
+    }
+    const byKey = new Map<string, ExchangeHandle>();
+    const session = this.#session();
+    // The core's clock timers do not hold the process open; while loading at start nothing
+    // else may, so this does until the log is read.
+    const holdOpen = setInterval(() => undefined, 60_000);
+    try {
+      for (;;) {
+        let batch = await session.fetch(exchangeStream, exchangeConsumer, {
+          batch: Limits.fetchBatchMax,
+          expiresMs: 0,
+        });
+        if (batch.length === 0) {
+          if (this.#core.consumerInfo(exchangeStream, exchangeConsumer).pending === 0) break;
+          batch = await session.fetch(exchangeStream, exchangeConsumer, {
+            batch: Limits.fetchBatchMax,
+            expiresMs: 50,
+          });
+        }
+        for (const delivery of batch) {
+          const record = JSON.parse(delivery.message.body.toString('utf8')) as ExchangeRecord;
+          const handle: ExchangeHandle = {
+            record,
+            offset: delivery.offset,
+            released: false,
+            sentBefore: true,
+          };
+          this.#deliveries.set(delivery.offset, delivery);
+          this.#tailOffset = Math.max(this.#tailOffset, delivery.offset);
+          const key = exchangeKey(record);
+          const earlier = byKey.get(key);
+          // Two copies of one record: compaction was cut short. Keep the later one.
+          if (earlier !== undefined) this.#ackOffset(earlier.offset);
+          byKey.set(key, handle);
+          this.#open.set(delivery.offset, handle);
+        }
+      }
+    } finally {
+      clearInterval(holdOpen);
+    }
+    this.#attachment = session.attach(exchangeStream, exchangeConsumer, {
+      credit: Limits.attachCreditMax,
+      onDelivery: (delivery) => this.#onDelivery(delivery),
+    });
+    return [...byKey.values()];
+  }
+
+  #onDelivery(delivery: Delivery): void {
+    if (this.#endedEarly.delete(delivery.offset)) {
+      this.#session().ack(delivery);
+      return;
+    }
+    this.#deliveries.set(delivery.offset, delivery);
+  }
+
+  /** Writes an exchange's record; resolves once it is durable. */
+  async hold(record: ExchangeRecord): Promise<ExchangeHandle> {
+    const offset = await this.#append(record);
+    const handle: ExchangeHandle = { record, offset, released: false, sentBefore: false };
+    this.#open.set(offset, handle);
+    return handle;
+  }
+
+  async #append(record: ExchangeRecord): Promise<number> {
+    const ack = await this.#session().publishConfirmed({
+      subject: `${exchangePrefix}${record.kind}`,
+      body: JSON.stringify(record),
+    });
+    this.#tailOffset = Math.max(this.#tailOffset, ack.offset);
+    return ack.offset;
+  }
+
+  /** Ends an exchange: its record is acked (and deleted by the core in time). */
+  end(handle: ExchangeHandle): void {
+    if (handle.released) return;
+    handle.released = true;
+    this.#open.delete(handle.offset);
+    this.#ackOffset(handle.offset);
+    this.#maybeCompact();
+  }
+
+  #ackOffset(offset: number): void {
+    const delivery = this.#deliveries.get(offset);
+    if (delivery === undefined) {
+      this.#endedEarly.add(offset);
+      return;
+    }
+    this.#deliveries.delete(offset);
+    try {
+      this.#session().ack(delivery);
+    } catch (error) {
+      // The log's consumer is gone only when the broker is closing.
+      if (!isWeirError(error, ErrorCode.Closed) && !isWeirError(error, ErrorCode.ConsumerNotFound))
+        throw error;
+    }
+  }
+
+  /** Writes the records that pin old segments again at the tail, then acks their old copies. */
+  #maybeCompact(): void {
+    if (this.#compaction !== undefined) return;
+    const oldest = this.#open.keys().next();
+    if (oldest.done === true || this.#tailOffset - oldest.value < this.#compactRecords) return;
+    const below = this.#tailOffset - this.#compactRecords / 2;
+    const moved = [...this.#open.values()].filter((handle) => handle.offset < below);
+    this.#compaction = (async () => {
+      try {
+        for (const handle of moved) {
+          if (handle.released) continue;
+          const offset = await this.#append(handle.record);
+          if (handle.released) {
+            this.#ackOffset(offset);
+            continue;
+          }
+          this.#open.delete(handle.offset);
+          this.#ackOffset(handle.offset);
+          handle.offset = offset;
+          this.#open.set(offset, handle);
+        }
+      } catch {
+        // Closing, or the log refused a write: the old copies stay, and the next end tries again.
+      } finally {
+        this.#compaction = undefined;
+      }
+    })();
+  }
+
+  /** Resolves when no compaction is under way. */
+  async settled(): Promise<void> {
+    await this.#compaction;
+  }
+
+  async close(): Promise<void> {
+    await this.#compaction;
+    this.#attachment?.close();
+    this.#attachment = undefined;
+  }
+}

@@ -1,0 +1,117 @@
+// `retention: compact` streams: the option is checked and persisted, the stream's clock runs
+// compaction by key (message key, else subject; an empty body deletes), consumers read the
+// latest message per key and their ack floors move over the offsets compaction removed.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManualClock } from '../../src/common/clock.js';
+import { ErrorCode, isWeirError } from '../../src/common/errors.js';
+import type { Delivery } from '../../src/core/api.js';
+import { openCore, tempDir, until } from './helpers.js';
+
+test('compact streams: options are checked; compaction settings need retention compact', async () => {
+  const core = await openCore({ storage: 'memory' });
+  try {
+    const refused = (promise: Promise<unknown>) =>
+      assert.rejects(promise, (error: unknown) => isWeirError(error, ErrorCode.InvalidArgument));
+    await refused(
+      core.addStream({ name: 'a', subjects: ['a'], retention: 'compact', compactionDirtyRatio: 2 }),
+    );
+    await refused(
+      core.addStream({ name: 'a', subjects: ['a'], retention: 'compact', tombstoneRetentionMs: -1 }),
+    );
+    await refused(
+      core.addStream({ name: 'a', subjects: ['a'], retention: 'compact', compactionIntervalMs: 1 }),
+    );
+    await refused(core.addStream({ name: 'a', subjects: ['a'], tombstoneRetentionMs: 1000 }));
+    const info = await core.addStream({ name: 'a', subjects: ['a'], retention: 'compact' });
+    assert.equal(info.config.retention, 'compact');
+    assert.equal(info.config.tombstoneRetentionMs, 86_400_000);
+    assert.equal(info.config.compactionDirtyRatio, 0.5);
+    assert.equal(info.config.compactionIntervalMs, 30_000);
+  } finally {
+    await core.close();
+  }
+});
+
+test('compact streams keep the latest message per key on the clock, and keep it across a restart', async () => {
+  const temp = await tempDir();
+  const clock = new ManualClock(1_000_000);
+  let core = await openCore({ dataDir: temp.dir, segmentBytesMax: 2048, clock });
+  try {
+    await core.addStream({
+      name: 'state',
+      subjects: ['state.>'],
+      retention: 'compact',
+      compactionIntervalMs: 1_000,
+      tombstoneRetentionMs: 60_000,
+      fsync: { kind: 'never' },
+    });
+    const session = core.openSession();
+    // Kept at offset 0, so compaction leaves a gap after it.
+    await session.publishConfirmed({ subject: 'state.keyed', key: 'first', body: 'first' });
+    for (let index = 0; index < 300; index++) {
+      // Keys k0 … k4, and subject `state.plain` with no key: compacted by subject.
+      const keyed = index % 6 < 5;
+      await session.publishConfirmed({
+        subject: keyed ? 'state.keyed' : 'state.plain',
+        ...(keyed ? { key: `k${index % 6}` } : {}),
+        body: `${index}-${'.'.repeat(80)}`,
+      });
+    }
+    await session.publishConfirmed({ subject: 'state.keyed', key: 'k4', body: Buffer.alloc(0) });
+    const bytesBefore = core.streamInfo('state').bytes;
+    clock.advance(1_000);
+    await until(() => core.streamInfo('state').bytes < bytesBefore / 2, 'compaction shrank the stream');
+
+    const readLatest = async (): Promise<Map<string, string>> => {
+      const name = `reader-${Math.random().toString(36).slice(2)}`;
+      await core.addConsumer('state', { name, deliverPolicy: { kind: 'all' }, ackPolicy: 'explicit' });
+      const reader = core.openSession();
+      const received: Delivery[] = [];
+      for (;;) {
+        const batch = await reader.fetch('state', name, { batch: 500, expiresMs: 0 });
+        if (batch.length === 0) break;
+        for (const delivery of batch) {
+          received.push(delivery);
+          reader.ack(delivery);
+        }
+      }
+      assert.ok(received.length < 100, `compaction removed most messages (${received.length} read)`);
+      const end = core.streamInfo('state').partitions[0]!.nextOffset;
+      await until(
+        () => core.consumerInfo('state', name).ackFloors[0] === end,
+        'the ack floor passed the gaps compaction left',
+        5_000,
+      );
+      const latest = new Map<string, string>();
+      for (const delivery of received) {
+        latest.set(delivery.message.key ?? delivery.message.subject, delivery.message.body.toString());
+      }
+      await reader.close();
+      return latest;
+    };
+    const expected = new Map([
+      ['first', 'first'],
+      ['k0', '294'],
+      ['k1', '295'],
+      ['k2', '296'],
+      ['k3', '297'],
+      ['k4', ''],
+      ['state.plain', '299'],
+    ]);
+    const firstPart = (latest: Map<string, string>) =>
+      new Map([...latest].map(([key, body]) => [key, body.split('-')[0]!]));
+    assert.deepEqual(firstPart(await readLatest()), expected);
+
+    await core.close();
+    core = await openCore({ dataDir: temp.dir, segmentBytesMax: 2048, clock });
+    const info = core.streamInfo('state');
+    assert.equal(info.config.retention, 'compact');
+    assert.equal(info.config.tombstoneRetentionMs, 60_000);
+    assert.deepEqual(firstPart(await readLatest()), expected);
+  } finally {
+    await core.close();
+    await temp.remove();
+  }
+});
