@@ -1,4 +1,4 @@
-// `npm run bench -- native [--quick] [--only weir|nats] [--workload <text>]`: the native protocol end to end
+// `npm run bench -- native [--quick] [--latency] [--only weir|nats] [--workload <text>]`: the native protocol end to end
 // over loopback, against NATS JetStream with the same workloads in the same run.
 //
 // Workloads (each on its own workqueue stream with one shared durable consumer):
@@ -6,7 +6,9 @@
 //     `always` and `never`, fire-and-forget and confirmed publishing; consumers ack every
 //     message. End to end: from the first publish until the last message is received.
 //   - latency: 1 → 1 at a fixed 10,000 msgs/s, fire-and-forget, p50 and p99 of publish →
-//     receive, for both sizes and fsync modes.
+//     receive (from the moment `publish` is called to the consumer's callback), for both sizes
+//     and fsync modes; after a warm-up second that is not measured; paced by a 1 ms timer,
+//     with the generator's lag reported beside (`paced`). `--latency` runs only these.
 //
 // Both brokers are the harness's systems (bench/harness/peers/): Weir as `weir serve` in its own
 // process, as nats-server is, so clients and broker do not share one event loop; each on its
@@ -39,6 +41,12 @@ interface ThroughputWorkload {
   readonly mode: PublishMode;
 }
 
+/** Publish → receive latencies, and how late the generator sent each message. */
+interface LatencySamples {
+  readonly samples: number[];
+  readonly generatorLagMs: number[];
+}
+
 /** One system under test: sets up a workload's stream and runs its clients. */
 interface System {
   readonly name: string;
@@ -53,8 +61,9 @@ interface System {
     fsync: FsyncMode,
     index: number,
     ratePerSecond: number,
+    warmupMs: number,
     durationMs: number,
-  ): Promise<number[]>;
+  ): Promise<LatencySamples>;
   close(): Promise<void>;
 }
 
@@ -93,29 +102,52 @@ async function startSystem(
   return { system, port };
 }
 
-function timestampBody(bodyBytes: number): Buffer {
+/** A body that carries its send time (offset 0) and whether it is measured (byte 8). */
+function timestampBody(bodyBytes: number, measured: boolean): Buffer {
   const body = Buffer.alloc(bodyBytes, 120);
   body.writeDoubleBE(performance.now(), 0);
+  body[8] = measured ? 1 : 0;
   return body;
 }
 
-/** Calls `tick(count)` so that `ratePerSecond` messages go out evenly for `durationMs`. */
+/** The latency of a received body, or undefined for a warm-up message. */
+function latencyOf(body: Buffer): number | undefined {
+  return body[8] === 1 ? performance.now() - body.readDoubleBE(0) : undefined;
+}
+
+/**
+ * Calls `send(measured)` so that `ratePerSecond` messages go out evenly, first for `warmupMs`
+ * (not measured: JIT compilation and heap growth of a fresh process are not the steady state
+ * either system is judged on), then for `durationMs`; returns how late each measured message
+ * went out against its scheduled time (the generator's lag).
+ *
+ * It wakes on a 1 ms timer and sends what is due (10 messages a tick at 10,000 msgs/s), so
+ * between ticks the process sleeps. (It used to spin on setImmediate, which kept one of this
+ * 2-core machine's cores busy in the client process and took it from the broker under test.)
+ * Each message carries its actual send time and latency is measured from it; the lag is
+ * reported beside it so a stalled generator cannot hide a stalled broker.
+ */
 async function paced(
   ratePerSecond: number,
+  warmupMs: number,
   durationMs: number,
-  tick: (count: number) => void,
-): Promise<void> {
+  send: (measured: boolean) => void,
+): Promise<number[]> {
   const start = performance.now();
+  const warmup = Math.floor((ratePerSecond * warmupMs) / 1_000);
+  const total = warmup + Math.floor((ratePerSecond * durationMs) / 1_000);
+  const lagMs: number[] = [];
   let sent = 0;
-  const total = Math.floor((ratePerSecond * durationMs) / 1_000);
   while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - start) * ratePerSecond) / 1_000));
-    if (due > sent) {
-      tick(due - sent);
-      sent = due;
+    const nowMs = performance.now();
+    const due = Math.min(total, Math.floor(((nowMs - start) * ratePerSecond) / 1_000));
+    for (; sent < due; sent++) {
+      if (sent >= warmup) lagMs.push(nowMs - (start + (sent * 1_000) / ratePerSecond));
+      send(sent >= warmup);
     }
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
+  return lagMs;
 }
 
 // ---- Weir ----
@@ -199,7 +231,7 @@ async function weirClients(): Promise<System> {
       await admin.close();
       return (published * 1_000) / elapsedMs;
     },
-    async latency(bodyBytes, fsync, index, ratePerSecond, durationMs) {
+    async latency(bodyBytes, fsync, index, ratePerSecond, warmupMs, durationMs) {
       const client = await connect({ servers: `127.0.0.1:${port}` });
       const receiver = await connect({ servers: `127.0.0.1:${port}` });
       const stream = `latency_${index}`;
@@ -216,13 +248,16 @@ async function weirClients(): Promise<System> {
         { stream, consumer: 'c' },
         {
           prefetch: 1_000,
-          callback: (message) => void samples.push(performance.now() - message.body.readDoubleBE(0)),
+          callback: (message) => {
+            const latencyMs = latencyOf(message.body);
+            if (latencyMs !== undefined) samples.push(latencyMs);
+          },
         },
       );
       await receiver.admin.listStreams();
-      await paced(ratePerSecond, durationMs, (count) => {
-        for (let each = 0; each < count; each++) client.publish(subject, timestampBody(bodyBytes));
-      });
+      const generatorLagMs = await paced(ratePerSecond, warmupMs, durationMs, (measured) =>
+        client.publish(subject, timestampBody(bodyBytes, measured)),
+      );
       const expected = Math.floor((ratePerSecond * durationMs) / 1_000);
       const deadline = performance.now() + 10_000;
       while (samples.length < expected && performance.now() < deadline)
@@ -230,7 +265,7 @@ async function weirClients(): Promise<System> {
       await receiver.close();
       await client.admin.deleteStream(stream);
       await client.close();
-      return samples;
+      return { samples, generatorLagMs };
     },
     async close() {
       await broker.stop();
@@ -323,7 +358,7 @@ async function natsClients(): Promise<System> {
       await admin.close();
       return (published * 1_000) / elapsedMs;
     },
-    async latency(bodyBytes, _fsync, index, ratePerSecond, durationMs) {
+    async latency(bodyBytes, _fsync, index, ratePerSecond, warmupMs, durationMs) {
       const client = await open();
       const receiver = await open();
       const manager = await client.jetstreamManager();
@@ -341,13 +376,14 @@ async function natsClients(): Promise<System> {
       const messages = await handle.consume({ max_messages: 1_000 });
       void (async () => {
         for await (const message of messages) {
-          samples.push(performance.now() - Buffer.from(message.data).readDoubleBE(0));
+          const latencyMs = latencyOf(Buffer.from(message.data));
+          if (latencyMs !== undefined) samples.push(latencyMs);
           message.ack();
         }
       })();
-      await paced(ratePerSecond, durationMs, (count) => {
-        for (let each = 0; each < count; each++) client.publish(subject, timestampBody(bodyBytes));
-      });
+      const generatorLagMs = await paced(ratePerSecond, warmupMs, durationMs, (measured) =>
+        client.publish(subject, timestampBody(bodyBytes, measured)),
+      );
       const expected = Math.floor((ratePerSecond * durationMs) / 1_000);
       const deadline = performance.now() + 10_000;
       while (samples.length < expected && performance.now() < deadline)
@@ -356,7 +392,7 @@ async function natsClients(): Promise<System> {
       await receiver.close();
       await manager.streams.delete(stream);
       await client.close();
-      return samples;
+      return { samples, generatorLagMs };
     },
     async close() {
       await broker.stop();
@@ -378,6 +414,7 @@ function round(value: number, digits: number): number {
 
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
+  const latencyOnly = args.includes('--latency');
   const onlyIndex = args.indexOf('--only');
   const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
   // `--workload 1to1.100B`: only the throughput workloads and latency rows whose names
@@ -386,6 +423,7 @@ export async function run(args: string[]): Promise<void> {
   const workloadFilter = workloadIndex >= 0 ? (args[workloadIndex + 1] ?? '') : '';
   const durationMs = quick ? 500 : 3_000;
   const latencyMs = quick ? 500 : 3_000;
+  const warmupMs = quick ? 200 : 1_000;
   const workloads: ThroughputWorkload[] = [];
   for (const [producers, consumers] of [
     [1, 1],
@@ -419,7 +457,7 @@ export async function run(args: string[]): Promise<void> {
   const latencyP99 = new Map<string, Map<string, number>>();
   try {
     let index = 0;
-    for (const workload of workloads) {
+    for (const workload of latencyOnly ? [] : workloads) {
       if (!workload.name.includes(workloadFilter)) continue;
       for (const system of systems) {
         index++;
@@ -442,7 +480,14 @@ export async function run(args: string[]): Promise<void> {
         if (!`latency_10k.${bodyBytes}B.fsync_${fsync}`.includes(workloadFilter)) continue;
         for (const system of systems) {
           index++;
-          const samples = await system.latency(bodyBytes, fsync, index, 10_000, latencyMs);
+          const { samples, generatorLagMs } = await system.latency(
+            bodyBytes,
+            fsync,
+            index,
+            10_000,
+            warmupMs,
+            latencyMs,
+          );
           const sorted = [...samples].sort((a, b) => a - b);
           const bench = `native.latency_10k.${bodyBytes}B.fsync_${fsync}`;
           record({
@@ -460,6 +505,14 @@ export async function run(args: string[]): Promise<void> {
             unit: 'ms',
           });
           record({ bench, system: system.name, metric: 'received', value: samples.length, unit: 'msgs' });
+          const lagSorted = [...generatorLagMs].sort((a, b) => a - b);
+          record({
+            bench,
+            system: system.name,
+            metric: 'generator_lag_p99',
+            value: round(percentile(lagSorted, 0.99), 3),
+            unit: 'ms',
+          });
           if (!latencyP99.has(bench)) latencyP99.set(bench, new Map());
           latencyP99.get(bench)?.set(system.name, percentile(sorted, 0.99));
         }

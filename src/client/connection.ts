@@ -225,6 +225,15 @@ export class Connection {
     });
   }
 
+  /**
+   * Writes what is queued now rather than at the end of the tick. For callers that run at
+   * the end of a tick themselves (the publisher's flush): a setImmediate queued from inside
+   * one runs only on the next turn of the event loop, after that turn's I/O callbacks.
+   */
+  write(): void {
+    this.#flush();
+  }
+
   /** Says goodbye and closes; pending requests fail with WEIR_CLOSED. */
   close(): void {
     if (this.#closed) return;

@@ -15,15 +15,23 @@
 // Messages it cannot place (keyless on several partitions, a subject no stream captures,
 // delayed messages, which the broker does not deduplicate) go unstamped: at-least-once, as
 // before. The identity (PRODUCER_INIT) is asked for on the first confirmed publish and kept
-// for the client's life, across reconnects, which is what makes a re-sent sequence a retry.
+// across reconnects, which is what makes a re-sent sequence a retry, until a refusal ends it
+// (below).
 //
 // Order: stamps are handed out in the order `publish` is called, and a publish that waits for
-// a lookup holds back every later one, so sequences reach the broker in order. A stamped
-// publish the broker refuses (stream full, a stream deleted or re-partitioned meanwhile)
-// leaves a gap the broker would refuse: the client then starts over with a new identity and
-// fresh routes. Publishes of the same partition already in flight behind the refused one
-// fail too (WEIR_INVALID_ARGUMENT, sequence skips ahead); they were sent, not stored.
+// a lookup holds back every later one, so sequences reach the broker in order.
+//
+// Refusals: a stamped publish the broker refuses (stream full, a stream deleted or
+// re-partitioned meanwhile) leaves a gap, so the broker refuses every later stamp of the same
+// partition already in flight behind it (WEIR_INVALID_ARGUMENT, the sequence skips ahead);
+// those were sent, not stored. The client then ends that identity: it stamps nothing more
+// with it, and once every publish sent under it is answered (the identity is "quiet"), the
+// publishes refused only because of an earlier refusal of their partition are stamped afresh,
+// under a new identity with fresh routes, and sent again ahead of everything published after
+// them. So the caller sees only the refused publish's own error; the others are stored once,
+// in publishing order. Publishes made meanwhile wait in the queue, as for a lookup.
 
+import { assert } from '../common/assert.js';
 import { ErrorCode, isWeirError } from '../common/errors.js';
 import { NativeLimits } from '../common/limits.js';
 import type { PublishAck } from '../core/api.js';
@@ -49,16 +57,51 @@ export interface ProducerBroker {
 
 type Send = (message: WirePublish) => Promise<PublishAck>;
 
+/** One confirmed publish, from `publish` until its promise settles. */
+interface ProducerEntry {
+  readonly message: WirePublish;
+  readonly send: Send;
+  /** Publishing order, so re-sent entries keep their place. */
+  readonly order: number;
+  readonly resolve: (ack: PublishAck | PromiseLike<PublishAck>) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** A refusal that may be a consequence of an earlier one: decided once the identity is quiet. */
+interface HeldRefusal {
+  readonly entry: ProducerEntry;
+  readonly lane: string;
+  readonly sequence: number;
+  readonly error: unknown;
+}
+
+/** The stamps handed out under one identity, from PRODUCER_INIT until it ends. */
+interface Incarnation {
+  readonly identity: ProducerIdentity;
+  /** The next sequence per lane (`stream \0 partition`). */
+  readonly sequences: Map<string, number>;
+  /** Per lane, the lowest sequence the broker refused. */
+  readonly lowestRefused: Map<string, number>;
+  readonly held: HeldRefusal[];
+  /** Stamped publishes sent and not yet answered. */
+  inFlight: number;
+  ended: boolean;
+  /** Resolves once ended and every publish sent under it is answered, with what to send again. */
+  readonly quiet: Promise<ProducerEntry[]>;
+  readonly becameQuiet: (resends: ProducerEntry[]) => void;
+}
+
 export class IdempotentProducer {
   readonly #broker: ProducerBroker;
   /** Undefined until asked for; null when the broker has no idempotent producers. */
-  #identity: ProducerIdentity | null | undefined;
+  #incarnation: Incarnation | null | undefined;
+  /** An ended incarnation whose publishes are not all answered yet: nothing is stamped until then. */
+  #ending: Incarnation | undefined;
   readonly #routes = new Map<string, ProducerRoute | null>();
-  /** The next sequence per `stream \0 partition`. */
-  readonly #sequences = new Map<string, number>();
-  /** Publishes waiting for a lookup; while any wait, later ones queue behind them. */
-  #waiting = 0;
-  #tail: Promise<void> = Promise.resolve();
+  /** Publishes waiting for a lookup or for an ended identity to go quiet, in publishing order. */
+  #queue: ProducerEntry[] = [];
+  #pumping = false;
+  #order = 0;
 
   constructor(broker: ProducerBroker) {
     this.#broker = broker;
@@ -66,27 +109,21 @@ export class IdempotentProducer {
 
   /** Stamps the message if it can be placed, and sends it; resolves with its confirmation. */
   publish(message: WirePublish, send: Send): Promise<PublishAck> {
-    if (this.#waiting === 0 && this.#identity !== undefined && this.#routes.has(message.subject)) {
-      return this.#send(message, send).ack;
-    }
-    this.#waiting += 1;
-    const sent = this.#tail
-      .then(() => this.#prepare(message.subject))
-      .then(
-        () => {
-          this.#waiting -= 1;
-          return this.#send(message, send);
-        },
-        (error: unknown) => {
-          this.#waiting -= 1;
-          throw error;
-        },
-      );
-    this.#tail = sent.then(
-      () => undefined,
-      () => undefined,
-    );
-    return sent.then((result) => result.ack);
+    return new Promise((resolve, reject) => {
+      const entry: ProducerEntry = { message, send, order: this.#order++, resolve, reject };
+      if (
+        !this.#pumping &&
+        this.#queue.length === 0 &&
+        this.#ending === undefined &&
+        this.#incarnation !== undefined &&
+        this.#routes.has(message.subject)
+      ) {
+        this.#send(entry);
+        return;
+      }
+      this.#queue.push(entry);
+      void this.#pump();
+    });
   }
 
   /** Routes may have changed while the client was away; the identity and sequences stand. */
@@ -94,63 +131,142 @@ export class IdempotentProducer {
     this.#routes.clear();
   }
 
+  /**
+   * Sends the queue in order, one lookup at a time; after an identity ended, waits until it
+   * is quiet and puts what must be sent again at the front (all of it was sent before
+   * anything still queued was).
+   */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#queue.length > 0 || this.#ending !== undefined) {
+        const ending = this.#ending;
+        if (ending !== undefined) {
+          const resends = await ending.quiet;
+          this.#ending = undefined;
+          this.#queue.unshift(...resends);
+          continue;
+        }
+        const entry = this.#queue[0] as ProducerEntry;
+        try {
+          await this.#prepare(entry.message.subject);
+        } catch (error) {
+          this.#queue.shift();
+          entry.reject(error);
+          continue;
+        }
+        // A refusal answered while this lookup ran: recover first, then look up again.
+        if (this.#ending !== undefined) continue;
+        this.#queue.shift();
+        this.#send(entry);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
   async #prepare(subject: string): Promise<void> {
-    if (this.#identity === undefined) {
+    if (this.#incarnation === undefined) {
+      let identity: ProducerIdentity;
       try {
-        this.#identity = await this.#broker.initProducer();
+        identity = await this.#broker.initProducer();
       } catch (error) {
         if (!isWeirError(error, ErrorCode.NotSupported)) throw error;
-        this.#identity = null;
+        this.#incarnation = null;
+        return;
       }
+      let becameQuiet: (resends: ProducerEntry[]) => void = () => undefined;
+      const quiet = new Promise<ProducerEntry[]>((resolve) => (becameQuiet = resolve));
+      this.#incarnation = {
+        identity,
+        sequences: new Map(),
+        lowestRefused: new Map(),
+        held: [],
+        inFlight: 0,
+        ended: false,
+        quiet,
+        becameQuiet,
+      };
     }
-    if (this.#identity === null || this.#routes.has(subject)) return;
+    if (this.#incarnation === null || this.#routes.has(subject)) return;
     const route = await this.#broker.route(subject);
     if (this.#routes.size >= NativeLimits.producerRoutesMax) this.#routes.clear();
     this.#routes.set(subject, route);
   }
 
-  /** Wrapped so that `then` does not flatten the confirmation into the queue's promise. */
-  #send(message: WirePublish, send: Send): { ack: Promise<PublishAck> } {
-    const identity = this.#identity;
+  #send(entry: ProducerEntry): void {
+    const { message } = entry;
+    const incarnation = this.#incarnation;
     const route = this.#routes.get(message.subject);
     const partition = route === undefined || route === null ? undefined : partitionOf(message, route);
-    if (identity === undefined || identity === null || route === undefined || route === null) {
-      return { ack: send(message) };
+    if (
+      incarnation === undefined ||
+      incarnation === null ||
+      route === undefined ||
+      route === null ||
+      partition === undefined ||
+      message.delayMs !== undefined ||
+      message.deliverAfterMs !== undefined
+    ) {
+      entry.resolve(entry.send(message));
+      return;
     }
-    if (partition === undefined || message.delayMs !== undefined || message.deliverAfterMs !== undefined) {
-      return { ack: send(message) };
-    }
+    const { identity } = incarnation;
     const lane = `${route.stream}\u0000${partition}`;
-    const sequence = this.#sequences.get(lane) ?? 0;
-    this.#sequences.set(lane, sequence + 1);
+    const sequence = incarnation.sequences.get(lane) ?? 0;
+    incarnation.sequences.set(lane, sequence + 1);
     const stamp: WireProducerStamp = { id: identity.producerId, epoch: identity.epoch, sequence };
-    let ack: Promise<PublishAck>;
-    try {
-      ack = send({ ...message, producer: stamp });
-    } catch (error) {
-      // Refused before it was queued (pending bytes over the limit): the sequence is unused.
-      this.#sequences.set(lane, sequence);
-      throw error;
-    }
-    ack.then(
+    incarnation.inFlight += 1;
+    entry.send({ ...message, producer: stamp }).then(
       (result) => {
+        incarnation.inFlight -= 1;
         // Stored elsewhere than predicted: the stream changed, and this lane's count with it.
-        if (result.stream !== route.stream || result.partition !== partition) this.#restart(identity);
+        if (result.stream !== route.stream || result.partition !== partition) this.#end(incarnation);
+        entry.resolve(result);
+        this.#checkQuiet(incarnation);
       },
-      () => this.#restart(identity),
+      (error: unknown) => {
+        incarnation.inFlight -= 1;
+        const lowest = incarnation.lowestRefused.get(lane);
+        if (lowest === undefined || sequence < lowest) incarnation.lowestRefused.set(lane, sequence);
+        // A gap is refused as an invalid argument; whether this one is a consequence of an
+        // earlier refusal is known only once every answer is in (answers to different
+        // frames may arrive out of order).
+        if (isWeirError(error, ErrorCode.InvalidArgument))
+          incarnation.held.push({ entry, lane, sequence, error });
+        else entry.reject(error);
+        this.#end(incarnation);
+        this.#checkQuiet(incarnation);
+      },
     );
-    return { ack };
   }
 
-  /** After a refused stamp the broker expects a sequence the client has passed: start over. */
-  #restart(identity: ProducerIdentity): void {
-    if (this.#identity !== identity) return;
-    this.#identity = undefined;
-    this.#sequences.clear();
+  /** No more stamps under this identity: the broker expects a sequence the client has passed. */
+  #end(incarnation: Incarnation): void {
+    if (incarnation.ended) return;
+    incarnation.ended = true;
+    assert(this.#incarnation === incarnation && this.#ending === undefined, 'one identity ends at a time');
+    this.#incarnation = undefined;
+    this.#ending = incarnation;
     this.#routes.clear();
+    void this.#pump();
+  }
+
+  /** Once an ended identity is quiet: refusals behind an earlier one of their lane are sent again. */
+  #checkQuiet(incarnation: Incarnation): void {
+    if (!incarnation.ended || incarnation.inFlight > 0) return;
+    const resends: ProducerEntry[] = [];
+    for (const held of incarnation.held) {
+      const lowest = incarnation.lowestRefused.get(held.lane) as number;
+      if (held.sequence > lowest) resends.push(held.entry);
+      else held.entry.reject(held.error);
+    }
+    incarnation.held.length = 0;
+    resends.sort((a, b) => a.order - b.order);
+    incarnation.becameQuiet(resends);
   }
 }
-
 function partitionOf(message: WirePublish, route: ProducerRoute): number | undefined {
   if (message.key !== undefined) return partitionForKey(message.key, route.partitions);
   return route.partitions === 1 ? 0 : undefined;

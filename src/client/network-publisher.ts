@@ -219,6 +219,8 @@ export class NetworkPublisher {
         },
       );
     }
+    // This flush runs at the end of a tick already: write now, not a turn of the loop later.
+    connection.write();
     if (this.#backlogHead === this.#backlog.length) {
       this.#backlog = [];
       this.#backlogHead = 0;

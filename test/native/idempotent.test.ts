@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { NetworkClient } from '../../src/client/index.js';
 import { connect } from '../../src/client/index.js';
+import { ErrorCode, isWeirError } from '../../src/common/errors.js';
 import type { TestBroker } from './harness.js';
 import { startBroker, tempDir, until } from './harness.js';
 
@@ -109,6 +110,35 @@ test('keyless messages on a partitioned stream and delayed ones go unstamped and
     assert.equal(delayed.offset, -1);
     await until(() => broker.core.streamInfo('spread').messages === 3, 'the delayed message appended');
     assert.equal(broker.core.streamInfo('spread').messages, 3);
+  } finally {
+    await client.close();
+  }
+});
+
+test('a refused stamped publish fails alone: the publishes behind it are re-stamped and stored once, in order', async () => {
+  const client = await connect({ servers: broker.address });
+  try {
+    await client.admin.addStream({ name: 'bounded', subjects: ['bounded'], maxBytes: 4_096, discard: 'new' });
+    await client.admin.addConsumer('bounded', { name: 'audit' });
+    // The broker now knows this producer on the partition, so a gap in its sequences is refused.
+    await client.publishConfirmed('bounded', 'first');
+    // One tick: one PUBLISH frame. The big one does not fit (WEIR_STREAM_FULL); the three
+    // behind it were stamped with the sequences after it, which the broker refuses as a gap.
+    const big = client.publishConfirmed('bounded', Buffer.alloc(8_000, 120));
+    const behind = ['b1', 'b2', 'b3'].map((body) => client.publishConfirmed('bounded', body));
+    let late: Promise<unknown> | undefined;
+    await assert.rejects(
+      big.finally(() => (late = client.publishConfirmed('bounded', 'late'))),
+      (error: unknown) => isWeirError(error, ErrorCode.StreamFull),
+    );
+    const acks = await Promise.all(behind);
+    assert.deepEqual(
+      acks.map((ack) => ack.duplicate),
+      [false, false, false],
+    );
+    await late;
+    assert.deepEqual(await readAll(client, 'bounded', 'audit'), ['first', 'b1', 'b2', 'b3', 'late']);
+    assert.equal(broker.core.streamInfo('bounded').duplicates, 0);
   } finally {
     await client.close();
   }
