@@ -180,11 +180,18 @@ export class Stream implements ConsumerHost {
     }
   }
 
-  /** The partition a message goes to: by key hash, or round-robin without a key. */
+  /**
+   * The partition a message goes to: by key hash, or round-robin without a key. In a compact
+   * stream a message without a key is compacted by its subject, so it goes by the subject's
+   * hash: every message of one compaction key must share a partition, or a newer value (or a
+   * deletion) in one partition would leave older values alive in the others.
+   */
   partitionFor(message: Message): number {
     const count = this.partitions.length;
     if (count === 1) return 0;
-    return message.key === undefined ? this.#turn++ % count : partitionForKey(message.key, count);
+    if (message.key !== undefined) return partitionForKey(message.key, count);
+    if (this.config.retention === 'compact') return partitionForKey(message.subject, count);
+    return this.#turn++ % count;
   }
 
   /** Defines a consumer: from replayed state after a restart, else from its start position. */

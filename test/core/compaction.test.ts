@@ -115,3 +115,58 @@ test('compact streams keep the latest message per key on the clock, and keep it 
     await temp.remove();
   }
 });
+
+/** Every message of a stream, read once through a new consumer from the start. */
+async function readAll(core: Awaited<ReturnType<typeof openCore>>, stream: string): Promise<Delivery[]> {
+  const name = `all-${Math.random().toString(36).slice(2)}`;
+  await core.addConsumer(stream, { name, deliverPolicy: { kind: 'all' }, ackPolicy: 'none' });
+  const reader = core.openSession();
+  const received: Delivery[] = [];
+  try {
+    for (;;) {
+      const batch = await reader.fetch(stream, name, { batch: 500, expiresMs: 0 });
+      if (batch.length === 0) break;
+      received.push(...batch);
+    }
+  } finally {
+    await reader.close();
+    await core.deleteConsumer(stream, name);
+  }
+  return received;
+}
+
+test('a partitioned compact stream keeps one message per subject for messages without a key', async () => {
+  const temp = await tempDir();
+  const clock = new ManualClock(1_000_000);
+  const core = await openCore({ dataDir: temp.dir, segmentBytesMax: 2048, clock });
+  try {
+    await core.addStream({
+      name: 'state',
+      subjects: ['state.>'],
+      retention: 'compact',
+      partitions: 2,
+      compactionIntervalMs: 1_000,
+      fsync: { kind: 'never' },
+    });
+    const session = core.openSession();
+    // Four values of one subject and then its deletion, all without a key.
+    for (const body of ['v0', 'v1', 'v2', 'v3', '']) {
+      await session.publishConfirmed({ subject: 'state.x', body });
+    }
+    // Other subjects, enough to seal the segments holding state.x in every partition.
+    for (let index = 0; index < 200; index++) {
+      await session.publishConfirmed({ subject: `state.f${index}`, body: `${index}-${'.'.repeat(80)}` });
+    }
+    clock.advance(1_000);
+    await until(() => core.streamInfo('state').compactions === 2, 'both partitions compacted');
+    await session.close();
+    const left = (await readAll(core, 'state'))
+      .filter((delivery) => delivery.message.subject === 'state.x')
+      .map((delivery) => delivery.message.body.toString());
+    // The deletion removed every earlier value of the subject, whatever partition it was in.
+    assert.deepEqual(left, ['']);
+  } finally {
+    await core.close();
+    await temp.remove();
+  }
+});
