@@ -355,8 +355,8 @@ export class Stream implements ConsumerHost {
    */
   compact(): Promise<void> {
     if (this.config.retention !== 'compact' || this.#closed) return Promise.resolve();
+    const dedupWindowMs = this.config.dedupWindowMs;
     const options = {
-      keyOf: (record: LogRecord) => messageCompactionKey(record.value),
       isTombstone: (record: LogRecord) => messageBodyIsEmpty(record.value),
       tombstoneRetentionMs: this.config.tombstoneRetentionMs ?? Limits.tombstoneRetentionMsDefault,
       dirtyRatioMin: this.config.compactionDirtyRatio ?? Limits.compactionDirtyRatioDefault,
@@ -364,7 +364,16 @@ export class Stream implements ConsumerHost {
     return this.#queueDeletion(async () => {
       for (const partition of this.partitions) {
         if (this.#closed) return;
-        const result = await partition.log.compact({ ...options, nowMs: this.clock.nowMs() });
+        const nowMs = this.clock.nowMs();
+        // A message inside the dedup window is kept (no key: compaction leaves it alone): after
+        // a restart the window is rebuilt from the messages stored within it, and a retry of
+        // one compaction had removed would be stored again, as its key's newest value.
+        const windowStartMs = dedupWindowMs === undefined ? undefined : nowMs - dedupWindowMs;
+        const keyOf = (record: LogRecord): Buffer | undefined =>
+          windowStartMs !== undefined && record.timestampMs > windowStartMs
+            ? undefined
+            : messageCompactionKey(record.value);
+        const result = await partition.log.compact({ ...options, keyOf, nowMs });
         if (result.compacted) {
           this.counters.compactions += 1;
           partition.forgetCachedBelow(partition.log.activeSegmentBaseOffset);

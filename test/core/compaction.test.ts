@@ -170,3 +170,44 @@ test('a partitioned compact stream keeps one message per subject for messages wi
     await temp.remove();
   }
 });
+
+test('a compact stream keeps messages inside its dedup window, so a retry after a restart is still a duplicate', async () => {
+  const temp = await tempDir();
+  const clock = new ManualClock(1_000_000);
+  const options = { dataDir: temp.dir, segmentBytesMax: 2048, clock };
+  let core = await openCore(options);
+  try {
+    await core.addStream({
+      name: 'state',
+      subjects: ['state.>'],
+      retention: 'compact',
+      compactionIntervalMs: 1_000,
+      dedupWindowMs: 60_000,
+      fsync: { kind: 'never' },
+    });
+    let session = core.openSession();
+    await session.publishConfirmed({ id: 'm-old', subject: 'state.a', body: 'old' });
+    await session.publishConfirmed({ id: 'm-new', subject: 'state.a', body: 'new' });
+    for (let index = 0; index < 100; index++) {
+      await session.publishConfirmed({ subject: `state.f${index}`, body: `${index}-${'.'.repeat(80)}` });
+    }
+    clock.advance(1_000);
+    await until(() => core.streamInfo('state').compactions === 1, 'compaction ran');
+    await session.close();
+    await core.close();
+
+    core = await openCore(options);
+    session = core.openSession();
+    // The publisher of 'old' never saw its confirm and retries, still inside the window.
+    const retry = await session.publishConfirmed({ id: 'm-old', subject: 'state.a', body: 'old' });
+    assert.equal(retry.duplicate, true);
+    await session.close();
+    const values = (await readAll(core, 'state'))
+      .filter((delivery) => delivery.message.subject === 'state.a')
+      .map((delivery) => delivery.message.body.toString());
+    assert.equal(values.at(-1), 'new');
+  } finally {
+    await core.close();
+    await temp.remove();
+  }
+});
