@@ -364,13 +364,19 @@ export class Stream implements ConsumerHost {
     return this.#queueDeletion(async () => {
       for (const partition of this.partitions) {
         if (this.#closed) return;
+        // Idempotent producers' tables are rebuilt from batch stamps after a crash: snapshot
+        // them first, and keep from the run what the snapshot does not cover.
+        const keptFrom =
+          (await this.dedup?.saveSnapshotBeforeCompaction(partition.index, partition.nextOffset)) ??
+          Number.POSITIVE_INFINITY;
+        if (this.#closed) return;
         const nowMs = this.clock.nowMs();
         // A message inside the dedup window is kept (no key: compaction leaves it alone): after
         // a restart the window is rebuilt from the messages stored within it, and a retry of
         // one compaction had removed would be stored again, as its key's newest value.
         const windowStartMs = dedupWindowMs === undefined ? undefined : nowMs - dedupWindowMs;
         const keyOf = (record: LogRecord): Buffer | undefined =>
-          windowStartMs !== undefined && record.timestampMs > windowStartMs
+          record.offset >= keptFrom || (windowStartMs !== undefined && record.timestampMs > windowStartMs)
             ? undefined
             : messageCompactionKey(record.value);
         const result = await partition.log.compact({ ...options, keyOf, nowMs });

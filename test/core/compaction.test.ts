@@ -3,6 +3,8 @@
 // latest message per key and their ack floors move over the offsets compaction removed.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
 import { ErrorCode, isWeirError } from '../../src/common/errors.js';
@@ -209,5 +211,65 @@ test('a compact stream keeps messages inside its dedup window, so a retry after 
   } finally {
     await core.close();
     await temp.remove();
+  }
+});
+
+test('an idempotent producer goes on after compaction removed its last batch and the broker crashed', async () => {
+  const temp = await tempDir();
+  const copy = await tempDir();
+  const clock = new ManualClock(1_000_000);
+  const core = await openCore({ dataDir: temp.dir, segmentBytesMax: 2048, clock });
+  let recovered: Awaited<ReturnType<typeof openCore>> | undefined;
+  try {
+    await core.addStream({
+      name: 'state',
+      subjects: ['state.>'],
+      retention: 'compact',
+      compactionIntervalMs: 1_000,
+      fsync: { kind: 'always' },
+    });
+    const session = core.openSession();
+    const { producerId, epoch } = await session.initProducer();
+    const stamp = (sequence: number) => ({ id: producerId, epoch, sequence });
+    await session.publishConfirmed({ subject: 'state.a', key: 'a', body: 'p0', producer: stamp(0) });
+    await session.publishConfirmed({ subject: 'state.b', key: 'b', body: 'p1', producer: stamp(1) });
+    // Another publisher supersedes key b: the producer's last batch goes at the next run.
+    await session.publishConfirmed({ subject: 'state.b', key: 'b', body: 'other' });
+    for (let index = 0; index < 100; index++) {
+      await session.publishConfirmed({ subject: `state.f${index}`, body: `${index}-${'.'.repeat(80)}` });
+    }
+    clock.advance(1_000);
+    await until(() => core.streamInfo('state').compactions === 1, 'compaction ran');
+    await session.close();
+    // What a kill -9 now would leave on disk: the files as they are, no clean close.
+    await fs.cp(temp.dir, copy.dir, {
+      recursive: true,
+      filter: (source) => path.basename(source) !== 'LOCK',
+    });
+
+    recovered = await openCore({ dataDir: copy.dir, segmentBytesMax: 2048, clock });
+    const again = recovered.openSession();
+    // A retry of sequence 1 (its confirm lost) is a duplicate, not a new value of key b.
+    const retry = await again.publishConfirmed({
+      subject: 'state.b',
+      key: 'b',
+      body: 'p1',
+      producer: stamp(1),
+    });
+    assert.equal(retry.duplicate, true);
+    // The next sequence is accepted.
+    const next = await again.publishConfirmed({
+      subject: 'state.c',
+      key: 'c',
+      body: 'p2',
+      producer: stamp(2),
+    });
+    assert.equal(next.duplicate, false);
+    await again.close();
+  } finally {
+    await recovered?.close();
+    await core.close();
+    await temp.remove();
+    await copy.remove();
   }
 });

@@ -5,7 +5,9 @@
 //   consecutive sequences is one batch), so the table is rebuilt from the log after any
 //   restart. On a clean close a snapshot of each table is written
 //   (`producers-<partition>.json` in the stream directory) so the next open reads only the
-//   batches after it; after a crash the whole log is read once.
+//   batches after it; after a crash the log after the last snapshot (or all of it) is read
+//   once. A compact stream also writes the snapshot before each compaction run, since a run
+//   may remove the batches a rebuild would learn a producer's last sequence from.
 // - the message-id window (message-id-window.ts), when the stream sets `dedupWindowMs`:
 //   a publish whose message id was stored within the window is confirmed, not stored. After
 //   a restart the window is rebuilt from the messages stored within it.
@@ -182,6 +184,42 @@ export class StreamDedup {
         confirm?.(error, stored, offset, false);
       },
     };
+  }
+
+  /**
+   * Before a compaction run (`compact` streams): writes one partition's producer table durably
+   * as its snapshot, covering the log below `nextOffset` (the partition's confirmed end: every
+   * batch below it is in the table). A run may remove a producer's last batches, from which a
+   * rebuild after a crash would otherwise learn its last sequence; with this snapshot the
+   * rebuild reads only the batches from `nextOffset` on, which the caller keeps from the run.
+   * Returns that offset, or undefined for a stream without a directory (nothing survives a
+   * restart there). Resolves once the snapshot and the log below `nextOffset` are durable.
+   */
+  async saveSnapshotBeforeCompaction(partition: number, nextOffset: number): Promise<number | undefined> {
+    const directory = this.#directory;
+    if (directory === undefined) return undefined;
+    const table = this.#tables[partition]!;
+    const log = this.#logs[partition]!;
+    const snapshot: Snapshot = { nextOffset, producers: table.export() };
+    // The snapshot is trusted only when the log reaches its nextOffset after a crash.
+    await log.flush();
+    const target = snapshotPath(directory, partition);
+    const temporary = `${target}.tmp`;
+    const handle = await fs.open(temporary, 'w');
+    try {
+      await handle.writeFile(JSON.stringify(snapshot));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temporary, target);
+    const directoryHandle = await fs.open(directory, 'r');
+    try {
+      await directoryHandle.sync();
+    } finally {
+      await directoryHandle.close();
+    }
+    return nextOffset;
   }
 
   /** Writes each partition's producer table next to the logs (clean close, appends drained). */
