@@ -364,21 +364,26 @@ export class Stream implements ConsumerHost {
     return this.#queueDeletion(async () => {
       for (const partition of this.partitions) {
         if (this.#closed) return;
-        // Idempotent producers' tables are rebuilt from batch stamps after a crash: snapshot
-        // them first, and keep from the run what the snapshot does not cover.
-        const keptFrom =
-          (await this.dedup?.saveSnapshotBeforeCompaction(partition.index, partition.nextOffset)) ??
-          Number.POSITIVE_INFINITY;
+        // The run leaves alone every record from `keptFrom` on (no key: kept). Always a suffix
+        // of the log, so a tombstone the run drops has no earlier record of its key left.
+        // - Idempotent producers' tables are rebuilt from batch stamps after a crash: their
+        //   snapshot is written first, and what it does not cover is kept.
+        const snapshotOffset = await this.dedup?.saveSnapshotBeforeCompaction(
+          partition.index,
+          partition.nextOffset,
+        );
         if (this.#closed) return;
         const nowMs = this.clock.nowMs();
-        // A message inside the dedup window is kept (no key: compaction leaves it alone): after
-        // a restart the window is rebuilt from the messages stored within it, and a retry of
-        // one compaction had removed would be stored again, as its key's newest value.
-        const windowStartMs = dedupWindowMs === undefined ? undefined : nowMs - dedupWindowMs;
-        const keyOf = (record: LogRecord): Buffer | undefined =>
-          record.offset >= keptFrom || (windowStartMs !== undefined && record.timestampMs > windowStartMs)
+        // - After a restart the message-id window is rebuilt from the messages from
+        //   offsetForTimestamp(window start) on; a retry of one compaction had removed would be
+        //   stored again, as its key's newest value: those messages are kept.
+        const windowOffset =
+          dedupWindowMs === undefined
             ? undefined
-            : messageCompactionKey(record.value);
+            : await partition.log.offsetForTimestamp(nowMs - dedupWindowMs);
+        const keptFrom = Math.min(snapshotOffset ?? Infinity, windowOffset ?? Infinity);
+        const keyOf = (record: LogRecord): Buffer | undefined =>
+          record.offset >= keptFrom ? undefined : messageCompactionKey(record.value);
         const result = await partition.log.compact({ ...options, keyOf, nowMs });
         if (result.compacted) {
           this.counters.compactions += 1;
