@@ -273,8 +273,9 @@ export class Stream implements ConsumerHost {
       consumer.close(new WeirError(ErrorCode.Closed, 'broker closed'));
     await this.delayed?.close();
     for (const partition of this.partitions) await partition.whenIdle();
-    await this.dedup?.close();
+    // A compaction run under way writes a producer snapshot: let it end before the last one.
     await this.#deletions;
+    await this.dedup?.close();
     await this.stateLog.close();
     for (const partition of this.partitions) await partition.close();
   }

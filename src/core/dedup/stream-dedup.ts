@@ -203,22 +203,7 @@ export class StreamDedup {
     const snapshot: Snapshot = { nextOffset, producers: table.export() };
     // The snapshot is trusted only when the log reaches its nextOffset after a crash.
     await log.flush();
-    const target = snapshotPath(directory, partition);
-    const temporary = `${target}.tmp`;
-    const handle = await fs.open(temporary, 'w');
-    try {
-      await handle.writeFile(JSON.stringify(snapshot));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temporary, target);
-    const directoryHandle = await fs.open(directory, 'r');
-    try {
-      await directoryHandle.sync();
-    } finally {
-      await directoryHandle.close();
-    }
+    await writeSnapshot(snapshotPath(directory, partition), snapshot);
     return nextOffset;
   }
 
@@ -233,10 +218,7 @@ export class StreamDedup {
         await fs.rm(target, { force: true });
         continue;
       }
-      const snapshot: Snapshot = { nextOffset: log.nextOffset, producers: table.export() };
-      const temporary = `${target}.tmp`;
-      await fs.writeFile(temporary, JSON.stringify(snapshot));
-      await fs.rename(temporary, target);
+      await writeSnapshot(target, { nextOffset: log.nextOffset, producers: table.export() });
     }
   }
 
@@ -291,6 +273,29 @@ async function scan(
       if (batch.lastOffset >= from) visit(batch);
       from = batch.lastOffset + 1;
     }
+  }
+}
+
+/**
+ * Writes a snapshot durably: a temporary file fsynced, renamed over the old snapshot, the
+ * directory fsynced. Once a compaction run relied on a snapshot, a later one that a power loss
+ * could leave empty would send the next open back to batches the run removed.
+ */
+async function writeSnapshot(target: string, snapshot: Snapshot): Promise<void> {
+  const temporary = `${target}.tmp`;
+  const handle = await fs.open(temporary, 'w');
+  try {
+    await handle.writeFile(JSON.stringify(snapshot));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temporary, target);
+  const directory = await fs.open(path.dirname(target), 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
   }
 }
 
