@@ -199,6 +199,9 @@ export class StreamDedup {
     const directory = this.#directory;
     if (directory === undefined) return undefined;
     const table = this.#tables[partition]!;
+    // No producer has stamped a batch below nextOffset since open (nor in a snapshot restored
+    // then): a run cannot take away what a rebuild would need, so no snapshot is needed.
+    if (table.size === 0) return nextOffset;
     const log = this.#logs[partition]!;
     const snapshot: Snapshot = { nextOffset, producers: table.export() };
     // The snapshot is trusted only when the log reaches its nextOffset after a crash.
