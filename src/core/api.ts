@@ -252,6 +252,8 @@ export interface StreamInfo {
   readonly delayed: number;
   /** Publishes recognised as duplicates (producer retries, message ids in the window). */
   readonly duplicates: number;
+  /** Compaction runs that rewrote a partition's segments since the broker opened (`compact`). */
+  readonly compactions: number;
 }
 
 export interface ConsumerInfo {

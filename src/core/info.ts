@@ -23,6 +23,7 @@ export function streamInfo(stream: Stream): StreamInfo {
     consumerStateSnapshots: stream.stateLog.snapshots,
     delayed: stream.delayed?.pendingCount ?? 0,
     duplicates: stream.dedup?.duplicates ?? 0,
+    compactions: stream.counters.compactions,
   };
 }
 

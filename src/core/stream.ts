@@ -176,11 +176,18 @@ export class Stream implements ConsumerHost {
     }
   }
 
-  /** The partition a message goes to: by key hash, or round-robin without a key. */
+  /**
+   * The partition a message goes to: by key hash, or round-robin without a key. In a compact
+   * stream a message without a key is compacted by its subject, so it goes by the subject's
+   * hash: every message of one compaction key must share a partition, or a newer value (or a
+   * deletion) in one partition would leave older values alive in the others.
+   */
   partitionFor(message: Message): number {
     const count = this.partitions.length;
     if (count === 1) return 0;
-    return message.key === undefined ? this.#turn++ % count : partitionForKey(message.key, count);
+    if (message.key !== undefined) return partitionForKey(message.key, count);
+    if (this.config.retention === 'compact') return partitionForKey(message.subject, count);
+    return this.#turn++ % count;
   }
 
   /** Defines a consumer: from replayed state after a restart, else from its start position. */
@@ -262,8 +269,9 @@ export class Stream implements ConsumerHost {
       consumer.close(new WeirError(ErrorCode.Closed, 'broker closed'));
     await this.delayed?.close();
     for (const partition of this.partitions) await partition.whenIdle();
-    await this.dedup?.close();
+    // A compaction run under way writes a producer snapshot: let it end before the last one.
     await this.#deletions;
+    await this.dedup?.close();
     await this.stateLog.close();
     for (const partition of this.partitions) await partition.close();
   }
@@ -344,8 +352,8 @@ export class Stream implements ConsumerHost {
    */
   compact(): Promise<void> {
     if (this.config.retention !== 'compact' || this.#closed) return Promise.resolve();
+    const dedupWindowMs = this.config.dedupWindowMs;
     const options = {
-      keyOf: (record: LogRecord) => messageCompactionKey(record.value),
       isTombstone: (record: LogRecord) => messageBodyIsEmpty(record.value),
       tombstoneRetentionMs: this.config.tombstoneRetentionMs ?? Limits.tombstoneRetentionMsDefault,
       dirtyRatioMin: this.config.compactionDirtyRatio ?? Limits.compactionDirtyRatioDefault,
@@ -353,7 +361,27 @@ export class Stream implements ConsumerHost {
     return this.#queueDeletion(async () => {
       for (const partition of this.partitions) {
         if (this.#closed) return;
-        const result = await partition.log.compact({ ...options, nowMs: this.clock.nowMs() });
+        // The run leaves alone every record from `keptFrom` on (no key: kept). Always a suffix
+        // of the log, so a tombstone the run drops has no earlier record of its key left.
+        // - Idempotent producers' tables are rebuilt from batch stamps after a crash: their
+        //   snapshot is written first, and what it does not cover is kept.
+        const snapshotOffset = await this.dedup?.saveSnapshotBeforeCompaction(
+          partition.index,
+          partition.nextOffset,
+        );
+        if (this.#closed) return;
+        const nowMs = this.clock.nowMs();
+        // - After a restart the message-id window is rebuilt from the messages from
+        //   offsetForTimestamp(window start) on; a retry of one compaction had removed would be
+        //   stored again, as its key's newest value: those messages are kept.
+        const windowOffset =
+          dedupWindowMs === undefined
+            ? undefined
+            : await partition.log.offsetForTimestamp(nowMs - dedupWindowMs);
+        const keptFrom = Math.min(snapshotOffset ?? Infinity, windowOffset ?? Infinity);
+        const keyOf = (record: LogRecord): Buffer | undefined =>
+          record.offset >= keptFrom ? undefined : messageCompactionKey(record.value);
+        const result = await partition.log.compact({ ...options, keyOf, nowMs });
         if (result.compacted) {
           this.counters.compactions += 1;
           partition.forgetCachedBelow(partition.log.activeSegmentBaseOffset);

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import syncFs from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { CorruptLogError } from '../common/errors.js';
-import { cleanedPath, recoverSwap, swapManifestName } from './compaction-swap.js';
+import { cleanedPath, commitSwap, recoverSwap, swapManifestName } from './compaction-swap.js';
 import { segmentFileName } from './log-segment.js';
 
 async function directoryWith(files: Record<string, string>): Promise<string> {
@@ -105,4 +106,95 @@ test('a committed manifest that does not parse is corruption, not ignored', asyn
   } finally {
     await fs.rm(directory, { recursive: true, force: true });
   }
+});
+
+/**
+ * Runs `work` with the `failAt`-th file system change (rename, removal, write) failing as a
+ * crash would stop it there; returns whether it got that far.
+ */
+function crashingAt(failAt: number, work: () => void): boolean {
+  const originals = { renameSync: syncFs.renameSync, rmSync: syncFs.rmSync, writeSync: syncFs.writeSync };
+  let changes = 0;
+  const crash = <F extends (...args: never[]) => unknown>(original: F): F =>
+    ((...args: Parameters<F>) => {
+      if (changes++ === failAt) throw new Error('crash');
+      return original(...args);
+    }) as F;
+  syncFs.renameSync = crash(originals.renameSync);
+  syncFs.rmSync = crash(originals.rmSync);
+  syncFs.writeSync = crash(originals.writeSync);
+  try {
+    work();
+    return false;
+  } catch (error) {
+    if ((error as Error).message !== 'crash') throw error;
+    return true;
+  } finally {
+    Object.assign(syncFs, originals);
+  }
+}
+
+test('a crash at any step of a swap, and again at any step of its recovery, leaves all old or all new segments', async () => {
+  // Segments 0, 5 and 9 are compacted into 0 (first batch later, 5 merged in) and 9; 12 is active.
+  const before = {
+    [name(0, 'log')]: 'old 0',
+    [name(0, 'index')]: 'old index 0',
+    [name(5, 'log')]: 'old 5',
+    [name(5, 'index')]: 'old index 5',
+    [name(9, 'log')]: 'old 9',
+    [name(12, 'log')]: 'active 12',
+  };
+  const added = {
+    [cleaned(0, 'log')]: 'new 0',
+    [cleaned(0, 'index')]: 'new index 0',
+    [cleaned(0, 'timeindex')]: 'new time 0',
+    [cleaned(9, 'log')]: 'new 9',
+    [cleaned(9, 'index')]: 'new index 9',
+    [cleaned(9, 'timeindex')]: 'new time 9',
+  };
+  const after = {
+    [name(0, 'index')]: 'new index 0',
+    [name(0, 'log')]: 'new 0',
+    [name(0, 'timeindex')]: 'new time 0',
+    [name(9, 'index')]: 'new index 9',
+    [name(9, 'log')]: 'new 9',
+    [name(9, 'timeindex')]: 'new time 9',
+    [name(12, 'log')]: 'active 12',
+  };
+  const outcomes = new Set<string>();
+  for (let swapCrash = 0; ; swapCrash++) {
+    const directory = await directoryWith({ ...before, ...added });
+    try {
+      const crashed = crashingAt(swapCrash, () => commitSwap(directory, [0, 5, 9], [0, 9]));
+      if (!crashed) {
+        assert.deepEqual(await contents(directory), after, 'a swap without a crash');
+        break;
+      }
+      const state = await contents(directory);
+      // Recovery may itself crash at any step; the next open recovers again.
+      for (let recoveryCrash = 0; ; recoveryCrash++) {
+        const copy = await directoryWith(state);
+        try {
+          const recoveryCrashed = crashingAt(recoveryCrash, () => recoverSwap(copy));
+          if (recoveryCrashed) recoverSwap(copy);
+          const recovered = await contents(copy);
+          const committed = JSON.stringify(recovered) === JSON.stringify(after);
+          if (!committed) {
+            assert.deepEqual(
+              recovered,
+              before,
+              `crash at change ${swapCrash}, recovery crash at ${recoveryCrash}`,
+            );
+          }
+          outcomes.add(committed ? 'new' : 'old');
+          if (!recoveryCrashed) break;
+        } finally {
+          await fs.rm(copy, { recursive: true, force: true });
+        }
+      }
+    } finally {
+      await fs.rm(directory, { recursive: true, force: true });
+    }
+  }
+  assert.deepEqual([...outcomes].sort(), ['new', 'old'], 'crashes both before and after the commit point');
 });

@@ -5,7 +5,9 @@
 //   consecutive sequences is one batch), so the table is rebuilt from the log after any
 //   restart. On a clean close a snapshot of each table is written
 //   (`producers-<partition>.json` in the stream directory) so the next open reads only the
-//   batches after it; after a crash the whole log is read once.
+//   batches after it; after a crash the log after the last snapshot (or all of it) is read
+//   once. A compact stream also writes the snapshot before each compaction run, since a run
+//   may remove the batches a rebuild would learn a producer's last sequence from.
 // - the message-id window (message-id-window.ts), when the stream sets `dedupWindowMs`:
 //   a publish whose message id was stored within the window is confirmed, not stored. After
 //   a restart the window is rebuilt from the messages stored within it.
@@ -184,6 +186,30 @@ export class StreamDedup {
     };
   }
 
+  /**
+   * Before a compaction run (`compact` streams): writes one partition's producer table durably
+   * as its snapshot, covering the log below `nextOffset` (the partition's confirmed end: every
+   * batch below it is in the table). A run may remove a producer's last batches, from which a
+   * rebuild after a crash would otherwise learn its last sequence; with this snapshot the
+   * rebuild reads only the batches from `nextOffset` on, which the caller keeps from the run.
+   * Returns that offset, or undefined for a stream without a directory (nothing survives a
+   * restart there). Resolves once the snapshot and the log below `nextOffset` are durable.
+   */
+  async saveSnapshotBeforeCompaction(partition: number, nextOffset: number): Promise<number | undefined> {
+    const directory = this.#directory;
+    if (directory === undefined) return undefined;
+    const table = this.#tables[partition]!;
+    // No producer has stamped a batch below nextOffset since open (nor in a snapshot restored
+    // then): a run cannot take away what a rebuild would need, so no snapshot is needed.
+    if (table.size === 0) return nextOffset;
+    const log = this.#logs[partition]!;
+    const snapshot: Snapshot = { nextOffset, producers: table.export() };
+    // The snapshot is trusted only when the log reaches its nextOffset after a crash.
+    await log.flush();
+    await writeSnapshot(snapshotPath(directory, partition), snapshot);
+    return nextOffset;
+  }
+
   /** Writes each partition's producer table next to the logs (clean close, appends drained). */
   async close(): Promise<void> {
     const directory = this.#directory;
@@ -195,10 +221,7 @@ export class StreamDedup {
         await fs.rm(target, { force: true });
         continue;
       }
-      const snapshot: Snapshot = { nextOffset: log.nextOffset, producers: table.export() };
-      const temporary = `${target}.tmp`;
-      await fs.writeFile(temporary, JSON.stringify(snapshot));
-      await fs.rename(temporary, target);
+      await writeSnapshot(target, { nextOffset: log.nextOffset, producers: table.export() });
     }
   }
 
@@ -253,6 +276,29 @@ async function scan(
       if (batch.lastOffset >= from) visit(batch);
       from = batch.lastOffset + 1;
     }
+  }
+}
+
+/**
+ * Writes a snapshot durably: a temporary file fsynced, renamed over the old snapshot, the
+ * directory fsynced. Once a compaction run relied on a snapshot, a later one that a power loss
+ * could leave empty would send the next open back to batches the run removed.
+ */
+async function writeSnapshot(target: string, snapshot: Snapshot): Promise<void> {
+  const temporary = `${target}.tmp`;
+  const handle = await fs.open(temporary, 'w');
+  try {
+    await handle.writeFile(JSON.stringify(snapshot));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temporary, target);
+  const directory = await fs.open(path.dirname(target), 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
   }
 }
 
