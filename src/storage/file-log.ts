@@ -55,7 +55,7 @@ import type {
 import type { ParsedLogOptions } from './log-options.js';
 import { checkReadRange, checkRetentionPolicy, parseLogOptions } from './log-options.js';
 import { LogSegment, storageFailed } from './log-segment.js';
-import { encodeBatch, measureBatch, peekMaxTimestampMs } from './record-batch.js';
+import { encodeBatch, measureAppendedBatch, peekMaxTimestampMs } from './record-batch.js';
 import { segmentsBelow, segmentsToRetire } from './retention.js';
 import { recoverSegment } from './segment-recovery.js';
 
@@ -214,7 +214,7 @@ export class FileLog implements Log {
         `${groupCommit.waitingCount} appends already wait for their fsync; logAppendsWaitingMax is ${Limits.logAppendsWaitingMax}`,
       );
     }
-    const size = measureBatch(batch);
+    const size = measureAppendedBatch(batch);
     const nowMs = this.#options.clock.nowMs();
     let active = this.#active();
     if (

@@ -24,7 +24,7 @@ import type {
 } from './log.js';
 import type { ParsedLogOptions } from './log-options.js';
 import { checkReadRange, checkRetentionPolicy, parseLogOptions } from './log-options.js';
-import { DecodedBatch, encodeBatch, measureBatch } from './record-batch.js';
+import { DecodedBatch, encodeBatch, measureAppendedBatch } from './record-batch.js';
 import type { SegmentSummary } from './retention.js';
 import { segmentsBelow, segmentsToRetire } from './retention.js';
 
@@ -111,7 +111,7 @@ export class MemoryLog implements Log {
 
   async append(batch: BatchInput): Promise<AppendResult> {
     this.#checkOpen();
-    const size = measureBatch(batch);
+    const size = measureAppendedBatch(batch);
     const nowMs = this.#options.clock.nowMs();
     let active = this.#active();
     if (

@@ -67,6 +67,18 @@ function readInt53(buffer: Buffer, position: number): number {
 }
 
 /**
+ * Checks a batch a caller appends (not one compaction writes) and returns its encoded size:
+ * the limits of `measureBatch`, and no `compacted` flag, which only compaction may set since
+ * readers and recovery accept a gap in offsets before a batch that carries it.
+ */
+export function measureAppendedBatch(batch: BatchInput): number {
+  if (((batch.flags ?? 0) & BatchFlags.compacted) !== 0) {
+    throw new InvalidArgumentError('the compacted batch flag is set by compaction only, not by an append');
+  }
+  return measureBatch(batch);
+}
+
+/**
  * Checks a batch input against the named limits and returns the encoded size. Throws a
  * WeirError for input a user could send; nothing is assigned or written before this passes.
  */

@@ -291,6 +291,11 @@ export function runLogContract(harness: LogHarness): void {
         }),
         ErrorCode.InvalidArgument,
       );
+      // Only compaction may mark a batch compacted: recovery accepts a gap before one.
+      await rejectsWithCode(
+        log.append({ records: [{ value: value('c') }], flags: BatchFlags.compacted }),
+        ErrorCode.InvalidArgument,
+      );
       assert.equal(log.nextOffset, 0);
       assert.equal(log.sizeBytes, 0);
       assert.equal((await log.append(textBatch('ok', 1))).baseOffset, 0);
