@@ -298,3 +298,40 @@ test('appends share one encoding buffer: what reads return, and the caller keeps
   assert.deepEqual([...batches[0]!.records()][0]!.key, Buffer.from('a'));
   await log.close();
 });
+
+test('a segment whose first batch is past its base offset, without the compacted flag, is corrupt even with an index that agrees', async () => {
+  const directory = freshDirectory();
+  const options: LogOptions = { segmentBytesMax: 16 * 1024, indexIntervalBytes: 512 };
+  const log = await openFileLog(directory, options);
+  await fill(log, 600);
+  assert.ok(log.segmentCount >= 3);
+  await log.close();
+  const bases = (await fs.readdir(directory))
+    .filter((name) => name.endsWith('.log'))
+    .map((name) => Number(name.slice(0, 20)))
+    .sort((a, b) => a - b);
+  const second = bases[1]!;
+  const shift = 3;
+  // Drop the first segment (as retention would) and rename the second so that its name says
+  // it starts 3 offsets earlier; its indexes are rewritten to agree with the new name.
+  for (const extension of ['log', 'index', 'timeindex'] as const) {
+    await fs.rm(path.join(directory, segmentFileName(bases[0]!, extension)));
+  }
+  const index = await fs.readFile(path.join(directory, segmentFileName(second, 'index')));
+  for (let at = 0; at < index.length; at += 8) index.writeUInt32BE(index.readUInt32BE(at) + shift, at);
+  const timeIndex = await fs.readFile(path.join(directory, segmentFileName(second, 'timeindex')));
+  for (let at = 8; at < timeIndex.length; at += 12)
+    timeIndex.writeUInt32BE(timeIndex.readUInt32BE(at) + shift, at);
+  await fs.rename(logFile(directory, second), logFile(directory, second - shift));
+  await fs.writeFile(path.join(directory, segmentFileName(second - shift, 'index')), index);
+  await fs.writeFile(path.join(directory, segmentFileName(second - shift, 'timeindex')), timeIndex);
+  for (const extension of ['index', 'timeindex'] as const) {
+    await fs.rm(path.join(directory, segmentFileName(second, extension)));
+  }
+  await assert.rejects(openFileLog(directory, options), (error: unknown) => {
+    assert.ok(error instanceof CorruptLogError, String(error));
+    assert.equal(error.file, logFile(directory, second - shift));
+    assert.equal(error.position, 0);
+    return true;
+  });
+});

@@ -121,13 +121,16 @@ export function recoverSegment(segment: LogSegment, isLast: boolean): { truncate
       break;
     }
   }
-  // The first entry names the first batch's offset (not always the segment's base, after
-  // compaction): an index that disagrees with the batch at position 0 is rebuilt.
+  // The first entry names the first batch's offset, which is the segment's base unless
+  // compaction removed the records before it (and flagged that batch): an index that
+  // disagrees with the batch at position 0 is rebuilt.
   if (kept > 0) {
     const first = window.view(0, batchHeaderBytes);
+    const firstRelativeOffset = segment.offsetIndex.relativeOffsetAt(0);
     if (
       first.length < batchHeaderBytes ||
-      peekBaseOffset(first, 0) !== segment.baseOffset + segment.offsetIndex.relativeOffsetAt(0)
+      peekBaseOffset(first, 0) !== segment.baseOffset + firstRelativeOffset ||
+      (firstRelativeOffset !== 0 && !followsGap(first, 0))
     ) {
       kept = 0;
     }
