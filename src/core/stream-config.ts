@@ -51,6 +51,13 @@ export function parseStreamConfig(input: StreamConfigInput): StreamConfig {
     );
   }
   const compaction = parseCompaction(retention, input);
+  if (retention === 'compact' && input.maxMessages !== undefined) {
+    // Offsets count compaction's gaps, so a message limit would remove latest values long
+    // before the stream holds that many messages.
+    throw new InvalidArgumentError(
+      'maxMessages is not supported with retention compact; use maxBytes or maxAgeMs',
+    );
+  }
   const discard = input.discard ?? 'old';
   if (discard !== 'old' && discard !== 'new') {
     throw new InvalidArgumentError(`discard must be old or new, not '${String(discard)}'`);

@@ -26,6 +26,7 @@ test('compact streams: options are checked; compaction settings need retention c
       core.addStream({ name: 'a', subjects: ['a'], retention: 'compact', compactionIntervalMs: 1 }),
     );
     await refused(core.addStream({ name: 'a', subjects: ['a'], tombstoneRetentionMs: 1000 }));
+    await refused(core.addStream({ name: 'a', subjects: ['a'], retention: 'compact', maxMessages: 10 }));
     const info = await core.addStream({ name: 'a', subjects: ['a'], retention: 'compact' });
     assert.equal(info.config.retention, 'compact');
     assert.equal(info.config.tombstoneRetentionMs, 86_400_000);
