@@ -28,7 +28,7 @@ import { assert } from '../common/assert.js';
 import { Offset } from '../common/branded.js';
 import { ErrorCode, InvalidArgumentError, isWeirError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
-import type { CompactionOptions, LogRecord, RecordBatch, RecordInput } from './log.js';
+import type { CompactionOptions, CompactionResult, LogRecord, RecordBatch, RecordInput } from './log.js';
 import { BatchFlags } from './log.js';
 import { DecodedBatch, encodeBatch, measureBatch } from './record-batch.js';
 
@@ -79,6 +79,19 @@ export function dirtyRatio(sealed: readonly CompactableSegment[]): number {
     if (!segment.compacted) dirty += segment.sizeBytes;
   }
   return total === 0 ? 0 : dirty / total;
+}
+
+/** The result of a run that rewrote nothing (too clean a log, or a run given up). */
+export function noCompaction(dirtyRatioOfSealed: number): CompactionResult {
+  return {
+    compacted: false,
+    dirtyRatio: dirtyRatioOfSealed,
+    segmentsReplaced: 0,
+    segmentsWritten: 0,
+    recordsRemoved: 0,
+    bytesBefore: 0,
+    bytesAfter: 0,
+  };
 }
 
 /** Each key's latest offset, for keys seen up to the map's limit. */

@@ -39,7 +39,7 @@ import type { TimerHandle } from '../common/clock.js';
 import { CorruptLogError, ErrorCode, WeirError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
 import { CompactedSegmentFile } from './compacted-segment-file.js';
-import { compactSegments, dirtyRatio, parseCompactionOptions } from './compaction.js';
+import { compactSegments, dirtyRatio, noCompaction, parseCompactionOptions } from './compaction.js';
 import { commitSwap, recoverSwap, syncDirectory } from './compaction-swap.js';
 import { GroupCommit } from './group-commit.js';
 import type {
@@ -323,15 +323,7 @@ export class FileLog implements Log {
   async #compactOnce(options: ReturnType<typeof parseCompactionOptions>): Promise<CompactionResult> {
     const sealed = this.#segments.slice(0, -1);
     const ratio = dirtyRatio(sealed);
-    const skipped: CompactionResult = {
-      compacted: false,
-      dirtyRatio: ratio,
-      segmentsReplaced: 0,
-      segmentsWritten: 0,
-      recordsRemoved: 0,
-      bytesBefore: 0,
-      bytesAfter: 0,
-    };
+    const skipped = noCompaction(ratio);
     if (sealed.length === 0 || ratio < options.dirtyRatioMin) return skipped;
     const outputs: CompactedSegmentFile[] = [];
     // Once the swap has begun its files belong to it: recovery finishes or undoes it.

@@ -11,7 +11,7 @@ import { Offset } from '../common/branded.js';
 import { ErrorCode, WeirError } from '../common/errors.js';
 import { assert } from '../common/assert.js';
 import type { CompactedOutput } from './compaction.js';
-import { compactSegments, dirtyRatio, parseCompactionOptions } from './compaction.js';
+import { compactSegments, dirtyRatio, noCompaction, parseCompactionOptions } from './compaction.js';
 import type {
   AppendResult,
   BatchInput,
@@ -196,15 +196,7 @@ export class MemoryLog implements Log {
   async #compactOnce(options: ReturnType<typeof parseCompactionOptions>): Promise<CompactionResult> {
     const sealed = this.#segments.slice(0, -1);
     const ratio = dirtyRatio(sealed);
-    const skipped: CompactionResult = {
-      compacted: false,
-      dirtyRatio: ratio,
-      segmentsReplaced: 0,
-      segmentsWritten: 0,
-      recordsRemoved: 0,
-      bytesBefore: 0,
-      bytesAfter: 0,
-    };
+    const skipped = noCompaction(ratio);
     if (sealed.length === 0 || ratio < options.dirtyRatioMin) return skipped;
     const plan = await compactSegments(sealed, options, this.#options.segmentBytesMax, {
       batches: async function* (segment: MemorySegment) {
