@@ -322,4 +322,13 @@ export const MqttLimits = {
    * after it (exchange-log.ts).
    */
   exchangeLogCompactRecords: 100_000,
+  /**
+   * Inbound QoS 2 messages whose holds commit in one core transaction (exchange-log.ts): one
+   * commit serves the PUBLISH packets that arrived while earlier ones were written, up to this.
+   */
+  inboundHoldBatchMax: 1_000,
+  /** Message bytes in one such transaction; kept below the core's Limits.transactionBytesMax. */
+  inboundHoldBatchBytesMax: 4 * 1024 * 1024,
+  /** Such transactions committing at once (their fsyncs overlap); later holds wait for a turn. */
+  inboundHoldCommitsMax: 2,
 } as const;

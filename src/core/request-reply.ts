@@ -1,8 +1,8 @@
 // Request-reply and temporary destinations, owned by one session (DESIGN.md §1: inbox).
 //
-// Each session gets, on first use, an inbox: the subject prefix `_INBOX.<token>` with a
-// 128-bit random token nobody can guess, and one live subscription on `_INBOX.<token>.>`.
-// `request` publishes with `replyTo = _INBOX.<token>.<n>` and a correlation id, and resolves
+// Each session gets, on first use, an inbox: the subject prefix `$INBOX.<token>` with a
+// 128-bit random token nobody can guess, and one live subscription on `$INBOX.<token>.>`.
+// `request` publishes with `replyTo = $INBOX.<token>.<n>` and a correlation id, and resolves
 // with the first message published to that subject; a responder simply publishes to the
 // request's `replyTo`. It fails with
 // - WEIR_NO_RESPONDERS at once when nothing took the request: no stream captures the subject
@@ -14,8 +14,13 @@
 // Temporary destinations (JMS TemporaryQueue/TemporaryTopic, STOMP /temp-queue/):
 // - a temporary topic is a subject under the inbox prefix: live subscriptions only, no
 //   storage, so there is nothing to delete;
-// - a temporary queue is a memory `workqueue` stream capturing `_TMPQ.<token>.<n>` with one
+// - a temporary queue is a memory `workqueue` stream capturing `$TMPQ.<token>.<n>` with one
 //   shared consumer of the same name, deleted when the session closes.
+//
+// Both prefixes start with `$`, the broker's reserved namespace (subject.ts): a filter whose
+// first token is a wildcard never matches them, so a catch-all subscriber (`>` natively,
+// MQTT `#`) sees no one else's replies, and the `topic-…` stream of a persistent `#`
+// subscription never overlaps a temporary queue's stream (streams may not overlap).
 
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../common/clock.js';
@@ -34,7 +39,7 @@ export interface InboxHost {
   deleteTemporaryQueue(stream: string): Promise<void>;
 }
 
-export const temporaryQueuePrefix = '_TMPQ.';
+export const temporaryQueuePrefix = '$TMPQ.';
 
 /** Temporary queues are never persisted: they end with their session. */
 export function isTemporaryQueue(config: { readonly subjects: readonly string[] }): boolean {
@@ -61,7 +66,7 @@ export class Inbox {
   constructor(host: InboxHost) {
     this.#host = host;
     this.#token = randomBytes(16).toString('hex');
-    this.prefix = `_INBOX.${this.#token}`;
+    this.prefix = `$INBOX.${this.#token}`;
   }
 
   request(subject: string, body: PublishInput['body'], options: RequestOptions): Promise<Message> {

@@ -15,7 +15,9 @@
 //   they must stand alone as a token (`a.b*` is rejected rather than read literally).
 //
 // Subjects whose first token starts with `$` (`$DLQ.orders`, `$SYS.x`) are valid, but they
-// are system subjects: a filter whose FIRST token is a wildcard (`>`, `*.x`) does not match
+// are system subjects, the namespace every internal subject of the broker lives in (dead
+// letters `$DLQ.`, inboxes `$INBOX.`, temporary queues `$TMPQ.`, the MQTT adapter's state
+// `$MQTT.`): a filter whose FIRST token is a wildcard (`>`, `*.x`) does not match
 // them. Only a filter that names the `$` token literally does (`$DLQ.>`). This is MQTT's
 // rule [MQTT-4.7.2-1] ("the Server MUST NOT match Topic Filters starting with a wildcard
 // character with Topic Names beginning with a $ character"), applied to every protocol so

@@ -124,12 +124,16 @@ export class TransactionLog {
     this.#unapplied.set(transaction.id, result.baseOffset);
   }
 
-  /** Records that a commit is applied, and reclaims segments nothing unapplied needs. */
+  /**
+   * Records that a commit is applied, and reclaims sealed segments nothing unapplied needs
+   * (never the active one: retiring it would roll the log, new files and a directory fsync,
+   * on every commit).
+   */
   async appendApplied(id: bigint): Promise<void> {
     const record: AppliedRecord = { kind: 'applied', id: id.toString() };
     await this.#log.append({ records: [{ value: Buffer.from(JSON.stringify(record)) }] });
     this.#unapplied.delete(id);
-    let oldest = this.#log.nextOffset as number;
+    let oldest = this.#log.activeSegmentBaseOffset as number;
     for (const offset of this.#unapplied.values()) oldest = Math.min(oldest, offset);
     await this.#log.deleteBefore(Offset(oldest));
   }

@@ -26,7 +26,7 @@ test('request resolves with the reply sent to its inbox', async () => {
     ]);
     assert.equal(four.body.toString(), '4');
     assert.equal(six.body.toString(), '6');
-    assert.match(four.subject, /^_INBOX\.[0-9a-f]{32}\.\d+$/);
+    assert.match(four.subject, /^\$INBOX\.[0-9a-f]{32}\.\d+$/);
     assert.equal(four.correlationId, four.subject, 'the correlation id defaults to the reply subject');
   } finally {
     await core.close();
@@ -89,8 +89,8 @@ test('temporary queues and topics belong to their session and go with it', async
     const owner = core.openSession();
     const queue = await owner.createTemporaryQueue();
     const topic = owner.createTemporaryTopic();
-    assert.match(queue.subject, /^_TMPQ\./);
-    assert.match(topic, /^_INBOX\./);
+    assert.match(queue.subject, /^\$TMPQ\./);
+    assert.match(topic, /^\$INBOX\./);
     const other = core.openSession();
     await other.publishConfirmed({ subject: queue.subject, body: 'reply' });
     const fetched = await owner.fetch(queue.stream, queue.consumer, { batch: 10, expiresMs: 1_000 });

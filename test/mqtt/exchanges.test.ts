@@ -104,6 +104,56 @@ describe('open exchanges across kill -9', () => {
     subscriber.end();
   });
 
+  test('inbound QoS 2: killed once the message is durable, before PUBREC, a DUP re-send is not published twice', async () => {
+    let current = await restart();
+    let [subscriber] = await connect(current, 'crash-subscriber');
+    subscriber.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'excrash/x', qos: 1 }] }, 5);
+    await subscriber.next('suback');
+    subscriber.end();
+    await current.kill();
+
+    // This broker kills itself once the message is durable, before it answers (test-hooks.ts).
+    const dying = await startBrokerProcess(dataDir, { WEIR_TEST_MQTT_KILL_AT: 'qos2-stored' });
+    broker = dying;
+    let [publisher] = await connect(dying, 'crash-publisher');
+    const publish: PublishPacket = {
+      cmd: 'publish',
+      topic: 'excrash/x',
+      payload: Buffer.from('exactly once across a crash'),
+      qos: 2,
+      messageId: 11,
+      dup: false,
+      retain: false,
+    };
+    publisher.send(publish, 5);
+    await dying.exited;
+    assert.deepEqual(
+      publisher.packets.filter((packet) => packet.cmd === 'pubrec'),
+      [],
+      'the broker died before PUBREC',
+    );
+
+    // No PUBREC came, so the client sends the PUBLISH again, with DUP [MQTT-4.3.3-1].
+    current = await restart();
+    const resumed = await connect(current, 'crash-publisher');
+    publisher = resumed[0];
+    assert.equal(resumed[1], true, 'session present');
+    publisher.send({ ...publish, dup: true }, 5);
+    const pubrec = (await publisher.next('pubrec')) as { messageId?: number; reasonCode?: number };
+    assert.equal(pubrec.messageId, 11);
+    assert.equal(pubrec.reasonCode ?? 0, 0);
+    publisher.send({ cmd: 'pubrel', messageId: 11 }, 5);
+    assert.equal(((await publisher.next('pubcomp')) as { reasonCode?: number }).reasonCode ?? 0, 0);
+    publisher.end();
+
+    [subscriber] = await connect(current, 'crash-subscriber');
+    const delivered = (await subscriber.next('publish', 5000)) as PublishPacket;
+    assert.equal(delivered.payload.toString(), 'exactly once across a crash');
+    subscriber.send({ cmd: 'puback', messageId: delivered.messageId ?? 0 }, 5);
+    await quiet(subscriber, 'publish', 500);
+    subscriber.end();
+  });
+
   test('outbound QoS 2: after PUBREC, the session resumes with PUBREL, not the PUBLISH [MQTT-4.4.0-1]', async () => {
     let current = await restart();
     let [subscriber] = await connect(current, 'out-subscriber');

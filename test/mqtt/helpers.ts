@@ -222,9 +222,16 @@ export interface BrokerProcess {
   kill(): Promise<void>;
 }
 
-export async function startBrokerProcess(dataDir: string): Promise<BrokerProcess> {
+/** `env` adds variables to the process's environment (the test hooks of src/protocols/mqtt/test-hooks.ts). */
+export async function startBrokerProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<BrokerProcess & { readonly exited: Promise<void> }> {
   const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'mqtt-broker.js');
-  const child = spawn(process.execPath, [fixture, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fixture, dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
@@ -238,6 +245,7 @@ export async function startBrokerProcess(dataDir: string): Promise<BrokerProcess
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
+    exited,
     async kill() {
       child.kill('SIGKILL');
       await exited;

@@ -174,6 +174,43 @@ describe('persistent sessions', () => {
     again.send({ cmd: 'disconnect', reasonCode: 0 }, 5);
   });
 
+  test("No Local holds for a persistent session's stored QoS 2 message [MQTT-3.8.3-3]", async () => {
+    // A persistent QoS 1 subscription makes a stream capture the topic, so the QoS 2 message
+    // is stored with its hold in one transaction (exchange-log.ts) and reaches live
+    // subscribers from the exchange log's core session, not the publisher's.
+    const store = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 5,
+      clientId: 'nl-store',
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+      reconnectPeriod: 0,
+    });
+    await store.subscribeAsync('nlq2/#', { qos: 1 });
+    const publisher = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 5,
+      clientId: 'nl-publisher',
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+      reconnectPeriod: 0,
+    });
+    const own = collect(publisher);
+    await publisher.subscribeAsync('nlq2/x', { qos: 0, nl: true });
+    const other = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+    const others = collect(other);
+    await other.subscribeAsync('nlq2/x', { qos: 0 });
+    await publisher.publishAsync('nlq2/x', 'not to myself', { qos: 2 });
+    await until(() => others.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(
+      own.map((message) => message.payload),
+      [],
+    );
+    assert.equal(others[0]?.payload, 'not to myself');
+    await other.endAsync();
+    await publisher.endAsync();
+    await store.endAsync();
+  });
+
   test('a message published natively reaches an MQTT subscriber, with headers as user properties', async () => {
     const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
     const received = collect(client);

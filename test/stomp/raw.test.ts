@@ -338,7 +338,7 @@ test('temporary queues hold replies until delivered, with the ack mode of their 
   );
   const request = await responder.frames.next();
   const replyTo = header(request, 'reply-to') ?? '';
-  assert.match(replyTo, /^\/reply-queue\/_TMPQ\./);
+  assert.match(replyTo, /^\/reply-queue\/\$TMPQ\./);
   responder.write(
     `SEND\ndestination:${replyTo}\nreceipt:r1\n\npong 1\0SEND\ndestination:${replyTo}\n\npong 2\0`,
   );

@@ -7,7 +7,7 @@
 //                        once, nothing stored); a durable one is a durable consumer on the
 //                        interest stream that captures t, named by client id and name
 //                        (ensureDurableSubscription in src/core/destinations.ts).
-//   TemporaryQueue/Topic → an inbox subject `_INBOX.<id>` held live by the creating
+//   TemporaryQueue/Topic → an inbox subject `$INBOX.<id>` held live by the creating
 //                        connection; gone when it closes.
 
 import { randomBytes } from 'node:crypto';
@@ -57,7 +57,7 @@ export function topic(name: string): Topic {
 }
 
 export function inboxSubject(): string {
-  return `_INBOX.${randomBytes(12).toString('hex')}`;
+  return `$INBOX.${randomBytes(12).toString('hex')}`;
 }
 
 /** The subject a destination publishes to. */

@@ -158,8 +158,8 @@ class CoreState implements DurableState {
     return { retained, sessions, exchanges };
   }
 
-  holdExchange(record: ExchangeRecord): Promise<ExchangeHandle> {
-    return this.#exchanges.hold(record);
+  holdExchange(record: ExchangeRecord, message?: PublishInput): Promise<ExchangeHandle> {
+    return this.#exchanges.hold(record, message);
   }
 
   endExchange(handle: ExchangeHandle): void {

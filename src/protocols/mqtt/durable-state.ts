@@ -30,8 +30,11 @@ export interface DurableState {
    * exchanges of persistent sessions (exchange-log.ts), at start.
    */
   load(): Promise<{ retained: Message[]; sessions: SessionRecord[]; exchanges: ExchangeHandle[] }>;
-  /** Records an open exchange of a persistent session; resolves once it is durable. */
-  holdExchange(record: ExchangeRecord): Promise<ExchangeHandle>;
+  /**
+   * Records an open exchange of a persistent session; resolves once it is durable. With
+   * `message`, stores that message in the same transaction: after a crash, both or neither.
+   */
+  holdExchange(record: ExchangeRecord, message?: PublishInput): Promise<ExchangeHandle>;
   /** Ends an exchange held before (does not wait for the disk). */
   endExchange(handle: ExchangeHandle): void;
   /** Stores (or, with an empty body, clears) the retained message of `input.subject`. */

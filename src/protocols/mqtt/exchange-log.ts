@@ -20,14 +20,35 @@
 // records are written again at the tail and their first copies acked. A crash in between
 // leaves two copies of a record, which load() merges (records have a key).
 //
+// An inbound QoS 2 hold is written with its message, in one core transaction (transaction.ts:
+// one batch in the broker's transaction log, re-applied after a crash): after a kill -9 the
+// message and its record are both stored or neither is, so a re-send after a restart is
+// either recognised (the record is there) or published for the first time (nothing is).
+// Written one after the other, a kill in between left the message stored and the re-send,
+// unrecognised, published again. A commit costs three fsyncs in turn (the transaction log,
+// the streams, `applied`), so the holds are group-committed: one transaction, on the log's
+// own session, takes the holds that arrived while earlier ones committed (up to
+// MqttLimits.inboundHoldBatchMax and inboundHoldBatchBytesMax; inboundHoldCommitsMax commit at
+// once, so one batch's fsyncs overlap the next one's). Its messages reach live
+// subscribers from that session, so MQTT's No Local goes by the message's publisher
+// (session.ts), not by the core session.
+//
 // Holding an exchange resolves once its record is durable; ending one does not wait. An
 // ended exchange that comes back after a crash is harmless: a PUBREL nobody waits for gets
 // PUBCOMP, a restored inbound packet id is dropped by a PUBLISH without DUP (a retransmission
 // carries DUP [MQTT-3.3.1-1]), and a retained message sent again is marked DUP.
 
+import { assert } from '../../common/assert.js';
 import { ErrorCode, isWeirError } from '../../common/errors.js';
 import { Limits, MqttLimits } from '../../common/limits.js';
-import type { Attachment, CoreSession, Delivery } from '../../core/api.js';
+import type {
+  Attachment,
+  CoreSession,
+  Delivery,
+  PublishAck,
+  PublishInput,
+  Transaction,
+} from '../../core/api.js';
 import type { BrokerCore } from '../../core/broker.js';
 
 export const exchangeStream = 'mqtt-exchanges';
@@ -64,6 +85,23 @@ export type ExchangeRecord =
       readonly subject: string;
       readonly messageId: string;
     };
+
+/** An inbound hold waiting for its transaction. */
+interface PendingHold {
+  readonly record: ExchangeRecord;
+  readonly message: PublishInput;
+  resolve(offset: number): void;
+  reject(error: unknown): void;
+}
+
+/** Holds that commit in one transaction (see the top of this file). */
+interface HoldBatch {
+  readonly holds: PendingHold[];
+  bytes: number;
+}
+
+/** What a hold adds to a transaction besides its message body: headers, the record. */
+const holdOverheadBytes = 512;
 
 /** An open exchange in the log. */
 export interface ExchangeHandle {
@@ -103,6 +141,11 @@ export class ExchangeLog {
   #tailOffset = 0;
   #compaction: Promise<void> | undefined;
   readonly #compactRecords: number;
+  /** The batch taking holds, full batches waiting their turn, and the commits under way. */
+  #collecting: HoldBatch | undefined;
+  readonly #ready: HoldBatch[] = [];
+  readonly #commits = new Set<Promise<void>>();
+  #pumpScheduled = false;
 
   constructor(
     core: LogCore,
@@ -189,21 +232,118 @@ export class ExchangeLog {
     this.#deliveries.set(delivery.offset, delivery);
   }
 
-  /** Writes an exchange's record; resolves once it is durable. */
-  async hold(record: ExchangeRecord): Promise<ExchangeHandle> {
-    const offset = await this.#append(record);
+  /**
+   * Writes an exchange's record, and with `message` that message too, both in one core
+   * transaction; resolves once durable. A message no stream captures is refused
+   * (WEIR_NO_STREAM) with nothing written.
+   */
+  async hold(record: ExchangeRecord, message?: PublishInput): Promise<ExchangeHandle> {
+    const offset =
+      message === undefined ? await this.#append(record) : await this.#appendWith(record, message);
     const handle: ExchangeHandle = { record, offset, released: false, sentBefore: false };
     this.#open.set(offset, handle);
     return handle;
   }
 
+  #recordInput(record: ExchangeRecord): PublishInput {
+    return { subject: `${exchangePrefix}${record.kind}`, body: JSON.stringify(record) };
+  }
+
   async #append(record: ExchangeRecord): Promise<number> {
-    const ack = await this.#session().publishConfirmed({
-      subject: `${exchangePrefix}${record.kind}`,
-      body: JSON.stringify(record),
-    });
+    const ack = await this.#session().publishConfirmed(this.#recordInput(record));
     this.#tailOffset = Math.max(this.#tailOffset, ack.offset);
     return ack.offset;
+  }
+
+  /** Adds the message and its record to a batch; resolves with the record's offset once committed. */
+  #appendWith(record: ExchangeRecord, message: PublishInput): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const bytes = Buffer.byteLength(message.body) + holdOverheadBytes;
+      let batch = this.#collecting;
+      if (
+        batch !== undefined &&
+        (batch.holds.length >= MqttLimits.inboundHoldBatchMax ||
+          batch.bytes + bytes > MqttLimits.inboundHoldBatchBytesMax)
+      ) {
+        this.#ready.push(batch);
+        batch = undefined;
+      }
+      if (batch === undefined) {
+        batch = { holds: [], bytes: 0 };
+        this.#collecting = batch;
+      }
+      batch.holds.push({ record, message, resolve, reject });
+      batch.bytes += bytes;
+      if (!this.#pumpScheduled) {
+        // Holds from the same turn (one socket read holds many PUBLISH packets) share a commit.
+        this.#pumpScheduled = true;
+        queueMicrotask(() => {
+          this.#pumpScheduled = false;
+          this.#pump();
+        });
+      }
+    });
+  }
+
+  /** Starts commits, full batches first, while fewer than inboundHoldCommitsMax are under way. */
+  #pump(): void {
+    while (this.#commits.size < MqttLimits.inboundHoldCommitsMax) {
+      let batch = this.#ready.shift();
+      if (batch === undefined && this.#collecting !== undefined) {
+        batch = this.#collecting;
+        this.#collecting = undefined;
+      }
+      if (batch === undefined) return;
+      const commit = this.#commit(batch);
+      this.#commits.add(commit);
+      void commit.finally(() => {
+        this.#commits.delete(commit);
+        this.#pump();
+      });
+    }
+  }
+
+  /** One transaction: each hold's message, then its record. A message the core refuses fails its hold only. */
+  async #commit(batch: HoldBatch): Promise<void> {
+    let transaction: Transaction;
+    try {
+      transaction = this.#session().beginTransaction();
+    } catch (error) {
+      for (const hold of batch.holds) hold.reject(error);
+      return;
+    }
+    const included: PendingHold[] = [];
+    for (const hold of batch.holds) {
+      try {
+        transaction.publish(hold.message);
+      } catch (error) {
+        hold.reject(error); // no stream captures it, or it is too large: nothing of it is written
+        continue;
+      }
+      try {
+        transaction.publish(this.#recordInput(hold.record));
+      } catch (error) {
+        // Its message is in without its record: the whole batch must go.
+        await transaction.abort();
+        for (const other of batch.holds) other.reject(error);
+        return;
+      }
+      included.push(hold);
+    }
+    let acks: PublishAck[];
+    try {
+      acks = await transaction.commit();
+    } catch (error) {
+      for (const hold of included) hold.reject(error);
+      return;
+    }
+    assert(acks.length === included.length * 2, 'a committed batch stored every message and record');
+    included.forEach((hold, index) => {
+      const ack = acks[index * 2 + 1];
+      assert(ack !== undefined && ack.stream === exchangeStream, 'each message is followed by its record');
+      this.#tailOffset = Math.max(this.#tailOffset, ack.offset);
+      hold.resolve(ack.offset);
+    });
   }
 
   /** Ends an exchange: its record is acked (and deleted by the core in time). */
@@ -267,6 +407,9 @@ export class ExchangeLog {
 
   async close(): Promise<void> {
     await this.#compaction;
+    while (this.#commits.size > 0 || this.#pumpScheduled) {
+      await Promise.all([...this.#commits, Promise.resolve()]);
+    }
     this.#attachment?.close();
     this.#attachment = undefined;
   }

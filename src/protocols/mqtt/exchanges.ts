@@ -6,7 +6,8 @@
 // the broker to the exchange (PUBREC, PUBREL, the retained PUBLISH) only then. Ending an
 // exchange does not wait (exchange-log.ts says why that is safe).
 
-import type { Message } from '../../core/api.js';
+import { assert } from '../../common/assert.js';
+import type { Message, PublishInput } from '../../core/api.js';
 import { exchangeKey } from './exchange-log.js';
 import type { DeliveryOrigin, ExchangeHandle } from './exchange-log.js';
 import type { MqttRegistry } from './registry.js';
@@ -18,18 +19,22 @@ function owns(registry: MqttRegistry, session: SessionState): boolean {
   return session.persistent && registry.sessions.get(session.clientId) === session;
 }
 
-/** Inbound QoS 2: records that `packetId` is held (PUBREC about to be sent). */
+/**
+ * Inbound QoS 2: records that `packetId` is held (PUBREC about to be sent). With `message`,
+ * also stores the message, in the same transaction (exchange-log.ts says why).
+ */
 export async function holdInbound(
   registry: MqttRegistry,
   session: SessionState,
   packetId: number,
+  message?: PublishInput,
 ): Promise<void> {
+  assert(session.persistent || message === undefined, 'only a persistent session stores with its hold');
   if (!session.persistent) return;
-  const handle = await registry.durable.holdExchange({
-    kind: 'inbound',
-    clientId: session.clientId,
-    packetId,
-  });
+  const handle = await registry.durable.holdExchange(
+    { kind: 'inbound', clientId: session.clientId, packetId },
+    message,
+  );
   if (!owns(registry, session)) {
     registry.durable.endExchange(handle);
     return;

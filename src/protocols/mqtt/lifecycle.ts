@@ -35,7 +35,8 @@ export async function endConnection(connection: MqttSession, discardWill: boolea
       const durable = [...session.subscriptions.values()].some(
         (subscription) => subscription.consumers.length > 0,
       );
-      if (durable || session.stored) registry.track(endSession(registry, session), 'ending an MQTT session');
+      if (durable || session.stored)
+        void registry.track(endSession(registry, session), 'ending an MQTT session');
     } else {
       if (will !== undefined) {
         if (will.delayS > 0 && connection.protocolVersion === 5) {
@@ -55,7 +56,7 @@ export async function endConnection(connection: MqttSession, discardWill: boolea
       }
       scheduleExpiry(registry, session);
       registry.stats.persistentSessions++;
-      registry.saveSession(session);
+      void registry.saveSession(session);
     }
   } else if (session === undefined && will !== undefined && wasConnected) {
     publishWill(registry, connection.clientId, will);
@@ -118,7 +119,7 @@ export function scheduleExpiry(registry: MqttRegistry, session: SessionState, el
     session.expiryTimer = undefined;
     if (session.connection !== undefined) return;
     registry.stats.clientsExpired++;
-    registry.track(endSession(registry, session), 'ending an MQTT session');
+    void registry.track(endSession(registry, session), 'ending an MQTT session');
   }, delayMs);
 }
 

@@ -79,19 +79,24 @@ export class MqttRegistry {
   readonly #inFlight = new Set<Promise<unknown>>();
 
   /** Keeps a background write (session record, will) until it settles; close() waits for them. */
-  track(work: Promise<unknown>, what: string): void {
-    const tracked = work.catch((error: unknown) =>
-      this.logger.warn(`${what} failed`, { error: String(error) }),
+  track(work: Promise<unknown>, what: string): Promise<void> {
+    const tracked = work.then(
+      () => undefined,
+      (error: unknown) => this.logger.warn(`${what} failed`, { error: String(error) }),
     );
     this.#inFlight.add(tracked);
     void tracked.finally(() => this.#inFlight.delete(tracked));
+    return tracked;
   }
 
-  /** Stores a persistent session's record (subscriptions, expiry, when it disconnected). */
-  saveSession(session: SessionState): void {
+  /**
+   * Stores a persistent session's record (subscriptions, expiry, when it disconnected). The
+   * promise settles (never rejects: a failure is logged) once the record is durable.
+   */
+  saveSession(session: SessionState): Promise<void> {
     session.stored = true;
     const nowMs = this.clock.nowMs();
-    this.track(
+    return this.track(
       this.durable.saveSession({
         clientId: session.clientId,
         expiryIntervalS: session.expiryIntervalS,

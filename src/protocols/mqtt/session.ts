@@ -496,9 +496,11 @@ export class MqttSession implements DeadlineMember {
       if (retained !== undefined && session !== undefined) endRetained(this.registry, session, retained);
       return;
     }
-    // [MQTT-3.8.3-3]: No Local — not to the connection (client id) that published it.
-    if (delivery !== undefined && options.noLocal && publisherOf(message) === this.clientId) {
-      core?.ack(delivery);
+    // [MQTT-3.8.3-3]: No Local — not to the connection (client id) that published it. Checked
+    // here for live subscriptions too: a persistent session's QoS 2 messages reach them from
+    // the exchange log's core session, not the publisher's (exchange-log.ts).
+    if (!retainedOnSubscribe && options.noLocal && publisherOf(message) === this.clientId) {
+      if (delivery !== undefined) core?.ack(delivery);
       return;
     }
     // The delivered QoS is the lower of the published and the granted one (§3.8.4).

@@ -6,7 +6,7 @@
 //   /topic/x        topic x: a live subscription on filter x (`*` and `>` allowed), or, for a
 //                   durable subscription, a durable consumer on an interest stream capturing x
 //   /temp-queue/x   this connection's temporary queue x: a core temporary queue (a memory
-//                   workqueue stream on an unguessable `_TMPQ.…` subject), deleted with the
+//                   workqueue stream on an unguessable `$TMPQ.…` subject), deleted with the
 //                   connection. A `reply-to:/temp-queue/x` on SEND is rewritten to
 //                   `/reply-queue/<that subject>`, as RabbitMQ does, and the connection
 //                   receives what is sent there without subscribing.
@@ -18,6 +18,7 @@
 // it is shown to STOMP consumers as /reply-queue/s for temporary queues and /queue/s otherwise.
 import type { HeaderValue, Message, PublishInput } from '../../core/api.js';
 import { ErrorCode, WeirError } from '../../common/errors.js';
+import { temporaryQueuePrefix } from '../../core/request-reply.js';
 import { validateFilter, validateSubject } from '../../core/subject.js';
 import { escapeHeader, type StompFrame, type StompVersion } from './codec/index.js';
 
@@ -28,7 +29,7 @@ export type Destination =
   | { readonly kind: 'reply-queue'; readonly subject: string };
 
 /** Subjects of the core's temporary queues (src/core/request-reply.ts). */
-export const temporaryQueuePrefix = '_TMPQ.';
+export { temporaryQueuePrefix };
 
 export class StompMappingError extends WeirError {
   constructor(message: string, code: WeirError['code'] = ErrorCode.InvalidArgument) {

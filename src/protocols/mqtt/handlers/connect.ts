@@ -197,7 +197,7 @@ export async function handleConnect(connection: MqttSession, packet: ConnectPack
   for (const subscription of session.subscriptions.values())
     await activateSubscription(connection, subscription);
   if (session.persistent) {
-    registry.saveSession(session);
+    void registry.saveSession(session);
   }
 }
 

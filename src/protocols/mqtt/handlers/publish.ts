@@ -25,6 +25,7 @@ import { endInbound, holdInbound } from '../exchanges.js';
 import type { MqttRegistry } from '../registry.js';
 import type { MqttSession } from '../session.js';
 import type { WillMessage } from '../session-state.js';
+import { KillPoint, killPointReached } from '../test-hooks.js';
 
 /** Topics under these are the broker's: clients may subscribe, not publish. */
 function reservedTopic(topic: string): boolean {
@@ -169,28 +170,43 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
       return;
     }
   }
-  const stored = captured ? confirm(registry, core, input, packet) : undefined;
   const accepted = (): void => {
     if (qos === 2) connection.session?.inboundReleases.add(packetId);
     connection.completeAcknowledgement(pending, ReasonCode.success);
   };
   if (qos === 1 || session?.persistent !== true) {
-    (stored as Promise<void>).then(accepted, (error: unknown) =>
+    // Captured: the branch above returned otherwise.
+    confirm(registry, core, input, packet).then(accepted, (error: unknown) =>
       refuseAfterPublish(connection, pending, error),
     );
     return;
   }
-  // A persistent session's QoS 2 hold is recorded beside the message, before PUBREC, so that a
-  // retransmission after a restart is still recognised (exchanges.ts).
-  const held = holdInbound(registry, session, packetId);
-  Promise.all([stored, held]).then(accepted, (error: unknown) => {
-    // The exchange failed: its hold, once written, goes too.
-    held.then(
-      () => endInbound(registry, session, packetId),
-      () => undefined,
-    );
-    refuseAfterPublish(connection, pending, error);
-  });
+  // A persistent session's QoS 2 hold is recorded with the message, in one transaction, before
+  // PUBREC, so that a retransmission after a restart is still recognised, and a kill between
+  // storing the message and recording the hold cannot publish it twice (exchange-log.ts).
+  const retained = packet.retain ? retain(registry, input, packet) : undefined;
+  const held = registry.captures.captured(input.subject)
+    ? holdInbound(registry, session, packetId, input).catch((error: unknown) => {
+        // The stream went since the capture cache looked: live subscribers are all there is.
+        if (!isWeirError(error, ErrorCode.NoStream)) throw error;
+        core.publish(input);
+        return holdInbound(registry, session, packetId);
+      })
+    : holdInbound(registry, session, packetId);
+  Promise.all([held, retained]).then(
+    () => {
+      killPointReached(KillPoint.qos2Stored);
+      accepted();
+    },
+    (error: unknown) => {
+      // The exchange failed: its hold, once written, goes too.
+      held.then(
+        () => endInbound(registry, session, packetId),
+        () => undefined,
+      );
+      refuseAfterPublish(connection, pending, error);
+    },
+  );
 }
 
 function refuseAfterPublish(
@@ -268,5 +284,5 @@ export function publishWill(registry: MqttRegistry, clientId: string, will: Will
     return;
   }
   const input = publishToInput(packet, will.topic, { clientId, nowMs: registry.clock.nowMs() });
-  registry.track(confirm(registry, core, input, packet), `publishing the will of ${clientId}`);
+  void registry.track(confirm(registry, core, input, packet), `publishing the will of ${clientId}`);
 }

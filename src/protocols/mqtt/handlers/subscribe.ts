@@ -133,6 +133,10 @@ async function subscribeAll(
     retainedFor.push({ state, existed: existing !== undefined });
   }
   if (connection.state !== 'connected') return;
+  // The subscriptions are in the session's record before SUBACK, so that a subscription
+  // granted survives a kill that follows at once (its consumer is durable already).
+  if (session.persistent) await registry.saveSession(session);
+  if (connection.state !== 'connected') return;
   // [MQTT-3.8.4-1] SUBACK with the SUBSCRIBE's packet id [MQTT-3.8.4-2].
   connection.send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted });
   const nowMs = registry.clock.nowMs();
@@ -162,9 +166,6 @@ async function subscribeAll(
     if (connection.state !== 'connected') return;
     messages.forEach((message, index) => connection.deliver(state, message, undefined, true, records[index]));
     await activateSubscription(connection, state);
-  }
-  if (session.persistent) {
-    registry.saveSession(session);
   }
 }
 

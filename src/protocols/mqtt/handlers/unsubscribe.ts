@@ -33,7 +33,7 @@ export function handleUnsubscribe(connection: MqttSession, packet: UnsubscribePa
       connection.send({ cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: [] });
     }
     if (session.persistent) {
-      registry.saveSession(session);
+      void registry.saveSession(session);
     }
   });
 }
