@@ -263,6 +263,33 @@ describe('persistent sessions', () => {
     await Promise.all([narrow.endAsync(), wide.endAsync(), publisher.endAsync()]);
   });
 
+  for (const protocolVersion of [4, 5] as const) {
+    test(`v${protocolVersion}: one session's filters that share a subject filter each get their messages`, async () => {
+      // `pair/+/#` and `pair/+` both map to the subject filter `pair.*` (the first with its
+      // parent level), so their consumers must still be told apart by the MQTT filter.
+      const client = await mqtt.connectAsync(broker.url, {
+        protocolVersion,
+        clientId: `pair-${protocolVersion}`,
+        clean: false,
+        reconnectPeriod: 0,
+        ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 60 } } : {}),
+      });
+      await client.subscribeAsync(`pair${protocolVersion}/+/#`, { qos: 1 });
+      await client.subscribeAsync(`pair${protocolVersion}/+`, { qos: 1 });
+      const received = collect(client);
+      const publisher = await mqtt.connectAsync(broker.url, { protocolVersion, reconnectPeriod: 0 });
+      await publisher.publishAsync(`pair${protocolVersion}/a/b`, 'deep', { qos: 1 });
+      await publisher.publishAsync(`pair${protocolVersion}/a`, 'shallow', { qos: 1 });
+      // `deep` matches one filter; `shallow` matches both, so it may arrive once per filter.
+      await until(() => received.some((message) => message.payload === 'shallow'));
+      await until(() => received.some((message) => message.payload === 'deep'));
+      await client.unsubscribeAsync(`pair${protocolVersion}/+`);
+      await publisher.publishAsync(`pair${protocolVersion}/c`, 'after', { qos: 1 });
+      await until(() => received.some((message) => message.payload === 'after'));
+      await Promise.all([client.endAsync(), publisher.endAsync()]);
+    });
+  }
+
   test('a persistent subscription that partly overlaps a user stream is refused with a reason', async () => {
     await broker.core.addStream({ name: 'partial', subjects: ['partial.eu.*'] });
     const client = await mqtt.connectAsync(broker.url, {

@@ -70,11 +70,16 @@ export function createCoreState(core: ProtocolCore, options: MqttOptions): Durab
   return new CoreState(core, options);
 }
 
-/** `mqtt-<hash>` per client and subject filter; `mqtt-share-<hash>` per share group and filter. */
+/**
+ * `mqtt-<hash>` per client, MQTT filter and subject filter; `mqtt-share-<hash>` per share
+ * group, MQTT filter and subject filter. The MQTT filter is part of the name because two
+ * filters can map to one subject filter (`a/+/#` includes its parent level `a.*`, which is
+ * also `a/+`), and each subscription needs a consumer of its own.
+ */
 function consumerName(clientId: string, options: SubscriptionOptions, filter: string): string {
-  return options.shareGroup !== undefined
-    ? `mqtt-share-${hash(`${options.shareGroup}\u0000${filter}`)}`
-    : `mqtt-${hash(`${clientId}\u0000${filter}`)}`;
+  const owner = options.shareGroup ?? clientId;
+  const name = hash(`${owner}\u0000${options.topicFilter}\u0000${filter}`);
+  return options.shareGroup !== undefined ? `mqtt-share-${name}` : `mqtt-${name}`;
 }
 
 /** A session's compaction key and subject token: its client id, base64url ('-' when empty). */
