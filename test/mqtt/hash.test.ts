@@ -12,7 +12,8 @@ import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { BrokerCore } from '../../src/core/broker.js';
 import type { Message } from '../../src/core/api.js';
-import { startBrokerProcess, startTestBroker } from './helpers.js';
+import type { Packet } from '../../src/protocols/mqtt/codec/packets.js';
+import { RawClient, startBrokerProcess, startTestBroker } from './helpers.js';
 import type { BrokerProcess, TestBroker } from './helpers.js';
 
 async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -185,5 +186,36 @@ describe("a persistent `#` subscription beside the broker's internal subjects", 
     assert.deepEqual(subscriber.received, ['retained/x kept', 'plus/native native', 'plus top level']);
     await native.close();
     await subscriber.client.endAsync();
+  });
+  test('the broker-only namespaces are refused by name and by wildcard; an exact inbox is allowed', async () => {
+    for (const protocolVersion of [4, 5] as const) {
+      const client = await RawClient.connect(broker.port, protocolVersion);
+      const connect = {
+        cmd: 'connect',
+        clientId: `ns-${protocolVersion}`,
+        protocolVersion,
+        clean: true,
+        keepalive: 0,
+      };
+      client.send(connect as Packet, protocolVersion);
+      await client.next('connack');
+      const filters = ['$MQTT/#', '$TMPQ/#', '$TMPQ/abc', '$INBOX/#', '$INBOX/+/x', '$INBOX/mine'];
+      client.send(
+        {
+          cmd: 'subscribe',
+          messageId: 1,
+          subscriptions: filters.map((topic) => ({ topic, qos: 1 as const })),
+        },
+        protocolVersion,
+      );
+      const suback = (await client.next('suback')) as { granted: number[] };
+      const refused = protocolVersion === 5 ? 0x87 : 0x80;
+      assert.deepEqual(
+        suback.granted,
+        [refused, refused, refused, refused, refused, 1],
+        `v${protocolVersion}`,
+      );
+      client.end();
+    }
   });
 });

@@ -22,6 +22,18 @@ import {
 import type { MqttSession } from '../session.js';
 import type { SubscriptionOptions, SubscriptionState } from '../session-state.js';
 
+/**
+ * Filters a client may not subscribe to: the adapter's own state (`$MQTT`: retained messages,
+ * session records), temporary queues (`$TMPQ`, owned by the session that made them), and
+ * request-reply inboxes by wildcard (`$INBOX/+`, `$INBOX/#`: other sessions' replies). A
+ * requester may still subscribe to its own inbox by its exact topic.
+ */
+function brokerOnlyFilter(topicFilter: string): boolean {
+  const firstLevel = topicFilter.split('/', 1)[0];
+  if (firstLevel === '$MQTT' || firstLevel === '$TMPQ') return true;
+  return firstLevel === '$INBOX' && (topicFilter.includes('+') || topicFilter.includes('#'));
+}
+
 export function subscriptionStateOf(options: SubscriptionOptions, persistent: boolean): SubscriptionState {
   // `$SYS/` statistics are live only: queueing them for an absent client has no value.
   const durable = persistent && options.qos > 0 && !options.topicFilter.startsWith('$SYS');
@@ -70,8 +82,7 @@ async function subscribeAll(
       } else {
         validateTopicFilter(requested.topic);
       }
-      if (topicFilter === '$MQTT' || topicFilter.startsWith('$MQTT/')) {
-        // The adapter's own state (retained messages, session records) is not for clients.
+      if (brokerOnlyFilter(topicFilter)) {
         granted.push(failureCode(connection, ReasonCode.notAuthorized));
         continue;
       }
