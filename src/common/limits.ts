@@ -161,6 +161,12 @@ export const Limits = {
   tailCacheMessagesMax: 16_384,
   /** Bytes the tail cache of one partition may hold (encoded size plus ~200 bytes per decoded message). */
   tailCacheBytesMax: 8 * 1024 * 1024,
+  /**
+   * Cached messages kept behind the furthest read of a partition. Kept longer, they outlive a
+   * young-generation GC and every scavenge copies them (its pause grows with them); a reader
+   * further behind reads the log.
+   */
+  tailCacheBehindReadMessagesMax: 1_024,
   /** Messages one consumer reads ahead of delivery, per partition. */
   consumerReadAheadMessagesMax: 2_048,
   /** Bytes one log read asks for when a consumer refills. */

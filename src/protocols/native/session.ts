@@ -19,7 +19,6 @@
 // affected. Everything here runs on the event loop thread; no method interleaves with
 // another except across the awaits noted.
 
-import { setImmediate } from 'node:timers';
 import type { Duplex } from 'node:stream';
 import type { TimerHandle } from '../../common/clock.js';
 import { ErrorCode, WeirError } from '../../common/errors.js';
@@ -261,7 +260,11 @@ export class NativeSession {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    setImmediate(this.#flush);
+    // At the end of the current callback and its microtasks, not on setImmediate: a delivery
+    // comes from the stream partition's append, which itself runs on setImmediate, and an
+    // immediate queued from there waited for the next turn of the event loop (its timers and
+    // its poll for every other connection's I/O) before the message left.
+    process.nextTick(this.#flush);
   }
 
   readonly #flush = (): void => {
