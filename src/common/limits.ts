@@ -216,6 +216,13 @@ export const NativeLimits = {
   heartbeatMissesMax: 3,
   /** Messages in one PUBLISH or DELIVER frame. */
   batchMessagesMax: 4_096,
+  /**
+   * Messages in one confirmed PUBLISH frame the client sends. The broker answers a frame once
+   * its last message is fsynced, so small frames let the first confirms come back while the
+   * broker still appends the rest of a burst: the confirm window flows instead of running
+   * stop-and-wait. The client also writes a frame as soon as it is full, not at the end of the tick.
+   */
+  confirmedBatchMessagesMax: 256,
   /** Bytes a client buffers for publishes while disconnected or under backpressure. */
   clientPendingBytesMax: 64 * 1024 * 1024,
   /** Longest reconnect backoff. */
