@@ -32,6 +32,7 @@
 // in publishing order. Publishes made meanwhile wait in the queue, as for a lookup.
 
 import { assert } from '../common/assert.js';
+import type { WeirError } from '../common/errors.js';
 import { ErrorCode, isWeirError } from '../common/errors.js';
 import { NativeLimits } from '../common/limits.js';
 import type { PublishAck } from '../core/api.js';
@@ -55,7 +56,15 @@ export interface ProducerBroker {
   route(subject: string): Promise<ProducerRoute | null>;
 }
 
-type Send = (message: WirePublish) => Promise<PublishAck>;
+/**
+ * Sends a message confirmed and calls back with its confirmation or refusal; callbacks, not a
+ * promise, since this runs once per confirmed message.
+ */
+type Send = (
+  message: WirePublish,
+  resolve: (ack: PublishAck) => void,
+  reject: (error: WeirError) => void,
+) => void;
 
 /**
  * A route as remembered, with its lane keys (`stream \0 partition`) made once per partition:
@@ -222,7 +231,7 @@ export class IdempotentProducer {
       message.delayMs !== undefined ||
       message.deliverAfterMs !== undefined
     ) {
-      entry.resolve(entry.send(message));
+      entry.send(message, entry.resolve, entry.reject);
       return;
     }
     const { identity } = incarnation;
@@ -235,7 +244,8 @@ export class IdempotentProducer {
     // The stamp goes first: a copy made by spreading and then adding a property gets a shape
     // of its own, which makes the codec's property checks megamorphic (about ten times
     // slower to encode, measured); spreading into a literal that starts with the stamp does not.
-    entry.send({ producer: stamp, ...message }).then(
+    entry.send(
+      { producer: stamp, ...message },
       (result) => {
         incarnation.inFlight -= 1;
         // Stored elsewhere than predicted: the stream changed, and this lane's count with it.

@@ -121,13 +121,20 @@ export class NetworkPublisher {
   }
 
   publishConfirmed(message: WirePublish): Promise<PublishAck> {
-    return new Promise((resolve, reject) => {
-      try {
-        this.#enqueue(message, true, resolve, reject);
-      } catch (error) {
-        reject(error);
-      }
-    });
+    return new Promise((resolve, reject) => this.publishConfirmedThen(message, resolve, reject));
+  }
+
+  /** As `publishConfirmed`, answered by callback: no promise per message for the idempotent producer. */
+  publishConfirmedThen(
+    message: WirePublish,
+    resolve: (ack: PublishAck) => void,
+    reject: (error: WeirError) => void,
+  ): void {
+    try {
+      this.#enqueue(message, true, resolve, reject);
+    } catch (error) {
+      reject(error as WeirError);
+    }
   }
 
   /** Resolves when unsent and unconfirmed publishes are below `bytes` (default: half the high-water mark). */
