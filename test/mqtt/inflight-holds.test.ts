@@ -1,0 +1,136 @@
+// An inbound QoS 2 PUBLISH of a persistent session whose hold is still being written when the
+// client reconnects (or another connection takes the session over) and re-sends it with DUP:
+// the re-send must wait for the first hold, not publish the message a second time
+// (exactly once, MQTT 5.0 §4.3.3). The exchange log is gated so that the hold is provably in
+// flight when the re-send arrives.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Packet, PublishPacket } from '../../src/protocols/mqtt/codec/packets.js';
+import { createCoreState } from '../../src/protocols/mqtt/core-state.js';
+import type { DurableState } from '../../src/protocols/mqtt/durable-state.js';
+import { parseMqttOptions } from '../../src/protocols/mqtt/options.js';
+import { openCore, RawClient, startBroker } from './helpers.js';
+
+/** A core-backed durable state whose holds wait until `open()` is called. */
+function gatedState(inner: DurableState): { state: DurableState; held: () => number; open: () => void } {
+  let waiting: (() => void)[] | undefined = [];
+  let holds = 0;
+  const state: DurableState = {
+    get onStreamsChanged() {
+      return inner.onStreamsChanged;
+    },
+    set onStreamsChanged(callback) {
+      inner.onStreamsChanged = callback;
+    },
+    load: () => inner.load(),
+    async holdExchange(record, message) {
+      holds++;
+      if (waiting !== undefined) await new Promise<void>((resolve) => waiting?.push(resolve));
+      return inner.holdExchange(record, message);
+    },
+    endExchange: (handle) => inner.endExchange(handle),
+    retain: (input) => inner.retain(input),
+    saveSession: (record) => inner.saveSession(record),
+    deleteSession: (clientId) => inner.deleteSession(clientId),
+    consumersFor: (clientId, options) => inner.consumersFor(clientId, options),
+    findConsumers: (clientId, options) => inner.findConsumers(clientId, options),
+    deleteConsumers: (consumers) => inner.deleteConsumers(consumers),
+    close: () => inner.close(),
+  };
+  return {
+    state,
+    held: () => holds,
+    open() {
+      const resolvers = waiting ?? [];
+      waiting = undefined;
+      for (const resolve of resolvers) resolve();
+    },
+  };
+}
+
+function persistentConnect(clientId: string): Packet {
+  return {
+    cmd: 'connect',
+    clientId,
+    protocolVersion: 5,
+    clean: false,
+    keepalive: 0,
+    properties: { sessionExpiryInterval: 3600 },
+  };
+}
+
+async function connect(port: number, clientId: string): Promise<RawClient> {
+  const client = await RawClient.connect(port, 5);
+  client.send(persistentConnect(clientId), 5);
+  const connack = (await client.next('connack', 5000)) as { reasonCode?: number };
+  assert.equal(connack.reasonCode, 0);
+  return client;
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('inbound QoS 2 re-sent while its hold is being written', () => {
+  for (const captured of [false, true]) {
+    test(`${captured ? 'a captured' : 'an uncaptured'} subject is published once, after a session takeover`, async () => {
+      const testCore = await openCore();
+      const gate = gatedState(createCoreState(testCore.core, parseMqttOptions({})));
+      const broker = await startBroker(testCore.core, { durable: gate.state });
+      const clients: RawClient[] = [];
+      try {
+        if (captured) await testCore.core.addStream({ name: 'held', subjects: ['held.>'] });
+        const subscriber = await RawClient.connect(broker.port, 5);
+        clients.push(subscriber);
+        subscriber.send(
+          { cmd: 'connect', clientId: 'watcher', protocolVersion: 5, clean: true, keepalive: 0 },
+          5,
+        );
+        await subscriber.next('connack');
+        subscriber.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'held/x', qos: 0 }] }, 5);
+        await subscriber.next('suback');
+
+        const publish: PublishPacket = {
+          cmd: 'publish',
+          topic: 'held/x',
+          payload: Buffer.from('once'),
+          qos: 2,
+          dup: false,
+          retain: false,
+          messageId: 7,
+        };
+        const first = await connect(broker.port, 'producer');
+        clients.push(first);
+        const holdsBefore = gate.held();
+        first.send(publish, 5);
+        await until(() => gate.held() > holdsBefore, 'the first hold');
+
+        // The client lost the connection before PUBREC: it reconnects and re-sends with DUP.
+        const second = await connect(broker.port, 'producer');
+        clients.push(second);
+        second.send({ ...publish, dup: true }, 5);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        gate.open();
+        const pubrec = (await second.next('pubrec', 5000)) as { messageId?: number; reasonCode?: number };
+        assert.equal(pubrec.messageId, 7);
+        assert.equal(pubrec.reasonCode ?? 0, 0);
+        second.send({ cmd: 'pubrel', messageId: 7 }, 5);
+        await second.next('pubcomp', 5000);
+
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const received = subscriber.packets.filter((packet) => packet.cmd === 'publish');
+        assert.equal(received.length, 1, 'the message is published exactly once');
+      } finally {
+        gate.open();
+        for (const client of clients) client.socket.destroy();
+        await broker.close();
+        await testCore.close();
+      }
+    });
+  }
+});
