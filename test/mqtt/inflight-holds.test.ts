@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Packet, PublishPacket } from '../../src/protocols/mqtt/codec/packets.js';
+import { encodePacket } from '../../src/protocols/mqtt/codec/encoder.js';
 import { createCoreState } from '../../src/protocols/mqtt/core-state.js';
 import type { DurableState } from '../../src/protocols/mqtt/durable-state.js';
 import { parseMqttOptions } from '../../src/protocols/mqtt/options.js';
@@ -133,4 +134,54 @@ describe('inbound QoS 2 re-sent while its hold is being written', () => {
       }
     });
   }
+});
+
+describe('inbound QoS 2 holds committed together', () => {
+  test('a full stream does not fail the holds it shares a commit with, and a committed message is not refused', async () => {
+    const testCore = await openCore();
+    const broker = await startBroker(testCore.core);
+    const clients: RawClient[] = [];
+    const native = testCore.core.openSession();
+    try {
+      await testCore.core.addStream({ name: 'small', subjects: ['small.>'], maxMessages: 1, discard: 'new' });
+      await testCore.core.addStream({ name: 'roomy', subjects: ['roomy.>'] });
+      await native.publishConfirmed({ subject: 'small.first', body: 'fills it' });
+      const client = await connect(broker.port, 'batched');
+      clients.push(client);
+      const publish = (topic: string, messageId: number): Buffer =>
+        encodePacket(
+          {
+            cmd: 'publish',
+            topic,
+            payload: Buffer.from(topic),
+            qos: 2,
+            dup: false,
+            retain: false,
+            messageId,
+          },
+          5,
+        );
+      // One write: both PUBLISH packets are read in one turn, so their holds share a commit.
+      client.write(Buffer.concat([publish('small/x', 1), publish('roomy/x', 2)]));
+      const first = (await client.next('pubrec', 5000)) as { messageId?: number; reasonCode?: number };
+      const second = (await client.next('pubrec', 5000)) as { messageId?: number; reasonCode?: number };
+      assert.deepEqual([first.messageId, second.messageId], [1, 2]);
+      assert.equal(second.reasonCode ?? 0, 0, 'roomy/x is stored: its PUBREC is a success');
+      await until(() => testCore.core.streamInfo('roomy').messages === 1, 'roomy/x in its stream');
+      // small/x is in a committed transaction: the core appends it once the stream has room,
+      // so refusing it would make the client send it again and get it delivered twice.
+      assert.equal(first.reasonCode ?? 0, 0, 'small/x is committed: its PUBREC is a success');
+      for (const packetId of [1, 2]) {
+        client.send({ cmd: 'pubrel', messageId: packetId }, 5);
+        await client.next('pubcomp', 5000);
+      }
+      // Both holds ended with PUBREL, the one whose offset was learnt late included.
+      await until(() => testCore.core.streamInfo('mqtt-exchanges').messages === 0, 'the hold records acked');
+    } finally {
+      for (const client of clients) client.socket.destroy();
+      await native.close();
+      await broker.close();
+      await testCore.close();
+    }
+  });
 });
