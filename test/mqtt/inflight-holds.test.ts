@@ -13,8 +13,11 @@ import type { DurableState } from '../../src/protocols/mqtt/durable-state.js';
 import { parseMqttOptions } from '../../src/protocols/mqtt/options.js';
 import { openCore, RawClient, startBroker } from './helpers.js';
 
-/** A core-backed durable state whose holds wait until `open()` is called. */
-function gatedState(inner: DurableState): { state: DurableState; held: () => number; open: () => void } {
+/** A core-backed durable state whose holds (or consumer creations) wait until `open()` is called. */
+function gatedState(
+  inner: DurableState,
+  gated: 'holdExchange' | 'consumersFor' = 'holdExchange',
+): { state: DurableState; held: () => number; open: () => void } {
   let waiting: (() => void)[] | undefined = [];
   let holds = 0;
   const state: DurableState = {
@@ -26,15 +29,23 @@ function gatedState(inner: DurableState): { state: DurableState; held: () => num
     },
     load: () => inner.load(),
     async holdExchange(record, message) {
-      holds++;
-      if (waiting !== undefined) await new Promise<void>((resolve) => waiting?.push(resolve));
+      if (gated === 'holdExchange') {
+        holds++;
+        if (waiting !== undefined) await new Promise<void>((resolve) => waiting?.push(resolve));
+      }
       return inner.holdExchange(record, message);
     },
     endExchange: (handle) => inner.endExchange(handle),
     retain: (input) => inner.retain(input),
     saveSession: (record) => inner.saveSession(record),
     deleteSession: (clientId) => inner.deleteSession(clientId),
-    consumersFor: (clientId, options) => inner.consumersFor(clientId, options),
+    async consumersFor(clientId, options) {
+      if (gated === 'consumersFor') {
+        holds++;
+        if (waiting !== undefined) await new Promise<void>((resolve) => waiting?.push(resolve));
+      }
+      return inner.consumersFor(clientId, options);
+    },
     findConsumers: (clientId, options) => inner.findConsumers(clientId, options),
     deleteConsumers: (consumers) => inner.deleteConsumers(consumers),
     close: () => inner.close(),
@@ -180,6 +191,46 @@ describe('inbound QoS 2 holds committed together', () => {
     } finally {
       for (const client of clients) client.socket.destroy();
       await native.close();
+      await broker.close();
+      await testCore.close();
+    }
+  });
+});
+
+describe('a persistent subscription whose connection closes while its consumer is made', () => {
+  test('its consumer belongs to the session and goes when a clean start ends it', async () => {
+    const testCore = await openCore();
+    const gate = gatedState(createCoreState(testCore.core, parseMqttOptions({})), 'consumersFor');
+    const broker = await startBroker(testCore.core, { durable: gate.state });
+    const clients: RawClient[] = [];
+    const subscriptionConsumers = (): string[] =>
+      testCore.core
+        .listStreams()
+        .filter((info) => info.config.name.startsWith('topic-'))
+        .flatMap((info) =>
+          testCore.core.listConsumers(info.config.name).map((consumer) => consumer.config.name),
+        );
+    try {
+      const first = await connect(broker.port, 'leaver');
+      clients.push(first);
+      first.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'orphan/x', qos: 1 }] }, 5);
+      await until(() => gate.held() > 0, 'the consumer being made');
+      first.socket.destroy();
+      await first.closedPromise;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      gate.open();
+      await until(() => subscriptionConsumers().length > 0, 'the consumer made');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      // Clean start discards the session and everything it owns [MQTT-3.1.2-4].
+      const second = await RawClient.connect(broker.port, 5);
+      clients.push(second);
+      second.send({ cmd: 'connect', clientId: 'leaver', protocolVersion: 5, clean: true, keepalive: 0 }, 5);
+      await second.next('connack', 5000);
+      await until(() => subscriptionConsumers().length === 0, 'no consumer left by the ended session');
+    } finally {
+      gate.open();
+      for (const client of clients) client.socket.destroy();
       await broker.close();
       await testCore.close();
     }
