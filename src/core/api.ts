@@ -84,8 +84,12 @@ export interface TransactionOptions {
  * Nothing is visible before commit; abort (or the timeout, or closing the session) returns
  * the acked deliveries to their consumers.
  */
+/** `committed` once the commit point has passed, also when commit() rejected because a stream has not taken its messages yet. */
+export type TransactionState = 'open' | 'committing' | 'committed' | 'aborted';
+
 export interface Transaction {
   readonly id: string;
+  readonly state: TransactionState;
   /** Buffers a message; throws WEIR_NO_STREAM, WEIR_LIMIT_EXCEEDED, WEIR_TRANSACTION_ABORTED. */
   publish(input: PublishInput): void;
   /** Acks a delivery when the transaction commits; throws WEIR_STALE_ACK for an old attempt. */
