@@ -19,10 +19,6 @@ test('detached bytes never change while the writer goes on, small copies and lar
         assert.equal(bytes.length, 4 + (sizes[index] as number));
         assert.ok(bytes.subarray(4).every((byte) => byte === fill));
       }
-      const buffers = new Set(detached.map(({ bytes }) => bytes.buffer));
-      for (const { bytes } of detached) {
-        if (bytes.length > 16 * 1024) assert.ok(buffers.has(bytes.buffer));
-      }
     }),
     { numRuns: 200 },
   );
