@@ -16,6 +16,7 @@ import { Offset } from '../common/branded.js';
 import { ErrorCode, WeirError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
 import type { Log, RecordBatch, RecordInput, RecordValue } from '../storage/log.js';
+import { timestampDeltaMsMax } from '../storage/record-batch.js';
 import type { Message } from './api.js';
 import type { ProducerStamp } from './api.js';
 import { decodeMessage, encodeMessageInto, measureMessage } from './message-codec.js';
@@ -340,12 +341,16 @@ export class StreamPartition {
     let bytes = 0;
     let count = 0;
     const first = this.#queue[0]?.producer;
+    const firstTimestampMs = this.#queue[0]?.timestampMs ?? 0;
     for (const pending of this.#queue) {
       const size = pending.sizeBytes + 64;
       if (count > 0 && (count >= Limits.batchRecordsMax || bytes + size > Limits.batchBytesMax / 2)) break;
       // core2: a batch is plain messages, or one producer's run of consecutive sequences
       // (the batch header carries the producer fields: dedup/producer-state.ts).
       if (count > 0 && !continuesRun(first, pending.producer, count)) break;
+      // A delayed message appended when due keeps its publish time, maybe months before the
+      // messages queued with it: the batch format holds timestamps near its first one only.
+      if (count > 0 && Math.abs(pending.timestampMs - firstTimestampMs) > timestampDeltaMsMax) break;
       bytes += size;
       count += 1;
     }
