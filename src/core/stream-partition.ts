@@ -11,7 +11,7 @@
 // up read them without touching the log. It is bounded by count and bytes, and kept only
 // while some reader is near enough to the tail to use it.
 
-import { assert } from '../common/assert.js';
+import { AssertionError, assert } from '../common/assert.js';
 import { Offset } from '../common/branded.js';
 import { ErrorCode, WeirError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
@@ -330,6 +330,9 @@ export class StreamPartition {
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       for (const entry of batch) entry.settle(failure, this.index, -1);
+      // A broken invariant is a bug, not a publish error: after telling the publishers, it
+      // goes on to end the process rather than let the partition carry on (STYLE.md).
+      if (error instanceof AssertionError) throw error;
     } finally {
       this.#appendsInFlight -= 1;
       if (this.#queue.length > 0) this.#scheduleFlush();
