@@ -17,6 +17,10 @@ export interface Message {
   readonly subject: string;
   readonly key: string | undefined;
   readonly headers: Headers;
+  /**
+   * Shared, not copied: in process, every subscriber and the stream's log see this one
+   * buffer, which is written to disk after delivery may have begun. Read it; never write it.
+   */
   readonly body: Buffer;
   readonly id: string;
   readonly timestampMs: number;
@@ -33,6 +37,7 @@ export interface Message {
 /** What a publisher gives; everything but subject and body has a default. */
 export interface PublishInput {
   readonly subject: string;
+  /** Not copied at publish: leave a Buffer or Uint8Array unchanged once it is published. */
   readonly body: Buffer | Uint8Array | string;
   readonly key?: string;
   readonly headers?: Headers;
