@@ -303,7 +303,9 @@ export class NetworkClient extends EventEmitter implements Client, Settler {
     if (this.#producer === undefined) return this.#publisher.publishConfirmed(message);
     // Stamped with idempotent-producer sequences (network-producer.ts): a re-send after a
     // reconnect is confirmed, not stored twice.
-    return this.#producer.publish(message, (stamped) => this.#publisher.publishConfirmed(stamped));
+    return this.#producer.publish(message, (stamped, resolve, reject) =>
+      this.#publisher.publishConfirmedThen(stamped, resolve, reject),
+    );
   }
 
   /** Resolves when unsent and unconfirmed publishes are below `bytes` (default: half the high-water mark). */

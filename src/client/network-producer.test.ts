@@ -17,7 +17,11 @@ interface Sent {
 function setup(): {
   producer: IdempotentProducer;
   sent: Sent[];
-  send: (message: WirePublish) => Promise<PublishAck>;
+  send: (
+    message: WirePublish,
+    resolve: (ack: PublishAck) => void,
+    reject: (error: WeirError) => void,
+  ) => void;
 } {
   let nextId = 1n;
   const producer = new IdempotentProducer({
@@ -25,16 +29,19 @@ function setup(): {
     route: () => Promise.resolve({ stream: 'orders', partitions: 1 }),
   });
   const sent: Sent[] = [];
-  const send = (message: WirePublish): Promise<PublishAck> =>
-    new Promise((resolve, reject) =>
-      sent.push({
-        body: String(message.body),
-        producerId: message.producer?.id,
-        sequence: message.producer?.sequence,
-        resolve,
-        reject,
-      }),
-    );
+  const send = (
+    message: WirePublish,
+    resolve: (ack: PublishAck) => void,
+    reject: (error: WeirError) => void,
+  ): void => {
+    sent.push({
+      body: String(message.body),
+      producerId: message.producer?.id,
+      sequence: message.producer?.sequence,
+      resolve,
+      reject,
+    });
+  };
   return { producer, sent, send };
 }
 

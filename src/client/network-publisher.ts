@@ -3,7 +3,10 @@
 //
 // Every publish of one tick is flushed at the end of the tick as one PUBLISH frame per run
 // of fire-and-forget or confirmed messages (at most NativeLimits.batchMessagesMax messages
-// and half the broker's frame limit each), so batching under load is automatic. While the
+// and half the broker's frame limit each), so batching under load is automatic. Confirmed
+// runs are cut at NativeLimits.confirmedBatchMessagesMax, and a full one is written at once,
+// while the caller goes on publishing: the broker answers a frame when its last message is
+// fsynced, so smaller frames written early keep confirms flowing back during a burst. While the
 // socket does not drain, publishes stay in the backlog. When a connection is lost, the
 // confirmed batches without an answer go back to the front of the backlog in publishing
 // order and are sent again on the next connection: a confirmed message is never lost.
@@ -45,6 +48,8 @@ export class NetworkPublisher {
   readonly #inFlight = new Map<number, PendingPublish[]>();
   #pendingBytes = 0;
   #sequence = 0;
+  /** Confirmed publishes at the end of the backlog, in a row: a full frame's worth is written at once. */
+  #confirmedRun = 0;
   #drainWaiters: (() => void)[] = [];
   #flushScheduled = false;
 
@@ -116,13 +121,20 @@ export class NetworkPublisher {
   }
 
   publishConfirmed(message: WirePublish): Promise<PublishAck> {
-    return new Promise((resolve, reject) => {
-      try {
-        this.#enqueue(message, true, resolve, reject);
-      } catch (error) {
-        reject(error);
-      }
-    });
+    return new Promise((resolve, reject) => this.publishConfirmedThen(message, resolve, reject));
+  }
+
+  /** As `publishConfirmed`, answered by callback: no promise per message for the idempotent producer. */
+  publishConfirmedThen(
+    message: WirePublish,
+    resolve: (ack: PublishAck) => void,
+    reject: (error: WeirError) => void,
+  ): void {
+    try {
+      this.#enqueue(message, true, resolve, reject);
+    } catch (error) {
+      reject(error as WeirError);
+    }
   }
 
   /** Resolves when unsent and unconfirmed publishes are below `bytes` (default: half the high-water mark). */
@@ -166,7 +178,9 @@ export class NetworkPublisher {
     }
     this.#pendingBytes += bytes;
     this.#backlog.push({ message, bytes, confirm, resolve, reject, sequence: this.#sequence++ });
-    this.#scheduleFlush();
+    this.#confirmedRun = confirm ? this.#confirmedRun + 1 : 0;
+    if (this.#confirmedRun >= NativeLimits.confirmedBatchMessagesMax) this.#flushNow();
+    else this.#scheduleFlush();
   }
 
   #scheduleFlush(): void {
@@ -177,6 +191,11 @@ export class NetworkPublisher {
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
+    this.#flushNow();
+  };
+
+  #flushNow(): void {
+    this.#confirmedRun = 0;
     const connection = this.#connection;
     if (connection === undefined || !connection.writable) return;
     const frameBudgetBytes = connection.peerFrameBytesMax / 2;
@@ -188,7 +207,10 @@ export class NetworkPublisher {
       const first = this.#backlog[this.#backlogHead] as PendingPublish;
       const run: PendingPublish[] = [];
       let bytes = 0;
-      while (this.#backlogHead < this.#backlog.length && run.length < NativeLimits.batchMessagesMax) {
+      const runMessagesMax = first.confirm
+        ? NativeLimits.confirmedBatchMessagesMax
+        : NativeLimits.batchMessagesMax;
+      while (this.#backlogHead < this.#backlog.length && run.length < runMessagesMax) {
         const entry = this.#backlog[this.#backlogHead] as PendingPublish;
         if (entry.confirm !== first.confirm) break;
         if (run.length > 0 && bytes + entry.bytes > frameBudgetBytes) break;
@@ -229,7 +251,7 @@ export class NetworkPublisher {
       this.#backlogHead = 0;
     }
     this.#checkDrained();
-  };
+  }
 
   #onPublishAck(requestId: number, answer: PublishAckFrame): void {
     const batch = this.#inFlight.get(requestId);

@@ -27,3 +27,27 @@ test('two generators in the same millisecond produce different ids', () => {
   const b = new IdGenerator().next(5);
   assert.notEqual(a, b);
 });
+
+test('ids built from a cached stem equal the full encoding, across stem, carry and millisecond changes', () => {
+  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  const decodeLow = (id: string): number => {
+    let value = 0;
+    for (const character of id.slice(18)) value = value * 32 + alphabet.indexOf(character);
+    return value;
+  };
+  const generator = new IdGenerator();
+  let previous = generator.next(10);
+  const seen = new Set([previous]);
+  for (let index = 1; index < 5_000; index++) {
+    const id = generator.next(10 + Math.floor(index / 1_000));
+    assert.ok(id > previous, 'sorted after the last');
+    if (id.slice(0, 10) === previous.slice(0, 10)) {
+      // Same millisecond: the 80-bit counter moved by exactly one.
+      const carried = id.slice(10, 18) !== previous.slice(10, 18);
+      if (!carried) assert.equal(decodeLow(id), decodeLow(previous) + 1);
+    }
+    seen.add(id);
+    previous = id;
+  }
+  assert.equal(seen.size, 5_000);
+});

@@ -222,6 +222,15 @@ export const NativeLimits = {
   heartbeatMissesMax: 3,
   /** Messages in one PUBLISH or DELIVER frame. */
   batchMessagesMax: 4_096,
+  /**
+   * Messages in one confirmed PUBLISH frame the client sends. The broker answers a frame once
+   * its last message is fsynced, so a burst cut into frames gets its first confirms back while
+   * the broker still appends the rest, and the caller can refill meanwhile instead of running
+   * stop-and-wait; the client also writes a frame as soon as it is full, not at the end of the
+   * tick. Much smaller frames cost more than they save (per-frame work and one confirm each:
+   * 256 measured slower than one frame per burst of 2,000; 1,024 faster than both).
+   */
+  confirmedBatchMessagesMax: 1_024,
   /** Bytes a client buffers for publishes while disconnected or under backpressure. */
   clientPendingBytesMax: 64 * 1024 * 1024,
   /** Longest reconnect backoff. */

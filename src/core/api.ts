@@ -17,6 +17,10 @@ export interface Message {
   readonly subject: string;
   readonly key: string | undefined;
   readonly headers: Headers;
+  /**
+   * Shared, not copied: in process, every subscriber and the stream's log see this one
+   * buffer, which is written to disk after delivery may have begun. Read it; never write it.
+   */
   readonly body: Buffer;
   readonly id: string;
   readonly timestampMs: number;
@@ -33,6 +37,7 @@ export interface Message {
 /** What a publisher gives; everything but subject and body has a default. */
 export interface PublishInput {
   readonly subject: string;
+  /** Not copied at publish: leave a Buffer or Uint8Array unchanged once it is published. */
   readonly body: Buffer | Uint8Array | string;
   readonly key?: string;
   readonly headers?: Headers;
@@ -84,8 +89,12 @@ export interface TransactionOptions {
  * Nothing is visible before commit; abort (or the timeout, or closing the session) returns
  * the acked deliveries to their consumers.
  */
+/** `committed` once the commit point has passed, also when commit() rejected because a stream has not taken its messages yet. */
+export type TransactionState = 'open' | 'committing' | 'committed' | 'aborted';
+
 export interface Transaction {
   readonly id: string;
+  readonly state: TransactionState;
   /** Buffers a message; throws WEIR_NO_STREAM, WEIR_LIMIT_EXCEEDED, WEIR_TRANSACTION_ABORTED. */
   publish(input: PublishInput): void;
   /** Acks a delivery when the transaction commits; throws WEIR_STALE_ACK for an old attempt. */

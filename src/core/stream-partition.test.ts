@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
-import type { Offset } from '../common/branded.js';
-import type { Log } from '../storage/log.js';
+import { Offset } from '../common/branded.js';
+import { openFileLog } from '../storage/file-log.js';
+import type { BatchInput, Log } from '../storage/log.js';
 import { parseLogOptions } from '../storage/log-options.js';
 import { MemoryLog } from '../storage/memory-log.js';
 import { Limits } from '../common/limits.js';
@@ -72,4 +76,81 @@ test('the tail cache keeps what a tailing reader may still ask for, and drops wh
   const far = await partition.read(0, 1);
   assert.equal(far.messages[0]?.message.body.toString(), 'm0');
   assert.equal(reads(), 1, 'messages read long ago are no longer cached');
+
+test('fsync always, two appends in flight: confirms come in offset order, each once an fsync covers it', async () => {
+  const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'weir-partition-'));
+  try {
+    const log = await openFileLog(directory, { fsync: { kind: 'always' } });
+    let inFlight = 0;
+    let inFlightMax = 0;
+    const append = log.append.bind(log);
+    log.append = (batch: BatchInput) => {
+      inFlight++;
+      inFlightMax = Math.max(inFlightMax, inFlight);
+      return append(batch).finally(() => inFlight--);
+    };
+    const handed: number[] = [];
+    const partition = new StreamPartition(0, log, (_partition, stored) => {
+      for (const entry of stored) handed.push(entry.offset);
+    });
+    const confirmed: number[] = [];
+    const problems: string[] = [];
+    const total = 12_000;
+    for (let round = 0; round < 6; round++) {
+      for (let index = 0; index < total / 6; index++) {
+        const message = createMessage({ subject: 'a.b', body: Buffer.from(`m${confirmed.length}`) }, 1_000);
+        partition.enqueue(message, (error, _partition, offset) => {
+          if (error !== undefined) problems.push(error.message);
+          if (offset !== confirmed.length)
+            problems.push(`offset ${offset} confirmed in place ${confirmed.length}`);
+          if (log.committedOffset <= offset) problems.push(`offset ${offset} confirmed before its fsync`);
+          confirmed.push(offset);
+        });
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await partition.whenIdle();
+    assert.deepEqual(problems, []);
+    assert.equal(confirmed.length, total);
+    assert.deepEqual(handed, confirmed);
+    assert.equal(inFlightMax, 2, 'the next batch was written while the previous waited for its fsync');
+    await partition.close();
+  } finally {
+    await fs.rm(directory, { recursive: true, force: true });
+  }
+});
+
+test('messages queued together whose timestamps lie more than 24 days apart are all stored', async () => {
+  // A delayed message is appended when due with the timestamp of its publish, which may be
+  // months before the fresh messages queued with it; a batch holds record timestamps within
+  // 2^31 - 1 ms of its first.
+  const log = new MemoryLog(parseLogOptions({}));
+  const partition = new StreamPartition(0, log, () => undefined);
+  const nowMs = 1_800_000_000_000;
+  const dayMs = 86_400_000;
+  const timestamps = [nowMs - 90 * dayMs, nowMs, nowMs - 30 * dayMs, nowMs - 30 * dayMs, nowMs];
+  const results = await Promise.all(
+    timestamps.map(
+      (timestampMs, index) =>
+        new Promise<string>((resolve) => {
+          const message = createMessage({ subject: 'a', body: Buffer.from(`m${index}`) }, timestampMs);
+          partition.enqueue(message, (error, _partition, offset) =>
+            resolve(error === undefined ? `stored at ${offset}` : error.message),
+          );
+        }),
+    ),
+  );
+  assert.deepEqual(
+    results,
+    timestamps.map((_timestamp, index) => `stored at ${index}`),
+  );
+  const { messages } = await partition.read(0, 10);
+  assert.deepEqual(
+    messages.map((stored) => stored.message.timestampMs),
+    timestamps,
+  );
+  const batches = await log.read(Offset(0), 1024 * 1024);
+  for (const record of batches.flatMap((batch) => [...batch.records()])) {
+    assert.equal(record.timestampMs, timestamps[record.offset]);
+  }
 });

@@ -11,11 +11,12 @@
 // up read them without touching the log. It is bounded by count and bytes, and kept only
 // while some reader is near enough to the tail to use it.
 
-import { assert } from '../common/assert.js';
+import { AssertionError, assert } from '../common/assert.js';
 import { Offset } from '../common/branded.js';
 import { ErrorCode, WeirError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
 import type { Log, RecordBatch, RecordInput, RecordValue } from '../storage/log.js';
+import { timestampDeltaMsMax } from '../storage/record-batch.js';
 import type { Message } from './api.js';
 import type { ProducerStamp } from './api.js';
 import { decodeMessage, encodeMessageInto, measureMessage } from './message-codec.js';
@@ -329,6 +330,9 @@ export class StreamPartition {
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       for (const entry of batch) entry.settle(failure, this.index, -1);
+      // A broken invariant is a bug, not a publish error: after telling the publishers, it
+      // goes on to end the process rather than let the partition carry on (STYLE.md).
+      if (error instanceof AssertionError) throw error;
     } finally {
       this.#appendsInFlight -= 1;
       if (this.#queue.length > 0) this.#scheduleFlush();
@@ -340,12 +344,16 @@ export class StreamPartition {
     let bytes = 0;
     let count = 0;
     const first = this.#queue[0]?.producer;
+    const firstTimestampMs = this.#queue[0]?.timestampMs ?? 0;
     for (const pending of this.#queue) {
       const size = pending.sizeBytes + 64;
       if (count > 0 && (count >= Limits.batchRecordsMax || bytes + size > Limits.batchBytesMax / 2)) break;
       // core2: a batch is plain messages, or one producer's run of consecutive sequences
       // (the batch header carries the producer fields: dedup/producer-state.ts).
       if (count > 0 && !continuesRun(first, pending.producer, count)) break;
+      // A delayed message appended when due keeps its publish time, maybe months before the
+      // messages queued with it: the batch format holds timestamps near its first one only.
+      if (count > 0 && Math.abs(pending.timestampMs - firstTimestampMs) > timestampDeltaMsMax) break;
       bytes += size;
       count += 1;
     }

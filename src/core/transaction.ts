@@ -28,7 +28,15 @@ import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { ErrorCode, InvalidArgumentError, WeirError } from '../common/errors.js';
 import { Limits } from '../common/limits.js';
-import type { Delivery, Message, PublishAck, PublishInput, Transaction, TransactionOptions } from './api.js';
+import type {
+  Delivery,
+  Message,
+  PublishAck,
+  PublishInput,
+  Transaction,
+  TransactionOptions,
+  TransactionState,
+} from './api.js';
 import type { Consumer } from './consumer.js';
 import { encodeMessage } from './message-codec.js';
 import type { Stream } from './stream.js';
@@ -46,7 +54,7 @@ export interface TransactionHost {
   onError(error: unknown): void;
 }
 
-type State = 'open' | 'committing' | 'committed' | 'aborted';
+type State = TransactionState;
 
 export class TransactionCoordinator {
   readonly #host: TransactionHost;

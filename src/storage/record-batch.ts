@@ -42,7 +42,12 @@ export const batchHeaderBytes = 56;
 export const recordHeaderBytes = 12;
 
 const twoTo32 = 0x1_0000_0000;
-const timestampDeltaMsMax = 0x7fff_ffff;
+/**
+ * How far a record's timestamp may lie from its batch's first (the delta is an int32). A
+ * caller that batches records of any age (a delayed message appended when due keeps the
+ * time of its publish) starts a new batch rather than exceed it.
+ */
+export const timestampDeltaMsMax = 0x7fff_ffff;
 
 /** Why a run of bytes is not a valid batch, or undefined when it is. */
 export type BatchProblem = 'short header' | 'bad magic' | 'bad length' | 'truncated' | 'bad crc';

@@ -38,6 +38,7 @@
 // PUBCOMP, a restored inbound packet id is dropped by a PUBLISH without DUP (a retransmission
 // carries DUP [MQTT-3.3.1-1]), and a retained message sent again is marked DUP.
 
+import { randomUUID } from 'node:crypto';
 import { assert } from '../../common/assert.js';
 import { ErrorCode, isWeirError } from '../../common/errors.js';
 import { Limits, MqttLimits } from '../../common/limits.js';
@@ -90,7 +91,10 @@ export type ExchangeRecord =
 interface PendingHold {
   readonly record: ExchangeRecord;
   readonly message: PublishInput;
-  resolve(offset: number): void;
+  /** The record's message id, by which it is found when its offset is not known at commit. */
+  readonly id: string;
+  /** With the record's offset, or undefined when committed but not yet appended. */
+  resolve(offset: number | undefined): void;
   reject(error: unknown): void;
 }
 
@@ -135,6 +139,12 @@ export class ExchangeLog {
   readonly #deliveries = new Map<number, Delivery>();
   /** Offsets ended before their delivery arrived. */
   readonly #endedEarly = new Set<number>();
+  /**
+   * Holds whose transaction committed but whose records were not all appended when commit()
+   * returned (a stream of the batch refused its message for now; the core appends it later),
+   * by record message id: each gets its offset when its record is delivered.
+   */
+  readonly #unplaced = new Map<string, ExchangeHandle>();
   /** Open exchanges by offset, oldest first (for compaction). */
   readonly #open = new Map<number, ExchangeHandle>();
   #attachment: Attachment | undefined;
@@ -225,6 +235,13 @@ export class ExchangeLog {
   }
 
   #onDelivery(delivery: Delivery): void {
+    if (this.#unplaced.size > 0) {
+      const handle = this.#unplaced.get(delivery.message.id);
+      if (handle !== undefined) {
+        this.#place(delivery.message.id, handle, delivery);
+        return;
+      }
+    }
     if (this.#endedEarly.delete(delivery.offset)) {
       this.#session().ack(delivery);
       return;
@@ -238,15 +255,50 @@ export class ExchangeLog {
    * (WEIR_NO_STREAM) with nothing written.
    */
   async hold(record: ExchangeRecord, message?: PublishInput): Promise<ExchangeHandle> {
-    const offset =
-      message === undefined ? await this.#append(record) : await this.#appendWith(record, message);
-    const handle: ExchangeHandle = { record, offset, released: false, sentBefore: false };
-    this.#open.set(offset, handle);
+    if (message === undefined) {
+      const offset = await this.#append(record);
+      const handle: ExchangeHandle = { record, offset, released: false, sentBefore: false };
+      this.#open.set(offset, handle);
+      return handle;
+    }
+    const id = randomUUID();
+    const offset = await this.#appendWith(record, message, id);
+    const handle: ExchangeHandle = { record, offset: offset ?? -1, released: false, sentBefore: false };
+    if (offset !== undefined) {
+      this.#open.set(offset, handle);
+      return handle;
+    }
+    // Committed, so durable (the transaction log re-applies it after a crash), but the record's
+    // offset is not known yet: it is found by its message id once delivered, maybe already.
+    for (const delivery of this.#deliveries.values()) {
+      if (delivery.message.id === id) {
+        this.#place(id, handle, delivery);
+        return handle;
+      }
+    }
+    this.#unplaced.set(id, handle);
     return handle;
   }
 
-  #recordInput(record: ExchangeRecord): PublishInput {
-    return { subject: `${exchangePrefix}${record.kind}`, body: JSON.stringify(record) };
+  /** An unplaced hold's record has arrived: it is open at that offset, or acked if ended meanwhile. */
+  #place(id: string, handle: ExchangeHandle, delivery: Delivery): void {
+    this.#unplaced.delete(id);
+    handle.offset = delivery.offset;
+    this.#tailOffset = Math.max(this.#tailOffset, delivery.offset);
+    this.#deliveries.set(delivery.offset, delivery);
+    if (handle.released) {
+      this.#ackOffset(delivery.offset);
+      return;
+    }
+    this.#open.set(delivery.offset, handle);
+  }
+
+  #recordInput(record: ExchangeRecord, id?: string): PublishInput {
+    return {
+      subject: `${exchangePrefix}${record.kind}`,
+      body: JSON.stringify(record),
+      ...(id !== undefined ? { id } : {}),
+    };
   }
 
   async #append(record: ExchangeRecord): Promise<number> {
@@ -256,8 +308,8 @@ export class ExchangeLog {
   }
 
   /** Adds the message and its record to a batch; resolves with the record's offset once committed. */
-  #appendWith(record: ExchangeRecord, message: PublishInput): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
+  #appendWith(record: ExchangeRecord, message: PublishInput, id: string): Promise<number | undefined> {
+    return new Promise<number | undefined>((resolve, reject) => {
       const bytes = Buffer.byteLength(message.body) + holdOverheadBytes;
       let batch = this.#collecting;
       if (
@@ -272,7 +324,7 @@ export class ExchangeLog {
         batch = { holds: [], bytes: 0 };
         this.#collecting = batch;
       }
-      batch.holds.push({ record, message, resolve, reject });
+      batch.holds.push({ record, message, id, resolve, reject });
       batch.bytes += bytes;
       if (!this.#pumpScheduled) {
         // Holds from the same turn (one socket read holds many PUBLISH packets) share a commit.
@@ -321,7 +373,7 @@ export class ExchangeLog {
         continue;
       }
       try {
-        transaction.publish(this.#recordInput(hold.record));
+        transaction.publish(this.#recordInput(hold.record, hold.id));
       } catch (error) {
         // Its message is in without its record: the whole batch must go.
         await transaction.abort();
@@ -334,7 +386,11 @@ export class ExchangeLog {
     try {
       acks = await transaction.commit();
     } catch (error) {
-      for (const hold of included) hold.reject(error);
+      // Past the commit point, a stream that refused its messages for now gets them later
+      // (transaction.ts): every hold is durable, and refusing any would have its client send
+      // it again, to be published twice. The records' offsets are learnt as they arrive.
+      if (transaction.state === 'committed') for (const hold of included) hold.resolve(undefined);
+      else for (const hold of included) hold.reject(error);
       return;
     }
     assert(acks.length === included.length * 2, 'a committed batch stored every message and record');
@@ -350,6 +406,7 @@ export class ExchangeLog {
   end(handle: ExchangeHandle): void {
     if (handle.released) return;
     handle.released = true;
+    if (handle.offset < 0) return; // unplaced: acked when its record arrives (#place)
     this.#open.delete(handle.offset);
     this.#ackOffset(handle.offset);
     this.#maybeCompact();

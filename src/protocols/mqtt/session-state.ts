@@ -62,6 +62,7 @@ export class SessionState {
   // connection should cost little memory.
   #inboundReleases: Set<number> | undefined;
   #outboundReleases: Set<number> | undefined;
+  #inboundHolds: Map<number, Promise<unknown>> | undefined;
   #records: SessionRecords | undefined;
   /** The connection that holds the session now, if any. */
   connection: { takeOver(): void } | undefined;
@@ -97,6 +98,24 @@ export class SessionState {
   /** Inbound QoS 2: packet ids PUBREC'd and awaiting PUBREL (exactly-once, method B). */
   get inboundReleases(): Set<number> {
     return (this.#inboundReleases ??= new Set());
+  }
+
+  /**
+   * Inbound QoS 2 of a persistent session: the exchange of `packetId` whose hold (and message)
+   * is still being written, PUBREC not yet sent; undefined when there is none.
+   */
+  inboundHold(packetId: number): Promise<unknown> | undefined {
+    return this.#inboundHolds?.get(packetId);
+  }
+
+  /** Marks `packetId` as being held until `exchange` settles (see inboundHold). */
+  trackInboundHold(packetId: number, exchange: Promise<unknown>): void {
+    const holds = (this.#inboundHolds ??= new Map());
+    holds.set(packetId, exchange);
+    const settled = (): void => {
+      if (holds.get(packetId) === exchange) holds.delete(packetId);
+    };
+    exchange.then(settled, settled);
   }
 
   /** Outbound QoS 2: packet ids PUBREL'd and awaiting PUBCOMP; resent on reconnect [MQTT-4.4.0-1]. */

@@ -81,6 +81,22 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
   }
   if (qos > 0) {
     const session = connection.session;
+    const holding = qos === 2 ? session?.inboundHold(packetId) : undefined;
+    if (holding !== undefined && session !== undefined) {
+      // A re-send (after a reconnect or a takeover) of a PUBLISH whose hold is still being
+      // written: it is answered when that hold settles and is not published again, else the
+      // message would be published twice (exactly once, 5.0 §4.3.3).
+      connection.inboundUnacknowledged++;
+      const pending = connection.reserveAcknowledgement('pubrec', packetId);
+      holding.then(
+        () => {
+          session.inboundReleases.add(packetId);
+          connection.completeAcknowledgement(pending, ReasonCode.success);
+        },
+        (error: unknown) => refuseAfterPublish(connection, pending, error),
+      );
+      return;
+    }
     if (qos === 2 && session?.inboundReleases.has(packetId) === true) {
       if (packet.dup || !session.hasRecords || !session.records.restoredInbound.has(packetId)) {
         // A retransmission of a QoS 2 PUBLISH we already hold: PUBREC again, publish nothing.
@@ -193,7 +209,9 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
         return holdInbound(registry, session, packetId);
       })
     : holdInbound(registry, session, packetId);
-  Promise.all([held, retained]).then(
+  const exchange = Promise.all([held, retained]);
+  session.trackInboundHold(packetId, exchange);
+  exchange.then(
     () => {
       killPointReached(KillPoint.qos2Stored);
       accepted();

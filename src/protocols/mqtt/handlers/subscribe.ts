@@ -128,7 +128,10 @@ async function subscribeAll(
       } else if (existing !== undefined && existing.consumers.length > 0) {
         await deleteSubscriptionConsumers(registry, session, existing);
       }
-      if (connection.state !== 'connected') return;
+      if (connection.state !== 'connected') {
+        await keepAfterClose(connection, state, existing);
+        return;
+      }
       session.setSubscription(requested.topic, state);
       // A durable subscription starts after its retained messages are sent (below), so that
       // they come first; its consumer already exists and keeps what is published meanwhile.
@@ -178,6 +181,31 @@ async function subscribeAll(
     messages.forEach((message, index) => connection.deliver(state, message, undefined, true, records[index]));
     await activateSubscription(connection, state);
   }
+}
+
+/**
+ * The connection closed while a durable subscription's consumers were being made. The
+ * SUBSCRIBE was processed all the same (only its SUBACK is lost with the connection), so a
+ * persistent session still registered keeps the subscription, and its consumers go with
+ * the session; consumers of a session that ended meanwhile belong to no one and go now.
+ */
+async function keepAfterClose(
+  connection: MqttSession,
+  state: SubscriptionState,
+  existing: SubscriptionState | undefined,
+): Promise<void> {
+  const registry = connection.registry;
+  const session = connection.session;
+  if (session === undefined || !state.durable || state.consumers.length === 0) return;
+  if (session.persistent && registry.sessions.get(session.clientId) === session) {
+    if (!session.subscriptions.has(state.options.filter)) registry.stats.subscriptions++;
+    session.setSubscription(state.options.filter, state);
+    await registry.saveSession(session);
+    return;
+  }
+  const before = new Set((existing?.consumers ?? []).map((ref) => `${ref.stream}/${ref.consumer}`));
+  const made = state.consumers.filter((ref) => !before.has(`${ref.stream}/${ref.consumer}`));
+  await deleteSubscriptionConsumers(registry, session, state, made);
 }
 
 /** SUBACK failure: the v5 reason code, or 0x80 in 3.1.1 (§3.9.3). */
