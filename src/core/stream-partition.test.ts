@@ -76,6 +76,7 @@ test('the tail cache keeps what a tailing reader may still ask for, and drops wh
   const far = await partition.read(0, 1);
   assert.equal(far.messages[0]?.message.body.toString(), 'm0');
   assert.equal(reads(), 1, 'messages read long ago are no longer cached');
+});
 
 test('fsync always, two appends in flight: confirms come in offset order, each once an fsync covers it', async () => {
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'weir-partition-'));
