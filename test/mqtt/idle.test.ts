@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
 import type { Packet } from '../../src/protocols/mqtt/codec/packets.js';
+import type { Authenticator } from '../../src/core/auth.js';
 import { RawClient, startTestBroker } from './helpers.js';
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -54,6 +55,37 @@ test('deadlines: one entry per connection awaiting CONNECT or with a keep alive,
     await until(() => registry.connections.size === 0, 'every connection is closed');
     assert.equal(deadlines.size, 0);
   } finally {
+    await broker.close();
+  }
+});
+
+test('the CONNECT timeout stops once CONNECT is read: a slow authenticator does not close the client', async () => {
+  const clock = new ManualClock(Date.now());
+  let letIn: (() => void) | undefined;
+  let asked = false;
+  const authenticator: Authenticator = {
+    authenticate: async () => {
+      asked = true;
+      await new Promise<void>((resolve) => (letIn = resolve));
+      return { name: 'slow', anonymous: false, protocol: 'mqtt' };
+    },
+  };
+  const broker = await startTestBroker({ clock, authenticator });
+  try {
+    const registry = broker.server.registry;
+    const client = await RawClient.connect(broker.port);
+    client.send(connect('slow-auth', 0));
+    await until(() => asked, 'the authenticator is asked');
+    assert.equal(registry.deadlines.size, 0, 'no CONNECT timeout once CONNECT is read');
+    clock.advance(registry.options.connectTimeoutMs + 100);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(client.closed, false, 'a client that sent CONNECT in time is not closed');
+    letIn?.();
+    const connack = (await client.next('connack')) as { returnCode?: number };
+    assert.equal(connack.returnCode, 0);
+    client.socket.destroy();
+  } finally {
+    letIn?.();
     await broker.close();
   }
 });

@@ -5,6 +5,9 @@
 // flight when the re-send arrives.
 
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Packet, PublishPacket } from '../../src/protocols/mqtt/codec/packets.js';
 import { encodePacket } from '../../src/protocols/mqtt/codec/encoder.js';
@@ -233,6 +236,109 @@ describe('a persistent subscription whose connection closes while its consumer i
       for (const client of clients) client.socket.destroy();
       await broker.close();
       await testCore.close();
+    }
+  });
+});
+
+/** A core-backed durable state that loses every exchange end, as a kill -9 before the disk would. */
+function losingEnds(inner: DurableState): DurableState {
+  return {
+    get onStreamsChanged() {
+      return inner.onStreamsChanged;
+    },
+    set onStreamsChanged(callback) {
+      inner.onStreamsChanged = callback;
+    },
+    load: () => inner.load(),
+    holdExchange: (record, message) => inner.holdExchange(record, message),
+    endExchange: () => undefined,
+    retain: (input) => inner.retain(input),
+    saveSession: (record) => inner.saveSession(record),
+    deleteSession: (clientId) => inner.deleteSession(clientId),
+    consumersFor: (clientId, options) => inner.consumersFor(clientId, options),
+    findConsumers: (clientId, options) => inner.findConsumers(clientId, options),
+    deleteConsumers: (consumers) => inner.deleteConsumers(consumers),
+    close: () => inner.close(),
+  };
+}
+
+describe('a restored inbound QoS 2 hold whose end was lost', () => {
+  test('a DUP re-send of a new message with the same packet id is published, not taken for the old one', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weir-mqtt-holds-'));
+    const clients: RawClient[] = [];
+    const publish = (payload: string, dup: boolean): PublishPacket => ({
+      cmd: 'publish',
+      topic: 'held/x',
+      payload: Buffer.from(payload),
+      qos: 2,
+      dup,
+      retain: false,
+      messageId: 7,
+    });
+    try {
+      const firstCore = await openCore(dataDir);
+      const firstBroker = await startBroker(firstCore.core, {
+        durable: losingEnds(createCoreState(firstCore.core, parseMqttOptions({}))),
+      });
+      try {
+        await firstCore.core.addStream({ name: 'held', subjects: ['held.>'] });
+        const producer = await connect(firstBroker.port, 'producer');
+        clients.push(producer);
+        producer.send(publish('old', false), 5);
+        await producer.next('pubrec', 5000);
+        producer.send({ cmd: 'pubrel', messageId: 7 }, 5);
+        await producer.next('pubcomp', 5000);
+        // The client reuses packet id 7 for a new message; the broker stops before its hold is
+        // written, and the end of the old hold never reached the disk.
+        producer.socket.destroy();
+        await producer.closedPromise;
+      } finally {
+        await firstBroker.close();
+        await firstCore.close();
+      }
+
+      const secondCore = await openCore(dataDir);
+      const secondBroker = await startBroker(secondCore.core);
+      try {
+        const watcher = await RawClient.connect(secondBroker.port, 5);
+        clients.push(watcher);
+        watcher.send(
+          { cmd: 'connect', clientId: 'watcher', protocolVersion: 5, clean: true, keepalive: 0 },
+          5,
+        );
+        await watcher.next('connack');
+        watcher.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'held/x', qos: 0 }] }, 5);
+        await watcher.next('suback');
+
+        const producer = await connect(secondBroker.port, 'producer');
+        clients.push(producer);
+        producer.send(publish('new', true), 5);
+        const pubrec = (await producer.next('pubrec', 5000)) as { reasonCode?: number };
+        assert.equal(pubrec.reasonCode ?? 0, 0);
+        producer.send({ cmd: 'pubrel', messageId: 7 }, 5);
+        await producer.next('pubcomp', 5000);
+        const received = (await watcher.next('publish', 5000)) as PublishPacket;
+        assert.equal(Buffer.from(received.payload).toString(), 'new', 'the new message is published');
+
+        // A re-send of the message now held is still recognised: not published again.
+        producer.send(publish('newer', false), 5);
+        await producer.next('pubrec', 5000);
+        producer.send(publish('newer', true), 5);
+        await producer.next('pubrec', 5000);
+        producer.send({ cmd: 'pubrel', messageId: 7 }, 5);
+        await producer.next('pubcomp', 5000);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const payloads = watcher.packets
+          .filter((packet): packet is PublishPacket => packet.cmd === 'publish')
+          .map((packet) => Buffer.from(packet.payload).toString());
+        assert.deepEqual(payloads, ['newer'], 'once, after the first one read above');
+      } finally {
+        for (const client of clients) client.socket.destroy();
+        await secondBroker.close();
+        await secondCore.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -36,7 +36,10 @@
 // Holding an exchange resolves once its record is durable; ending one does not wait. An
 // ended exchange that comes back after a crash is harmless: a PUBREL nobody waits for gets
 // PUBCOMP, a restored inbound packet id is dropped by a PUBLISH without DUP (a retransmission
-// carries DUP [MQTT-3.3.1-1]), and a retained message sent again is marked DUP.
+// carries DUP [MQTT-3.3.1-1]) or by one whose message differs from the held one (the client
+// had PUBCOMP and reused the id for a new message, whose own hold the crash lost, and sends
+// that again with DUP: the record's fingerprint tells them apart), and a retained message
+// sent again is marked DUP.
 
 import { randomUUID } from 'node:crypto';
 import { assert } from '../../common/assert.js';
@@ -68,7 +71,16 @@ export interface DeliveryOrigin {
 }
 
 export type ExchangeRecord =
-  | { readonly kind: 'inbound'; readonly clientId: string; readonly packetId: number }
+  | {
+      readonly kind: 'inbound';
+      readonly clientId: string;
+      readonly packetId: number;
+      /**
+       * The held message's fingerprint (exchanges.ts, messageFingerprint): after a restart a
+       * re-send is the held message only if it matches. Absent in records of older versions.
+       */
+      readonly fingerprint?: string;
+    }
   | {
       readonly kind: 'release';
       readonly clientId: string;

@@ -6,6 +6,7 @@
 // the broker to the exchange (PUBREC, PUBREL, the retained PUBLISH) only then. Ending an
 // exchange does not wait (exchange-log.ts says why that is safe).
 
+import { createHash } from 'node:crypto';
 import { assert } from '../../common/assert.js';
 import type { Message, PublishInput } from '../../core/api.js';
 import { exchangeKey } from './exchange-log.js';
@@ -20,19 +21,51 @@ function owns(registry: MqttRegistry, session: SessionState): boolean {
 }
 
 /**
- * Inbound QoS 2: records that `packetId` is held (PUBREC about to be sent). With `message`,
- * also stores the message, in the same transaction (exchange-log.ts says why).
+ * What tells an inbound QoS 2 message from another one sent with the same packet id: its
+ * topic, payload and QoS. A re-send carries the same three [MQTT-3.3.1-1]; 16 bytes of
+ * SHA-256 make a collision between two different messages of one packet id negligible.
+ */
+export function messageFingerprint(topic: string, payload: Buffer, qos: number): string {
+  const topicBytes = Buffer.from(topic, 'utf8');
+  const header = Buffer.alloc(5);
+  header.writeUInt8(qos, 0);
+  header.writeUInt32BE(topicBytes.length, 1);
+  return createHash('sha256')
+    .update(header)
+    .update(topicBytes)
+    .update(payload)
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/** True when a restored inbound hold of `packetId` is for another message than `fingerprint`'s. */
+export function restoredInboundDiffers(
+  session: SessionState,
+  packetId: number,
+  fingerprint: string,
+): boolean {
+  if (!session.hasRecords || !session.records.restoredInbound.has(packetId)) return false;
+  const record = session.records.inbound.get(packetId)?.record;
+  // A record without a fingerprint (written by an older version) cannot be told apart: it is trusted.
+  return record?.kind === 'inbound' && record.fingerprint !== undefined && record.fingerprint !== fingerprint;
+}
+
+/**
+ * Inbound QoS 2: records that `packetId` is held (PUBREC about to be sent), with the
+ * message's fingerprint. With `message`, also stores the message, in the same transaction
+ * (exchange-log.ts says why).
  */
 export async function holdInbound(
   registry: MqttRegistry,
   session: SessionState,
   packetId: number,
+  fingerprint: string,
   message?: PublishInput,
 ): Promise<void> {
   assert(session.persistent || message === undefined, 'only a persistent session stores with its hold');
   if (!session.persistent) return;
   const handle = await registry.durable.holdExchange(
-    { kind: 'inbound', clientId: session.clientId, packetId },
+    { kind: 'inbound', clientId: session.clientId, packetId, fingerprint },
     message,
   );
   if (!owns(registry, session)) {

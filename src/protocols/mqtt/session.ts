@@ -263,6 +263,9 @@ export class MqttSession implements DeadlineMember {
         return;
       }
       this.state = 'connecting';
+      // The CONNECT arrived in time: authentication, clean-up and restore may take as long as
+      // the disk does, and the keep alive starts with CONNACK (connectedWith).
+      this.registry.deadlines.remove(this);
       this.#held = [];
       // Packets may follow CONNECT before CONNACK: decode them in the version it names.
       if (packet.protocolVersion === 4 || packet.protocolVersion === 5) {
@@ -342,12 +345,12 @@ export class MqttSession implements DeadlineMember {
   }
 
   /**
-   * The CONNECT timeout, or the keep alive: [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0),
+   * The CONNECT timeout (until CONNECT is read), or the keep alive: [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0),
    * close after 1.5 × keep alive of silence. Traffic only moves `#lastPacketAtMs`; the
    * deadline moves here, when it comes.
    */
   onDeadline(nowMs: number): number | undefined {
-    if (this.state === 'awaiting-connect' || this.state === 'connecting') {
+    if (this.state === 'awaiting-connect') {
       this.abort();
       return undefined;
     }

@@ -21,7 +21,7 @@ import {
   topicToSubject,
   validateTopicName,
 } from '../mapping.js';
-import { endInbound, holdInbound } from '../exchanges.js';
+import { endInbound, holdInbound, messageFingerprint, restoredInboundDiffers } from '../exchanges.js';
 import type { MqttRegistry } from '../registry.js';
 import type { MqttSession } from '../session.js';
 import type { WillMessage } from '../session-state.js';
@@ -98,13 +98,18 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
       return;
     }
     if (qos === 2 && session?.inboundReleases.has(packetId) === true) {
-      if (packet.dup || !session.hasRecords || !session.records.restoredInbound.has(packetId)) {
+      const restored = session.hasRecords && session.records.restoredInbound.has(packetId);
+      if (
+        !restored ||
+        (packet.dup && !restoredInboundDiffers(session, packetId, fingerprintOf(packet, topic)))
+      ) {
         // A retransmission of a QoS 2 PUBLISH we already hold: PUBREC again, publish nothing.
         connection.sendAcknowledgement('pubrec', packetId);
         return;
       }
-      // Held before a restart, but a retransmission would carry DUP [MQTT-3.3.1-1]: this is a
-      // new message, so the client had its PUBCOMP and the hold's end did not reach the disk.
+      // Held before a restart, but a retransmission would carry DUP [MQTT-3.3.1-1] and the held
+      // message: this is a new message, so the client had its PUBCOMP and the hold's end did
+      // not reach the disk (exchange-log.ts).
       session.inboundReleases.delete(packetId);
       endInbound(registry, session, packetId);
     }
@@ -201,14 +206,15 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
   // PUBREC, so that a retransmission after a restart is still recognised, and a kill between
   // storing the message and recording the hold cannot publish it twice (exchange-log.ts).
   const retained = packet.retain ? retain(registry, input, packet) : undefined;
+  const fingerprint = fingerprintOf(packet, topic);
   const held = registry.captures.captured(input.subject)
-    ? holdInbound(registry, session, packetId, input).catch((error: unknown) => {
+    ? holdInbound(registry, session, packetId, fingerprint, input).catch((error: unknown) => {
         // The stream went since the capture cache looked: live subscribers are all there is.
         if (!isWeirError(error, ErrorCode.NoStream)) throw error;
         core.publish(input);
-        return holdInbound(registry, session, packetId);
+        return holdInbound(registry, session, packetId, fingerprint);
       })
-    : holdInbound(registry, session, packetId);
+    : holdInbound(registry, session, packetId, fingerprint);
   const exchange = Promise.all([held, retained]);
   session.trackInboundHold(packetId, exchange);
   exchange.then(
@@ -225,6 +231,12 @@ export function handlePublish(connection: MqttSession, packet: PublishPacket): v
       refuseAfterPublish(connection, pending, error);
     },
   );
+}
+
+/** The fingerprint of an inbound QoS 2 message (exchanges.ts), by its topic after alias resolution. */
+function fingerprintOf(packet: PublishPacket, topic: string): string {
+  const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+  return messageFingerprint(topic, payload, packet.qos);
 }
 
 function refuseAfterPublish(
