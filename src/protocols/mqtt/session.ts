@@ -47,6 +47,7 @@ import {
 import { exchangeKey } from './exchange-log.js';
 import type { ExchangeHandle } from './exchange-log.js';
 import { endRelease, endRetained, holdRelease } from './exchanges.js';
+import { deliveryPacketId, retainedPacketId } from './packet-ids.js';
 import type { MqttRegistry } from './registry.js';
 import { originKey } from './session-state.js';
 import type { SessionState, SubscriptionState, WillMessage } from './session-state.js';
@@ -651,9 +652,9 @@ export class MqttSession implements DeadlineMember {
   #allocatePacketId(delivery: Delivery | undefined, retained: ExchangeHandle | undefined): number {
     let candidate =
       delivery !== undefined
-        ? ((hashConsumer(delivery) + delivery.offset) % 65_535) + 1
+        ? deliveryPacketId(delivery)
         : retained !== undefined
-          ? (hashText(exchangeKey(retained.record)) % 65_535) + 1
+          ? retainedPacketId(exchangeKey(retained.record))
           : this.#nextPacketId;
     const releases = this.session?.hasOutboundReleases === true ? this.session.outboundReleases : undefined;
     while (this.#outgoing.has(candidate) || releases?.has(candidate) === true) {
@@ -843,25 +844,4 @@ export class MqttSession implements DeadlineMember {
   get outgoingCount(): number {
     return this.#outgoingMap?.size ?? 0;
   }
-}
-
-/** A 16-bit-range hash of a text, stable across restarts (a retained record's packet id). */
-function hashText(text: string): number {
-  let hash = 0;
-  for (let index = 0; index < text.length; index++) hash = (hash * 31 + text.charCodeAt(index)) % 65_535;
-  return hash;
-}
-
-const consumerHashes = new Map<string, number>();
-
-function hashConsumer(delivery: Delivery): number {
-  const key = `${delivery.stream}/${delivery.consumer}/${delivery.partition}`;
-  let hash = consumerHashes.get(key);
-  if (hash === undefined) {
-    hash = 0;
-    for (let index = 0; index < key.length; index++) hash = (hash * 31 + key.charCodeAt(index)) % 65_535;
-    if (consumerHashes.size > 10_000) consumerHashes.clear();
-    consumerHashes.set(key, hash);
-  }
-  return hash;
 }
